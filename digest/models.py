@@ -1,0 +1,162 @@
+"""The data that flows through the pipeline.
+
+Every stage takes and returns these frozen, slotted dataclasses; collections are tuples so a value
+can be hashed, compared and shared between stages without anyone mutating it behind another's back.
+Raw parser output (feedparser dicts, HTML trees) never leaves the stage that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "Article",
+    "Digest",
+    "Link",
+    "Problem",
+    "RunReport",
+    "Section",
+    "Story",
+    "SummarySentence",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A pointer to another copy or another outlet's coverage of a story."""
+
+    source: str
+    url: str
+    title: str = ""
+    article_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article, normalized from whatever source it came from.
+
+    ``id`` is stable across runs: the feed's GUID, else the canonical URL, else a content hash.
+    ``published`` is always an aware UTC datetime.
+    """
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published: datetime
+    text: str = ""
+    summary_html: str = ""
+    author: str = ""
+    categories: tuple[str, ...] = ()
+    language: str = ""
+    feed_url: str = ""
+    also_published_by: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    """One sentence of a story summary and the article it was taken from."""
+
+    text: str
+    article_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles that cover the same event, led by one of them."""
+
+    id: str
+    label: str
+    lead: Article
+    articles: tuple[Article, ...]
+    summary: tuple[SummarySentence, ...] = ()
+    keyphrases: tuple[str, ...] = ()
+    section: str = ""
+    score: float = 0.0
+    score_parts: tuple[tuple[str, float], ...] = ()
+    is_update: bool = False
+
+    @property
+    def others(self) -> tuple[Article, ...]:
+        """The story's articles other than the lead, in story order."""
+        return tuple(a for a in self.articles if a.id != self.lead.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A named group of stories in the digest, in rank order."""
+
+    name: str
+    slug: str
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One issue: the week it covers and its sections."""
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    sections: tuple[Section, ...]
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(story for section in self.sections for story in section.stories)
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        """Every article the digest shows, copies included: what gets marked seen on delivery."""
+        ids: list[str] = []
+        for story in self.stories:
+            for article in story.articles:
+                ids.append(article.id)
+                ids.extend(link.article_id for link in article.also_published_by if link.article_id)
+        return tuple(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that went wrong with one source or recipient, reported and survived."""
+
+    source: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.source}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What a run did: the machine-readable record written after every run."""
+
+    digest_id: str
+    now: datetime
+    dry_run: bool
+    articles_gathered: int = 0
+    articles_new: int = 0
+    stories: int = 0
+    delivered_to: tuple[str, ...] = ()
+    published: bool = False
+    marked_seen: int = 0
+    outputs: tuple[tuple[str, str], ...] = ()
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "digest_id": self.digest_id,
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "articles_gathered": self.articles_gathered,
+            "articles_new": self.articles_new,
+            "stories": self.stories,
+            "delivered_to": list(self.delivered_to),
+            "published": self.published,
+            "marked_seen": self.marked_seen,
+            "outputs": dict(self.outputs),
+            "problems": [{"source": p.source, "message": p.message, "hint": p.hint} for p in self.problems],
+        }

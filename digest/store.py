@@ -1,0 +1,206 @@
+"""The state store: what was sent, when articles were first seen, every issue, every run.
+
+SQLite in WAL mode with a schema version table; migrations are objects applied in order, each
+with its version record in the same transaction. A run's writes happen in one transaction
+(:meth:`Store.transaction`), so a crash leaves the store as it was before the run, never half
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import StoreError
+
+__all__ = ["MIGRATIONS", "IssueRecord", "Migration", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One forward step of the schema."""
+
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial",
+        """
+        CREATE TABLE seen (
+            article_id TEXT PRIMARY KEY,
+            digest_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE TABLE first_seen (
+            article_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE issues (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            body_html TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            report TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    """A published issue as the site needs it."""
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    body_html: str
+
+
+class Store:
+    """A SQLite state store at ``path`` (``":memory:"`` for tests)."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = str(path)
+        try:
+            if readonly:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self.migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open state store: {exc}",
+                path=self.path,
+                hint="check the digest.state path and its permissions",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> None:
+        current = self.version
+        latest = MIGRATIONS[-1].version
+        if current > latest:
+            raise StoreError(
+                f"state store is at schema {current}, newer than this digest ({latest})",
+                path=self.path,
+                hint="upgrade digest",
+            )
+        for migration in MIGRATIONS:
+            if migration.version > current:
+                with self.transaction():
+                    for statement in migration.sql.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.version,))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
+        """Which of ``ids`` were already delivered."""
+        found: set[str] = set()
+        batch = list(ids)
+        for i in range(0, len(batch), 500):
+            chunk = batch[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT article_id FROM seen WHERE article_id IN ({marks})", chunk)
+            found.update(r[0] for r in rows)
+        return frozenset(found)
+
+    def first_seen(self, ids: Iterable[str]) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for article_id in ids:
+            row = self._db.execute("SELECT at FROM first_seen WHERE article_id = ?", (article_id,)).fetchone()
+            if row:
+                out[article_id] = datetime.fromisoformat(row[0])
+        return out
+
+    def record_first_seen(self, stamps: dict[str, datetime]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO first_seen (article_id, at) VALUES (?, ?)",
+            [(k, v.isoformat()) for k, v in sorted(stamps.items())],
+        )
+
+    def mark_seen(self, ids: Iterable[str], *, digest_id: str, at: datetime) -> int:
+        rows = [(article_id, digest_id, at.isoformat()) for article_id in ids]
+        self._db.executemany("INSERT OR IGNORE INTO seen (article_id, digest_id, sent_at) VALUES (?, ?, ?)", rows)
+        return len(rows)
+
+    def save_issue(self, issue: IssueRecord, *, state: str, at: datetime) -> None:
+        self._db.execute(
+            'INSERT OR REPLACE INTO issues (id, title, start, "end", body_html, state, created_at) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                issue.id,
+                issue.title,
+                issue.start.isoformat(),
+                issue.end.isoformat(),
+                issue.body_html,
+                state,
+                at.isoformat(),
+            ),
+        )
+
+    def issue_ids(self) -> frozenset[str]:
+        return frozenset(r[0] for r in self._db.execute("SELECT id FROM issues WHERE state = 'sent'"))
+
+    def issues(self) -> tuple[IssueRecord, ...]:
+        """Every sent issue, newest first."""
+        rows = self._db.execute(
+            'SELECT id, title, start, "end", body_html FROM issues WHERE state = \'sent\' ORDER BY "end" DESC, id DESC'
+        )
+        return tuple(
+            IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4]) for r in rows
+        )
+
+    def record_run(self, report: dict[str, object], *, at: datetime) -> None:
+        self._db.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
+
+    def count(self, table: str) -> int:
+        if table not in ("seen", "first_seen", "issues", "runs"):
+            raise ValueError(table)
+        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

@@ -1,0 +1,149 @@
+"""Small text helpers shared by several stages: HTML to text, canonical URLs, content hashes.
+
+These are pure functions over strings, not a stage, so any stage may import them without
+breaking the rule that data flows one way through the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["canonical_url", "content_hash", "html_to_text", "normalize_space", "safe_url", "slugify"]
+
+_BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
+)
+# Page chrome of saved web pages (menus, footers, forms) is not article text.
+_SKIP_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "head", "svg", "iframe", "object", "nav", "footer", "aside", "form"]
+)
+# Parameters that identify a campaign or a click, never the article: dropping them lets the same
+# link shared through a newsletter and through a feed get the same id.
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.I)
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment, one paragraph a line."""
+    if "<" not in markup and "&" not in markup:
+        return normalize_space(markup)
+    parser = _TextExtractor()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except AssertionError:  # html.parser raises this on some malformed declarations
+        return normalize_space(re.sub(r"<[^>]*>", " ", markup))
+    return normalize_space("".join(parser.parts))
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of spaces inside lines and drop empty lines."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def canonical_url(url: str) -> str:
+    """The URL with scheme and host lower-cased, tracking parameters and fragment removed."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https"):
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    netloc = parts.netloc.lower()
+    if netloc.endswith(":80") and parts.scheme.lower() == "http":
+        netloc = netloc[:-3]
+    elif netloc.endswith(":443") and parts.scheme.lower() == "https":
+        netloc = netloc[:-4]
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
+
+
+def safe_url(url: str) -> str:
+    """``url`` if its scheme is http, https or mailto once entities and whitespace are gone, else ``""``.
+
+    Feed parsers hand ``javascript:`` links through unchanged, so every URL a template puts in an
+    ``href`` goes through here.
+    """
+    decoded = re.sub(r"[\x00-\x20\x7f]+", "", html.unescape(url or ""))
+    scheme, sep, _ = decoded.partition(":")
+    if not sep or "/" in scheme or "?" in scheme or "#" in scheme:
+        return ""  # relative URLs have no base once the digest leaves the feed: drop them
+    return decoded if scheme.lower() in _SAFE_SCHEMES else ""
+
+
+def content_hash(*parts: str) -> str:
+    """A short stable hash of some text, for ids of articles that have neither GUID nor URL."""
+    digest = hashlib.sha256("\x1f".join(normalize_space(p) for p in parts).encode("utf-8"))
+    return digest.hexdigest()[:24]
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII anchor name for a heading."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "section"

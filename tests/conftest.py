@@ -1,0 +1,116 @@
+"""Shared fixtures: real loopback servers (HTTP for feeds, SMTP for email) and example configs."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+EXAMPLE_NOW = "2026-11-23T09:00:00Z"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class FeedServer:
+    root: Path
+    port: int
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    server_state: FeedServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server_state.requests.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture
+def feed_server(tmp_path: Path) -> Iterator[FeedServer]:
+    """A real HTTP server on 127.0.0.1 serving a copy of ``examples/`` (tests may add files)."""
+    root = tmp_path / "served"
+    shutil.copytree(EXAMPLES, root)
+    state = FeedServer(root=root, port=0)
+    handler = type("Handler", (_QuietHandler,), {"server_state": state})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse_all = False
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_all:
+            return "554 transaction failed: mailbox unavailable"
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    recorder: _Recorder
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives."""
+    recorder = _Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer(port, recorder)
+    controller.stop()
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside this checkout (the seed and bench data live there)")
+    return SHARED
+
+
+def write_config(path: Path, body: str) -> Path:
+    path.write_text(body, encoding="utf-8")
+    return path
