@@ -49,8 +49,9 @@ dir = "site"
     )
 
 
-def test_run_delivers_over_smtp_then_sends_nothing_new(tmp_path: Path, feed_server: FeedServer,
-                                                     smtp_server: SmtpServer) -> None:
+def test_run_delivers_over_smtp_then_sends_nothing_new(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
     config_path = _config(tmp_path, feed_server, smtp_server)
 
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
@@ -75,8 +76,9 @@ def test_run_delivers_over_smtp_then_sends_nothing_new(tmp_path: Path, feed_serv
     assert report["stories"] == 0
 
 
-def test_refused_delivery_marks_nothing_seen_and_next_run_sends(tmp_path: Path, feed_server: FeedServer,
-                                                               smtp_server: SmtpServer) -> None:
+def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with httpx.Client() as client, Store(tmp_path / "state.db") as store:
@@ -92,16 +94,18 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(tmp_path: Path, 
     assert len(smtp_server.recorder.messages) == 1
 
 
-def test_cli_exit_code_two_when_delivery_fails(tmp_path: Path, feed_server: FeedServer,
-                                               smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_code_two_when_delivery_fails(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     config_path = _config(tmp_path, feed_server, smtp_server)
     smtp_server.recorder.refuse_all = True
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
     assert "Warning:" in capsys.readouterr().err
 
 
-def test_bad_sources_are_reported_and_the_run_goes_on(tmp_path: Path, feed_server: FeedServer,
-                                                      smtp_server: SmtpServer) -> None:
+def test_bad_sources_are_reported_and_the_run_goes_on(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
     (feed_server.root / "not-a-feed.xml").write_text("this is plain text, not XML at all\n")
     extra = f"""
 [[sources]]
@@ -130,8 +134,9 @@ def test_dry_run_sends_and_marks_nothing(tmp_path: Path, feed_server: FeedServer
     assert (tmp_path / "out" / "2026-W48" / "digest.md").is_file()
 
 
-def test_preview_twice_is_byte_identical_and_leaves_no_state(tmp_path: Path, feed_server: FeedServer,
-                                                             smtp_server: SmtpServer) -> None:
+def test_preview_twice_is_byte_identical_and_leaves_no_state(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
     config_path = _config(tmp_path, feed_server, smtp_server)
     for out in ("a", "b"):
         assert main(["preview", "--config", str(config_path), "--out", str(tmp_path / out), "--now", EXAMPLE_NOW]) == 0
