@@ -30,7 +30,7 @@ import markdown
 from .config import Config, FetchConfig, SourceConfig
 from .errors import FetchError, ParseError, SourceError
 from .models import Article, Problem
-from .textutil import canonical_url, content_hash, html_to_text, normalize_space
+from .textutil import canonical_url, content_hash, guess_title, html_to_text, normalize_space
 
 __all__ = ["Gathered", "gather", "parse_feed", "read_folder", "read_opml"]
 
@@ -357,16 +357,10 @@ def _read_saved(path: Path, source: str, now: datetime) -> tuple[Article, bool]:
 
 
 def _title_and_text(content: str, meta: dict[str, str]) -> tuple[str, str]:
-    text = normalize_space(content)
     if "title" in meta:
-        title, body = meta["title"], text
-    else:
-        first, _, rest = text.partition("\n")
-        title, body = first.lstrip("# ").strip(), rest.strip()
-    # Saved pages often repeat the headline as the first line of the body.
-    if body.startswith(title):
-        body = body[len(title) :].strip()
-    return title or "(untitled)", body or text
+        title, body = guess_title(content)
+        return meta["title"], body if title == meta["title"] else normalize_space(content)
+    return guess_title(content)
 
 
 def _front_matter(content: str) -> tuple[dict[str, str], str]:

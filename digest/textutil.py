@@ -12,7 +12,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "content_hash", "html_to_text", "normalize_space", "safe_url", "slugify"]
+__all__ = ["canonical_url", "content_hash", "guess_title", "html_to_text", "normalize_space", "safe_url", "slugify"]
 
 _BLOCK_TAGS = frozenset(
     [
@@ -147,3 +147,34 @@ def slugify(text: str) -> str:
     """A lower-case ASCII anchor name for a heading."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug or "section"
+
+
+_DATE_OR_NUMBER = re.compile(r"^[\d\s/.,:\-–]+$")
+
+
+def _looks_like_headline(line: str, *, first: bool) -> bool:
+    words = line.split()
+    if not 3 <= len(words) <= 20 or _DATE_OR_NUMBER.match(line) or line.endswith((":", ";", ",")):
+        return False
+    # A short opening line is the headline even when it ends in a full stop; further down, a line
+    # ending in one is more likely the first sentence of the body.
+    return not line.endswith(".") or (first and len(words) <= 14)
+
+
+def guess_title(text: str) -> tuple[str, str]:
+    """Split plain text into a headline and a body.
+
+    Saved pages often open with a site name, a date line or a view counter before the headline, or
+    have no headline at all. The headline is the first of the opening lines that reads like one;
+    what stands before it is page furniture and is dropped. Without one, the first sentence is
+    shortened into a title and the whole text stays the body.
+    """
+    lines = [line for line in normalize_space(text).splitlines() if line]
+    for index, line in enumerate(lines[:5]):
+        if _looks_like_headline(line.lstrip("# "), first=index == 0):
+            body = [rest for rest in lines[index + 1 :] if rest != line]
+            return line.lstrip("# ").strip(), "\n".join(body)
+    first = lines[0] if lines else ""
+    if len(first.split()) > 20:
+        first = " ".join(first.split()[:14]) + "…"
+    return first or "(untitled)", "\n".join(lines)

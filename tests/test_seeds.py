@@ -1,0 +1,41 @@
+"""The five real articles in ../shared/seeds, read through a folder source, become a digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from digest import build_week
+from digest.config import parse_config
+from digest.store import Store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_each_seed_article_is_one_story_titled_and_summarized_from_its_own_text(shared: Path) -> None:
+    seeds = sorted((shared / "seeds").glob("*.txt"))
+    assert len(seeds) == 5
+    config = parse_config({"sources": [{"folder": str(shared / "seeds"), "name": "Seeds"}]})
+    with httpx.Client() as client, Store(":memory:") as store:
+        week = build_week(config, now=NOW, client=client, store=store)
+
+    stories = week.digest.stories
+    shown = [a for story in stories for a in story.articles]
+    assert len(shown) == 5 and len({a.id for a in shown}) == 5, "each article appears in exactly one story"
+    for path in seeds:
+        raw = " ".join(path.read_text(encoding="utf-8").split())
+        own = [a for a in shown if a.feed_url == str(path)]
+        assert len(own) == 1, f"{path.name} is not in the digest exactly once"
+        article = own[0]
+        assert article.title.rstrip("…") and article.title.rstrip("…") in raw, "the title comes from the article"
+        story = next(s for s in stories if article in s.articles)
+        if story.lead == article:
+            assert story.summary, f"{path.name} got no summary"
+            for sentence in story.summary:
+                assert sentence.article_id == article.id
+                assert sentence.text in raw, "every summary sentence is the article's own"
+                assert sentence.text != article.title
+    for story in stories:
+        assert story.label in week.rendering.markdown.replace("\\", "")
