@@ -2,33 +2,64 @@
 
 Templates come from the user's theme folder first and the built-in theme second (a Jinja2
 ``ChoiceLoader``), so a user overrides one template without copying the rest. HTML templates
-autoescape; every URL goes through :func:`~digest.textutil.safe_url` before it reaches an ``href``.
+autoescape; every URL goes through :func:`~digest.textutil.safe_url` before it reaches an ``href``,
+and article HTML goes through :func:`~digest.extract.sanitize_html` before a template marks it safe.
+
+The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
+Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
+inliner leaves alone. Over :data:`EMAIL_BUDGET` bytes, stories are cut from the tail and the
+message points to the site for the rest, because Gmail clips messages at 102 KB.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+import css_inline
 import jinja2
+from markupsafe import Markup
 
 from .errors import RenderError
-from .models import Article, Digest
+from .extract import sanitize_html
+from .models import Article, Digest, Section, Story
 from .textutil import safe_url
 
-__all__ = ["Rendering", "builtin_templates", "citations", "environment", "render", "render_template"]
+__all__ = [
+    "EMAIL_BUDGET",
+    "Rendering",
+    "builtin_templates",
+    "citations",
+    "cited_sentences",
+    "describe",
+    "environment",
+    "first_stories",
+    "inline_css",
+    "render",
+    "render_email",
+    "render_template",
+]
+
+# Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
+EMAIL_BUDGET = 100_000
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendering:
-    """The four renderings of one digest, plus the HTML fragment the site wraps in its layout."""
+    """The four renderings of one digest, plus the HTML fragment the site wraps in its layout.
+
+    ``email_omitted`` counts the stories cut from the tail of the email HTML to fit the budget.
+    """
 
     markdown: str
     html: str
     email_html: str
     text: str
     body_html: str
+    email_omitted: int = 0
 
 
 def builtin_templates() -> Path:
@@ -56,12 +87,36 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
     env.filters["safe_url"] = safe_url
     env.filters["date"] = lambda d, fmt="%d %B %Y": d.strftime(fmt)
     env.filters["md_escape"] = _markdown_escape
+    env.filters["article_html"] = _article_html
+    env.filters["cited_sentences"] = cited_sentences
     return env
 
 
 def _markdown_escape(text: str) -> str:
     """Text that Markdown shows literally: a title with ``*`` or ``[`` stays a title."""
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
+
+
+def _article_html(markup: str) -> Markup:
+    # extract already sanitized it; sanitizing again is idempotent and keeps a theme that feeds other
+    # article fields here from opening a hole.
+    return Markup(sanitize_html(markup))
+
+
+def cited_sentences(story: Story) -> list[tuple[str, Article | None]]:
+    """Each summary sentence with the article to link after it: the first sentence from each article other
+    than the lead (whose link is the headline) that has a safe URL; so every cited article gets one link."""
+    by_id = {a.id: a for a in story.articles}
+    linked = {story.lead.id}
+    out: list[tuple[str, Article | None]] = []
+    for sentence in story.summary:
+        article = by_id.get(sentence.article_id)
+        if article is None or article.id in linked or not safe_url(article.url):
+            out.append((sentence.text, None))
+            continue
+        linked.add(article.id)
+        out.append((sentence.text, article))
+    return out
 
 
 def render_template(env: jinja2.Environment, name: str, **context: object) -> str:
@@ -86,14 +141,117 @@ def citations(digest: Digest) -> dict[str, tuple[int, Article]]:
     return notes
 
 
-def render(digest: Digest, *, env: jinja2.Environment, now: datetime, site_url: str = "") -> Rendering:
+def inline_css(html: str) -> str:
+    """``html`` with its stylesheet moved into ``style`` attributes; ``@media`` rules stay in ``<style>``."""
+    try:
+        return str(_INLINER.inline(html))
+    except ValueError as exc:
+        raise RenderError(f"cannot inline the email CSS: {exc}", hint="fix the email template's <style>") from exc
+
+
+def first_stories(digest: Digest, count: int) -> Digest:
+    """``digest`` cut to its first ``count`` stories in reading order; emptied sections are dropped."""
+    sections: list[Section] = []
+    left = count
+    for section in digest.sections:
+        if left <= 0:
+            break
+        sections.append(replace(section, stories=section.stories[:left]))
+        left -= len(sections[-1].stories)
+    return replace(digest, sections=tuple(sections))
+
+
+def render_email(
+    digest: Digest,
+    *,
+    env: jinja2.Environment,
+    now: datetime,
+    site_url: str = "",
+    unsubscribe_url: str = "",
+    budget: int = EMAIL_BUDGET,
+) -> tuple[str, int]:
+    """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
+
+    A binary search over the number of stories kept: a handful of renders, whatever the digest's size.
+    """
+    total = len(digest.stories)
+
+    def attempt(keep: int) -> str:
+        shown = first_stories(digest, keep) if keep < total else digest
+        labels = [story.label for story in digest.stories[:3]]
+        html = render_template(
+            env,
+            "email.html.j2",
+            digest=shown,
+            now=now,
+            site_url=site_url,
+            unsubscribe_url=unsubscribe_url,
+            total_stories=total,
+            omitted=total - keep,
+            preheader=" · ".join(labels),
+        )
+        return inline_css(html)
+
+    full = attempt(total)
+    if len(full.encode("utf-8")) <= budget:
+        return full, 0
+    low, high, best = 0, total - 1, attempt(0)
+    kept = 0
+    while low <= high:
+        middle = (low + high) // 2
+        html = attempt(middle)
+        if len(html.encode("utf-8")) <= budget:
+            best, kept, low = html, middle, middle + 1
+        else:
+            high = middle - 1
+    return best, total - kept
+
+
+def render(
+    digest: Digest,
+    *,
+    env: jinja2.Environment,
+    now: datetime,
+    site_url: str = "",
+    unsubscribe_url: str = "",
+    email_budget: int = EMAIL_BUDGET,
+) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes."""
-    context = {"digest": digest, "now": now, "site_url": site_url, "citations": citations(digest)}
+    context = {
+        "digest": digest,
+        "now": now,
+        "site_url": site_url,
+        "unsubscribe_url": unsubscribe_url,
+        "citations": citations(digest),
+    }
     body = render_template(env, "issue_body.html.j2", **context)
+    email_html, omitted = render_email(
+        digest, env=env, now=now, site_url=site_url, unsubscribe_url=unsubscribe_url, budget=email_budget
+    )
+    page = render_template(
+        env,
+        "page.html.j2",
+        title=digest.title,
+        body=body,
+        root="",
+        site_title=digest.title,
+        description=describe(digest),
+        canonical=site_url,
+        feeds=(),
+        nav=False,
+    )
     return Rendering(
         markdown=render_template(env, "digest.md.j2", **context),
-        html=render_template(env, "page.html.j2", title=digest.title, body=body, root="", **context),
-        email_html=render_template(env, "email.html.j2", **context),
+        html=page,
+        email_html=email_html,
         text=render_template(env, "digest.txt.j2", **context),
         body_html=body,
+        email_omitted=omitted,
     )
+
+
+def describe(digest: Digest, *, limit: int = 200) -> str:
+    """A one-line description of the issue for previews and feed readers: its first headlines."""
+    labels = [story.label for story in digest.stories]
+    text = " · ".join(labels)
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
