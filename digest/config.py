@@ -108,6 +108,9 @@ class SmtpConfig:
     username: str = ""
     password_env: str = ""
     timeout: float = 30.0
+    # Transient failures (connection lost, 4xx) are retried this many times, waiting retry_wait, then twice that…
+    retries: int = 2
+    retry_wait: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,11 @@ class EmailConfig:
     to: tuple[str, ...] = ()
     subject: str = "{title}: {week}"
     outbox: str = "outbox"
+    mode: str = "each"  # "each": one message per recipient; "bcc": one message, every recipient in the envelope
+    list_id: str = ""  # default: 'Title <title-slug.sender-domain>'
+    unsubscribe_mailto: str = ""
+    unsubscribe_url: str = ""  # may contain {recipient}; an https URL also gets one-click List-Unsubscribe-Post
+    max_html_bytes: int = 100_000  # Gmail clips at 102 KB: past this, stories are cut and the site linked
     smtp: SmtpConfig | None = None
 
 
@@ -262,5 +270,7 @@ def _check(config: Config, path: str) -> None:
             key="email.smtp.security",
             hint="use one of " + ", ".join(_SECURITY),
         )
+    if config.email.mode not in ("each", "bcc"):
+        raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")

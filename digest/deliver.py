@@ -2,27 +2,83 @@
 
 The message is ``multipart/alternative``: a written plain-text part and an HTML part. Its
 Message-ID is derived from the digest id, so a re-send of the same digest is recognisably the
-same message.
+same message. Non-ASCII subjects and display names are RFC 2047 encoded by the ``email``
+package; the list headers (RFC 2369, RFC 8058) are folded by hand at their commas, because the
+generic folder would turn a long unsubscribe URL into encoded-words no client can follow.
+
+:func:`deliver` sends one message per recipient (``mode = "each"``, the default: no reader sees
+another's address) or one message to every recipient in the envelope (``mode = "bcc"``). It
+returns a :class:`Delivery` per recipient, so a refused address is reported while the others
+still get the digest. Transient failures (a dropped connection, a 4xx reply) are retried a
+bounded number of times; permanent ones (5xx) are not.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import ipaddress
 import os
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from .config import EmailConfig, SmtpConfig
 from .errors import DeliveryError
+from .textutil import slugify
 
-__all__ = ["SmtpFactory", "compose", "deliver", "message_id", "write_outbox"]
+__all__ = [
+    "POLICY",
+    "Delivery",
+    "SmtpFactory",
+    "compose",
+    "deliver",
+    "list_id",
+    "message_id",
+    "smtp_connector",
+    "unsubscribe_link",
+    "write_outbox",
+]
 
 SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+
+_UNFOLDED = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that list headers fold only between their ``<…>`` items."""
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() not in _UNFOLDED:
+            return str(super().fold(name, value))
+        items = [item.strip() for item in str(value).split(",")]
+        return f"{name}: " + ("," + self.linesep + " ").join(items) + self.linesep
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() not in _UNFOLDED:
+            return bytes(super().fold_binary(name, value))
+        return self.fold(name, value).encode("ascii")
+
+
+POLICY = _MailPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to the digest for one recipient: accepted by the server, or refused and why."""
+
+    recipient: str
+    accepted: bool
+    reason: str = ""
 
 
 def message_id(digest_id: str, sender: str) -> str:
@@ -31,13 +87,56 @@ def message_id(digest_id: str, sender: str) -> str:
     return f"<{digest_id}.{token}@{domain}>"
 
 
-def compose(*, config: EmailConfig, digest_id: str, title: str, text: str, html: str, now: datetime) -> EmailMessage:
-    message = EmailMessage()
+def list_id(config: EmailConfig, title: str) -> str:
+    """``List-Id`` (RFC 2919): the configured one, else the title's slug under the sender's domain."""
+    if config.list_id:
+        return config.list_id
+    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "localhost"
+    return f"{title} <{slugify(title)}.{domain}>"
+
+
+def _unsubscribe(config: EmailConfig, recipient: str = "") -> str:
+    targets = []
+    if config.unsubscribe_mailto:
+        address = config.unsubscribe_mailto.removeprefix("mailto:")
+        targets.append(f"<mailto:{address}?subject=unsubscribe>")
+    if config.unsubscribe_url:
+        targets.append(f"<{config.unsubscribe_url.replace('{recipient}', quote(recipient, safe=''))}>")
+    return ", ".join(targets)
+
+
+def unsubscribe_link(config: EmailConfig) -> str:
+    """The unsubscribe link the message body may show: the same for every recipient, or none."""
+    if config.unsubscribe_url and "{recipient}" not in config.unsubscribe_url:
+        return config.unsubscribe_url
+    if config.unsubscribe_mailto:
+        return "mailto:" + config.unsubscribe_mailto.removeprefix("mailto:") + "?subject=unsubscribe"
+    return ""
+
+
+def compose(
+    *,
+    config: EmailConfig,
+    digest_id: str,
+    title: str,
+    text: str,
+    html: str,
+    now: datetime,
+) -> EmailMessage:
+    """The digest as one message addressed to every recipient; :func:`deliver` readdresses it per send."""
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = config.subject.format(title=title, week=digest_id)
     message["From"] = config.sender
     message["To"] = ", ".join(config.to) or "undisclosed-recipients:;"
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(digest_id, config.sender)
+    message["List-Id"] = list_id(config, title)
+    unsubscribe = _unsubscribe(config)
+    if unsubscribe:
+        message["List-Unsubscribe"] = unsubscribe
+    if config.unsubscribe_url.startswith("https://"):
+        # RFC 8058 one-click: mail providers POST to the URL instead of opening it in a browser.
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
@@ -53,43 +152,151 @@ def write_outbox(message: EmailMessage, folder: Path, digest_id: str) -> Path:
     return target
 
 
-def _connect(smtp: SmtpConfig) -> smtplib.SMTP:
-    if smtp.security == "ssl":
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
-    client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    if smtp.security == "starttls":
-        client.starttls(context=ssl.create_default_context())
-    return client
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def smtp_connector(context: ssl.SSLContext | None = None) -> SmtpFactory:
+    """A factory that opens an SMTP connection as ``security`` says, verifying certificates with ``context``."""
+
+    def connect(smtp: SmtpConfig) -> smtplib.SMTP:
+        tls = context or ssl.create_default_context()
+        if smtp.security == "ssl":
+            return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=tls)
+        if smtp.security == "none" and not _is_loopback(smtp.host):
+            raise DeliveryError(
+                f"refusing to send in clear text to {smtp.host}",
+                hint='security = "none" is for a relay on this machine only; use starttls or ssl',
+            )
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        if smtp.security == "starttls":
+            try:
+                client.starttls(context=tls)
+            except BaseException:
+                client.close()
+                raise
+        return client
+
+    return connect
+
+
+def _password(smtp: SmtpConfig, env: Mapping[str, str]) -> str:
+    password = env.get(smtp.password_env, "") if smtp.password_env else ""
+    if smtp.password_env and not password:
+        raise DeliveryError(
+            f"environment variable {smtp.password_env} is not set", hint="export the SMTP password in that variable"
+        )
+    return password
 
 
 def deliver(
-    message: EmailMessage, *, config: EmailConfig, env: Mapping[str, str], connect: SmtpFactory = _connect
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Send ``message`` to every recipient; returns the recipients accepted and those refused.
+    message: EmailMessage,
+    *,
+    config: EmailConfig,
+    env: Mapping[str, str],
+    connect: SmtpFactory | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Delivery, ...]:
+    """Send ``message`` to every recipient in ``config.to``; one :class:`Delivery` each, in that order.
 
-    Raises :class:`DeliveryError` when no recipient got it.
+    Raises :class:`DeliveryError` when nothing can be attempted (no server, no recipients, no
+    password) or the server rejects the login; a refused recipient is a result, not an error.
     """
     smtp = config.smtp
     if smtp is None:
         raise DeliveryError("no SMTP server configured", hint="set [email.smtp] or use the outbox")
     if not config.to:
         raise DeliveryError("no recipients", hint="set email.to")
-    password = env.get(smtp.password_env, "") if smtp.password_env else ""
-    if smtp.password_env and not password:
-        raise DeliveryError(
-            f"environment variable {smtp.password_env} is not set", hint="export the SMTP password in that variable"
-        )
-    try:
-        with connect(smtp) as client:
-            if smtp.username:
-                client.login(smtp.username, password)
-            refused = client.send_message(message, to_addrs=list(config.to))
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise DeliveryError(
-            "every recipient was refused", recipients=tuple(exc.recipients), hint="check email.to"
-        ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(
-            f"SMTP failed: {exc}", recipients=config.to, hint=f"check email.smtp ({smtp.host}:{smtp.port})"
-        ) from exc
-    return tuple(r for r in config.to if r not in refused), tuple(sorted(refused))
+    session = _Session(message, config, smtp, _password(smtp, env), connect or smtp_connector())
+    batches = [(r,) for r in config.to] if config.mode == "each" else [tuple(config.to)]
+    for attempt in range(smtp.retries + 1):
+        if attempt:
+            sleep(smtp.retry_wait * 2 ** (attempt - 1))
+        batches = session.send(batches)
+        if not batches:
+            break
+    for batch in batches:
+        for recipient in batch:
+            session.results[recipient] = Delivery(recipient, False, session.last_error or "not sent")
+    return tuple(session.results[r] for r in config.to)
+
+
+class _Session:
+    """One delivery: the results so far and what is left to retry, over as many connections as it takes."""
+
+    def __init__(
+        self, message: EmailMessage, config: EmailConfig, smtp: SmtpConfig, password: str, connect: SmtpFactory
+    ) -> None:
+        self.message = copy.deepcopy(message)
+        self.config = config
+        self.smtp = smtp
+        self.password = password
+        self.connect = connect
+        self.sender = parseaddr(config.sender)[1]
+        self.results: dict[str, Delivery] = {}
+        self.last_error = ""
+
+    def send(self, batches: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """Send each batch over one connection; returns the batches to try again."""
+        retry: list[tuple[str, ...]] = []
+        try:
+            with self.connect(self.smtp) as client:
+                if self.smtp.username:
+                    client.login(self.smtp.username, self.password)
+                for i, batch in enumerate(batches):
+                    try:
+                        retry.extend(self._send_one(client, batch))
+                    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                        self.last_error = f"SMTP connection lost: {exc}"
+                        return [*retry, *batches[i:]]
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"SMTP login refused: {_reply(exc.smtp_code, exc.smtp_error)}",
+                recipients=self.config.to,
+                hint=f"check email.smtp.username and the password in {self.smtp.password_env or 'its variable'}",
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.last_error = f"SMTP failed: {exc}"
+            return [b for b in batches if not all(r in self.results for r in b)]
+        return retry
+
+    def _send_one(self, client: smtplib.SMTP, batch: tuple[str, ...]) -> list[tuple[str, ...]]:
+        self._address(batch)
+        try:
+            refused: dict[str, tuple[int, bytes]] = client.send_message(
+                self.message, from_addr=self.sender, to_addrs=list(batch)
+            )
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = dict(exc.recipients)
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+            refused = dict.fromkeys(batch, (exc.smtp_code, exc.smtp_error))
+        again: list[tuple[str, ...]] = []
+        for recipient in batch:
+            if recipient not in refused:
+                self.results[recipient] = Delivery(recipient, True)
+                continue
+            code, text = refused[recipient]
+            self.last_error = f"SMTP refused: {_reply(code, text)}"
+            if 400 <= code < 500:
+                again.append((recipient,))
+            else:
+                self.results[recipient] = Delivery(recipient, False, self.last_error)
+        return again
+
+    def _address(self, batch: tuple[str, ...]) -> None:
+        for name in ("To", "List-Unsubscribe"):
+            del self.message[name]
+        self.message["To"] = batch[0] if self.config.mode == "each" else "undisclosed-recipients:;"
+        unsubscribe = _unsubscribe(self.config, batch[0] if self.config.mode == "each" else "")
+        if unsubscribe:
+            self.message["List-Unsubscribe"] = unsubscribe
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {' '.join(words.split())}"

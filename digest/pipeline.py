@@ -78,7 +78,14 @@ def build_week(config: Config, *, now: datetime, client: httpx.Client, store: St
     )
     env = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
     site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
-    rendering = render.render(digest, env=env, now=now, site_url=site_url)
+    rendering = render.render(
+        digest,
+        env=env,
+        now=now,
+        site_url=site_url,
+        unsubscribe_url=deliver.unsubscribe_link(config.email),
+        email_budget=config.email.max_html_bytes,
+    )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     return Week(digest, rendering, len(gathered.articles), len(fresh), stamps, gathered.problems)
 
@@ -176,9 +183,13 @@ def _send(
     if config.email.smtp is None:
         path = deliver.write_outbox(message, config.resolve(config.email.outbox), digest_id)
         return (f"outbox:{path}",), ()
-    if connect is None:
-        return deliver.deliver(message, config=config.email, env=env)
-    return deliver.deliver(message, config=config.email, env=env, connect=connect)
+    results = deliver.deliver(message, config=config.email, env=env, connect=connect)
+    accepted = tuple(r.recipient for r in results if r.accepted)
+    if not accepted:
+        raise DeliveryError(
+            "; ".join(dict.fromkeys(r.reason for r in results)), recipients=config.email.to, hint="check email.to"
+        )
+    return accepted, tuple(r.recipient for r in results if not r.accepted)
 
 
 def _finish(config: Config, store: Store, report: RunReport, week: Week, *, delivered: bool) -> RunReport:

@@ -56,9 +56,10 @@ def test_run_delivers_over_smtp_then_sends_nothing_new(
 
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
 
-    assert len(smtp_server.recorder.messages) == 1
+    # One message per recipient by default: no reader sees another's address.
+    assert [r for r, _ in smtp_server.recorder.messages] == [["ann@example.org"], ["bob@example.org"]]
     recipients, message = smtp_server.recorder.messages[0]
-    assert recipients == ["ann@example.org", "bob@example.org"]
+    assert message["To"] == "ann@example.org"
     assert message.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
@@ -71,7 +72,7 @@ def test_run_delivers_over_smtp_then_sends_nothing_new(
     assert (tmp_path / "site" / "index.html").is_file()
 
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
-    assert len(smtp_server.recorder.messages) == 1, "the second run of the same week must send nothing"
+    assert len(smtp_server.recorder.messages) == 2, "the second run of the same week must send nothing"
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["stories"] == 0
 
@@ -91,7 +92,7 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
         report = run(config, now=NOW, client=client, store=store, env={})
         assert report.delivered_to == ("ann@example.org", "bob@example.org")
         assert store.count("seen") == report.marked_seen > 0
-    assert len(smtp_server.recorder.messages) == 1
+    assert len(smtp_server.recorder.messages) == 2
 
 
 def test_cli_exit_code_two_when_delivery_fails(
