@@ -131,6 +131,8 @@ class EmailConfig:
 class SiteConfig:
     dir: str = "site"
     base_url: str = ""
+    per_page: int = 20  # issues per archive page
+    feed_items: int = 20  # newest issues in the Atom and JSON feeds
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,7 +268,7 @@ class _Session:
     def _send_one(self, client: smtplib.SMTP, batch: tuple[str, ...]) -> list[tuple[str, ...]]:
         self._address(batch)
         try:
-            refused: dict[str, tuple[int, bytes]] = client.send_message(
+            refused: Mapping[str, tuple[int, bytes | str]] = client.send_message(
                 self.message, from_addr=self.sender, to_addrs=list(batch)
             )
         except smtplib.SMTPRecipientsRefused as exc:

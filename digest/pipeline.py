@@ -229,6 +229,8 @@ def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) ->
             site_title=config.digest.title,
             base_url=config.site.base_url,
             now=now,
+            per_page=config.site.per_page,
+            feed_items=config.site.feed_items,
         )
     except (OSError, DigestError) as exc:
         log.error("site not published: %s", exc)

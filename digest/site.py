@@ -1,17 +1,28 @@
-"""Stage 9: publish the static site: the latest issue, one page per issue, an archive, a feed.
+"""Stage 9: publish the static site: the latest issue, one page per issue, an archive, feeds, search.
 
-The site is rebuilt from the issues kept in the state store, so a lost output folder comes back
-identical. It is written to a temporary folder beside the target and swapped in, so readers never
-see a half-written site.
+The site is rebuilt from the issues kept in the state store and nothing else (no clock, no
+directory listing), so a lost output folder comes back byte for byte. It is written to a
+temporary folder beside the target and swapped in, so readers never see a half-written site.
+
+Every link between pages is relative and names its ``index.html``, so the site works under any
+sub-path of ``base_url`` and opened straight from disk; ``base_url`` only makes the absolute
+URLs that feeds, the sitemap and social previews need. Search runs in the browser over an index
+loaded as a script (``fetch`` of a ``file:`` URL is blocked), and renders results as text nodes.
+
+Cost grows linearly with the archive: each issue page is written once, the archive pages list
+each issue once, and the feeds carry only the newest ``feed_items`` issues.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
@@ -19,7 +30,62 @@ import jinja2
 from .render import render_template
 from .store import IssueRecord
 
-__all__ = ["build_site"]
+__all__ = ["IssueOutline", "build_site", "outline"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOutline:
+    """What the site needs to know about an issue beyond its HTML: its sections and headlines."""
+
+    sections: tuple[tuple[str, str], ...]
+    headlines: tuple[tuple[str, str], ...]
+
+    @property
+    def description(self) -> str:
+        text = " · ".join(h for _, h in self.headlines[:3])
+        return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"
+
+
+class _OutlineParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[tuple[str, str]] = []
+        self.headlines: list[tuple[str, str]] = []
+        self._anchor = ""
+        self._section = ""
+        self._heading: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        ids = [v for k, v in attrs if k == "id" and v]
+        if tag in ("section", "article") and ids:
+            if tag == "section":
+                self._section = ids[0]
+            self._anchor = ids[0]
+        elif tag in ("h2", "h3"):
+            self._heading, self._text = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != self._heading:
+            return
+        text = " ".join("".join(self._text).split()).rstrip("#").strip()
+        if tag == "h2":
+            self.sections.append((self._section, text))
+        else:
+            self.headlines.append((self._anchor, text))
+        self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading:
+            self._text.append(data)
+
+
+def outline(body_html: str) -> IssueOutline:
+    """Sections (anchor, name) and headlines (anchor, text) of an issue's rendered body."""
+    parser = _OutlineParser()
+    parser.feed(body_html)
+    parser.close()
+    return IssueOutline(tuple(parser.sections), tuple(parser.headlines))
 
 
 def build_site(
@@ -30,13 +96,17 @@ def build_site(
     site_title: str,
     base_url: str,
     now: datetime,
+    per_page: int = 20,
+    feed_items: int = 20,
 ) -> Path:
     """Write the site for ``issues`` (newest first) to ``target``."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
     try:
-        _write_pages(staging, issues, env=env, site_title=site_title, base_url=base_url, now=now)
+        writer = _Writer(staging, env, site_title, _with_slash(base_url))
+        writer.write_all(issues, now=now, per_page=max(1, per_page), feed_items=max(1, feed_items))
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -44,48 +114,163 @@ def build_site(
     return target
 
 
-def _write_pages(
-    root: Path,
-    issues: Sequence[IssueRecord],
-    *,
-    env: jinja2.Environment,
-    site_title: str,
-    base_url: str,
-    now: datetime,
-) -> None:
-    def page(path: str, title: str, body: str, depth: int) -> None:
+def _with_slash(base_url: str) -> str:
+    return base_url if not base_url or base_url.endswith("/") else base_url + "/"
+
+
+def _issue_path(issue: IssueRecord) -> str:
+    return f"issues/{issue.id}/index.html"
+
+
+def _archive_path(page: int) -> str:
+    return "archive/index.html" if page == 1 else f"archive/{page}/index.html"
+
+
+class _Writer:
+    def __init__(self, root: Path, env: jinja2.Environment, site_title: str, base_url: str) -> None:
+        self.root = root
+        self.env = env
+        self.site_title = site_title
+        self.base_url = base_url
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a page, without its ``index.html``; empty with no base_url."""
+        return self.base_url + path.removesuffix("index.html") if self.base_url else ""
+
+    def write(self, path: str, text: str) -> None:
+        out = self.root / path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8", newline="\n")
+
+    def page(
+        self, path: str, title: str, body: str, *, description: str = "", canonical: str = "", **extra: object
+    ) -> None:
+        root = "../" * path.count("/")
+        feeds = (
+            {"type": "application/atom+xml", "title": f"{self.site_title} (Atom)", "href": root + "feed.xml"},
+            {"type": "application/feed+json", "title": f"{self.site_title} (JSON Feed)", "href": root + "feed.json"},
+        )
         html = render_template(
-            env,
+            self.env,
             "page.html.j2",
             title=title,
             body=body,
-            root="../" * depth,
-            feed_url="../" * depth + "feed.xml",
-            site_title=site_title,
+            root=root,
+            site_title=self.site_title,
+            description=description,
+            canonical=canonical or self.url(path),
+            feeds=feeds,
+            nav=True,
+            **extra,
         )
-        out = root / path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
+        self.write(path, html)
 
-    for issue in issues:
-        page(f"issues/{issue.id}/index.html", issue.title, issue.body_html, 2)
-    if issues:
-        page("index.html", issues[0].title, issues[0].body_html, 0)
-    else:
-        page("index.html", site_title, "<p>No issues yet.</p>", 0)
-    archive = render_template(env, "archive.html.j2", issues=issues, root="")
-    page("archive.html", f"Archive · {site_title}", archive, 0)
-    updated = (issues[0].end if issues else now).isoformat()
-    feed = render_template(
-        env,
-        "feed.xml.j2",
-        issues=issues,
-        site_title=site_title,
-        base_url=base_url,
-        feed_id=f"tag:digest,{(base_url or site_title)}",
-        updated=updated,
-    )
-    (root / "feed.xml").write_text(feed, encoding="utf-8")
+    def write_all(self, issues: Sequence[IssueRecord], *, now: datetime, per_page: int, feed_items: int) -> None:
+        outlines = [outline(issue.body_html) for issue in issues]
+        for issue, shape in zip(issues, outlines, strict=True):
+            self.page(_issue_path(issue), _title(issue), issue.body_html, description=shape.description)
+        if issues:
+            latest = issues[0]
+            self.page(
+                "index.html",
+                _title(latest),
+                latest.body_html,
+                description=outlines[0].description,
+                canonical=self.url(_issue_path(latest)),
+                og_type="website",
+            )
+        else:
+            self.page("index.html", self.site_title, "<h1>No issues yet</h1>\n<p>The first issue is on its way.</p>\n")
+        pages = self.archive(issues, per_page)
+        self.search(issues, outlines)
+        self.feeds(issues[:feed_items], outlines[:feed_items], now=now)
+        self.sitemap(issues, pages)
+
+    def archive(self, issues: Sequence[IssueRecord], per_page: int) -> int:
+        pages = max(1, -(-len(issues) // per_page))
+        for number in range(1, pages + 1):
+            path = _archive_path(number)
+            root = "../" * path.count("/")
+            body = render_template(
+                self.env,
+                "archive.html.j2",
+                issues=issues[(number - 1) * per_page : number * per_page],
+                root=root,
+                page=number,
+                pages=pages,
+                newer=root + _archive_path(number - 1) if number > 1 else "",
+                older=root + _archive_path(number + 1) if number < pages else "",
+            )
+            title = f"Archive · {self.site_title}" + (f" · page {number}" if number > 1 else "")
+            self.page(path, title, body, description=f"Every issue of {self.site_title}.")
+        return pages
+
+    def search(self, issues: Sequence[IssueRecord], outlines: Sequence[IssueOutline]) -> None:
+        entries = [
+            [_issue_path(issue) + (f"#{anchor}" if anchor else ""), headline, _title(issue)]
+            for issue, shape in zip(issues, outlines, strict=True)
+            for anchor, headline in shape.headlines
+        ]
+        # A script, not JSON: a page opened from disk may not fetch() a file: URL, but it may load a script.
+        index = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        self.write("search/index.js", f"window.DIGEST_SEARCH = {index};\n")
+        self.write("search/search.js", render_template(self.env, "search.js.j2"))
+        body = render_template(self.env, "search.html.j2", count=len(entries))
+        self.page(
+            "search/index.html",
+            f"Search · {self.site_title}",
+            body,
+            description=f"Search every issue of {self.site_title}.",
+            scripts=("index.js", "search.js"),
+        )
+
+    def feeds(self, issues: Sequence[IssueRecord], outlines: Sequence[IssueOutline], *, now: datetime) -> None:
+        updated = (issues[0].end if issues else now).isoformat()
+        items = [
+            {"id": self.entry_id(issue), "url": self.url(_issue_path(issue)), "title": _title(issue), "issue": issue}
+            for issue in issues
+        ]
+        atom = render_template(
+            self.env,
+            "feed.xml.j2",
+            items=items,
+            site_title=self.site_title,
+            base_url=self.base_url,
+            feed_id=self.base_url or f"urn:digest:{self.site_title}",
+            updated=updated,
+        )
+        self.write("feed.xml", atom)
+        feed: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": self.site_title}
+        if self.base_url:
+            feed |= {"home_page_url": self.base_url, "feed_url": self.base_url + "feed.json"}
+        feed["items"] = [
+            {
+                "id": item["id"],
+                **({"url": item["url"]} if item["url"] else {}),
+                "title": item["title"],
+                "summary": shape.description,
+                "content_html": issue.body_html,
+                "date_published": issue.end.isoformat(),
+            }
+            for item, issue, shape in zip(items, issues, outlines, strict=True)
+        ]
+        self.write("feed.json", json.dumps(feed, ensure_ascii=False, indent=1) + "\n")
+
+    def entry_id(self, issue: IssueRecord) -> str:
+        """Stable across rebuilds and renames of the title: the permanent URL, else a URN of the issue id."""
+        return self.url(_issue_path(issue)) or f"urn:digest:issue:{issue.id}"
+
+    def sitemap(self, issues: Sequence[IssueRecord], pages: int) -> None:
+        if not self.base_url:
+            return  # a sitemap lists absolute URLs only
+        urls = [(self.url("index.html"), issues[0].end if issues else None)]
+        urls += [(self.url(_archive_path(n)), None) for n in range(1, pages + 1)]
+        urls += [(self.url(_issue_path(issue)), issue.end) for issue in issues]
+        self.write("sitemap.xml", render_template(self.env, "sitemap.xml.j2", urls=urls))
+
+
+def _title(issue: IssueRecord) -> str:
+    return f"{issue.title} · {issue.end:%d %B %Y}"
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -58,7 +58,7 @@ def test_run_delivers_over_smtp_then_sends_nothing_new(
 
     # One message per recipient by default: no reader sees another's address.
     assert [r for r, _ in smtp_server.recorder.messages] == [["ann@example.org"], ["bob@example.org"]]
-    recipients, message = smtp_server.recorder.messages[0]
+    _, message = smtp_server.recorder.messages[0]
     assert message["To"] == "ann@example.org"
     assert message.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in message.iter_parts()]
