@@ -22,6 +22,7 @@ import os
 import smtplib
 import ssl
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,7 +93,8 @@ def list_id(config: EmailConfig, title: str) -> str:
     if config.list_id:
         return config.list_id
     domain = parseaddr(config.sender)[1].rpartition("@")[2] or "localhost"
-    return f"{title} <{slugify(title)}.{domain}>"
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return f"{title} <{slugify(ascii_title)}.{domain}>"
 
 
 def _unsubscribe(config: EmailConfig, recipient: str = "") -> str:
