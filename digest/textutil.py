@@ -58,6 +58,10 @@ _SKIP_TAGS = frozenset(
 # link shared through a newsletter and through a feed get the same id.
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.I)
 _SAFE_SCHEMES = ("http", "https", "mailto")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_URL_INVISIBLE = re.compile(r"[\t\n\r]")
+_URL_TRIM = "".join(map(chr, range(0x21))) + "\x7f"
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _TextExtractor(HTMLParser):
@@ -128,13 +132,16 @@ def safe_url(url: str) -> str:
     """``url`` if its scheme is http, https or mailto once entities and whitespace are gone, else ``""``.
 
     Feed parsers hand ``javascript:`` links through unchanged, so every URL a template puts in an
-    ``href`` goes through here.
+    ``href`` goes through here. The URL is read the way a browser reads an ``href``: entities
+    decoded, tabs and newlines removed anywhere, control characters and spaces trimmed at the ends.
     """
-    decoded = re.sub(r"[\x00-\x20\x7f]+", "", html.unescape(url or ""))
+    decoded = _URL_INVISIBLE.sub("", html.unescape(url or "")).strip(_URL_TRIM)
     scheme, sep, _ = decoded.partition(":")
-    if not sep or "/" in scheme or "?" in scheme or "#" in scheme:
+    if not sep or not _SCHEME.fullmatch(scheme):
         return ""  # relative URLs have no base once the digest leaves the feed: drop them
-    return decoded if scheme.lower() in _SAFE_SCHEMES else ""
+    if scheme.lower() not in _SAFE_SCHEMES:
+        return ""
+    return _URL_CONTROL.sub("", decoded).replace(" ", "%20")
 
 
 def content_hash(*parts: str) -> str:

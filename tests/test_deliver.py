@@ -232,7 +232,9 @@ def test_unreachable_server_gives_up_after_the_retries() -> None:
 def test_wrong_password_is_an_error_naming_the_fix(starttls_server: Server) -> None:
     config = _config(starttls_server.port, "starttls")
     with pytest.raises(DeliveryError, match="login refused") as caught:
-        deliver(_message(config), config=config, env={"PW": "wrong"}, connect=smtp_connector(starttls_server.client_tls))
+        deliver(
+            _message(config), config=config, env={"PW": "wrong"}, connect=smtp_connector(starttls_server.client_tls)
+        )
     assert "PW" in caught.value.hint
     assert starttls_server.mailbox.received == []
 

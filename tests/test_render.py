@@ -1,0 +1,126 @@
+"""Rendering: the email HTML (inlined CSS, budget, preheader, dark mode), the written text part, escaping."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import html5lib
+import pytest
+
+from digest.models import Digest
+from digest.render import Rendering, environment, render
+
+from .digests import article, make_digest
+
+SITE = "https://example.org/weekly/issues/2026-W02/"
+
+
+def _render(digest: Digest, **kwargs: object) -> Rendering:
+    return render(digest, env=environment(), now=digest.end, site_url=SITE, **kwargs)  # type: ignore[arg-type]
+
+
+def _strict_parse(markup: str) -> None:
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(markup)
+
+
+def test_email_css_is_inlined_and_only_media_rules_stay_in_a_style_block() -> None:
+    email = _render(make_digest(4)).email_html
+    _strict_parse(email)
+    cells = re.findall(r'<td class="cell"[^>]*>', email)
+    assert cells and all('style="' in cell and "padding" in cell for cell in cells)
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", email, re.S)
+    assert len(styles) == 1
+    assert re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", styles[0]).strip() == ""
+    assert "prefers-color-scheme: dark" in styles[0]
+    assert '<meta name="color-scheme" content="light dark">' in email
+    assert 'role="presentation"' in email and 'width="100%"' in email
+
+
+def test_email_has_a_hidden_preheader_with_the_top_headlines() -> None:
+    digest = make_digest(5)
+    email = _render(digest).email_html
+    match = re.search(r'<div class="preheader" style="([^"]*)">([^<]*)</div>', email)
+    assert match is not None
+    assert "display: none" in match.group(1)
+    assert match.group(2).startswith(" · ".join(s.label for s in digest.stories[:3]))
+
+
+def test_email_over_budget_cuts_stories_from_the_tail_and_links_the_site() -> None:
+    digest = make_digest(400)
+    rendering = _render(digest)
+    size = len(rendering.email_html.encode("utf-8"))
+    assert 90_000 < size <= 100_000
+    assert 0 < rendering.email_omitted < 400
+    assert f"{rendering.email_omitted} more stories in this issue" in rendering.email_html
+    assert f'<a href="{SITE}"' in rendering.email_html and "Read the rest on the site" in rendering.email_html
+    kept = 400 - rendering.email_omitted
+    shown = [s.label for s in digest.stories if f">{s.label}</a></h3>" in rendering.email_html]
+    assert shown == [s.label for s in digest.stories[:kept]]
+    # The web page and the text part keep every story.
+    assert all(s.label in rendering.text for s in digest.stories)
+    assert rendering.body_html.count('<article class="story"') == 400
+
+
+def test_email_under_budget_is_whole_and_a_tiny_budget_still_renders() -> None:
+    digest = make_digest(3)
+    assert _render(digest).email_omitted == 0
+    tiny = _render(digest, email_budget=10)
+    assert tiny.email_omitted == 3 and "Read the rest on the site" in tiny.email_html
+
+
+def test_text_part_is_written_text_wrapped_for_mail() -> None:
+    digest = make_digest(6)
+    text = _render(digest, unsubscribe_url="https://example.org/u").text
+    assert "<" not in text.replace("<https://", "")
+    for line in text.splitlines():
+        assert len(line) <= 72 or line.lstrip().startswith(("http", "Read more:", "[", "Read this issue"))
+    assert all(story.label in text for story in digest.stories)
+    assert "TECHNOLOGY" in text and "SOURCES" in text
+    assert text.rstrip().endswith("Unsubscribe: https://example.org/u")
+
+
+def test_rendering_is_deterministic_and_valid_html5() -> None:
+    digest = make_digest(9)
+    first, second = _render(digest), _render(digest)
+    assert first == second
+    _strict_parse(first.html)
+    _strict_parse(first.email_html)
+
+
+def test_one_link_per_cited_article_and_uncited_ones_listed() -> None:
+    body = _render(make_digest(1)).body_html
+    hrefs = re.findall(r'href="(https://news\.example/[^"]+)"', body)
+    assert sorted(hrefs) == ["https://news.example/w0s0a", "https://news.example/w0s0b", "https://news.example/w0s0c"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " jAvAsCrIpT:alert(1)",
+        "java\tscript:alert(1)",
+        "&#106;avascript:alert(1)",
+        "data:text/html,x",
+    ],
+)
+def test_hostile_article_fields_never_reach_the_markup(url: str) -> None:
+    digest = make_digest(1)
+    story = digest.stories[0]
+    hostile = article(
+        "evil", url=url, title='<script>alert("t")</script>', summary_html='<img src=x onerror="alert(1)"><b>ok</b>'
+    )
+    evil_story = replace(story, lead=hostile, articles=(hostile,), summary=(), label='<img src=x onerror="alert(2)">')
+    digest = replace(digest, sections=(replace(digest.sections[0], stories=(evil_story,)),))
+    rendering = _render(digest)
+    for markup in (rendering.html, rendering.email_html, rendering.body_html):
+        elements = list(html5lib.parse(markup, namespaceHTMLElements=False).iter())
+        attributes = [(el.tag, name, value) for el in elements for name, value in el.attrib.items()]
+        assert not [a for a in attributes if a[1].lower().startswith("on")]
+        links = [value for tag, name, value in attributes if name in ("href", "src")]
+        # A relative URL has no base once the article leaves its feed: dropped, like any unsafe scheme.
+        assert [link for link in links if not link.startswith(("https://", "http://", "mailto:", "#"))] == []
+        assert not [el for el in elements if el.tag == "script"]
+        assert "<b>ok</b>" in markup  # harmless markup in the excerpt survives
+        assert "&lt;img src=x onerror=" in markup  # the hostile headline is shown as text
+    assert "javascript" not in rendering.text.lower() and "javascript" not in rendering.markdown.lower()
