@@ -104,7 +104,7 @@ def main(argv: list[str]) -> int:
         page = context.new_page()
         # The detector must see an unsanitized payload run, or a zero below would mean nothing.
         canary = check(page, '<img src=x onerror="alert(1)"><a href="javascript:void(0)">x</a><p id=xss></p>')
-        if not any(h.startswith("dialog") for h in canary) or not any("javascript:" in h for h in canary):
+        if "alert" not in canary or not any("javascript:" in h for h in canary):
             print(f"Error: the detector missed the canary payload: {canary}", file=sys.stderr)
             return 1
         page = context.new_page()
