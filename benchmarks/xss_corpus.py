@@ -20,11 +20,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest import extract, summarize  # noqa: E402
-from digest.cluster import build_stories  # noqa: E402
-from digest.models import Article, Digest, Section  # noqa: E402
-from digest.render import environment, render  # noqa: E402
-from tests.browser import chromium, missing_reason  # noqa: E402
+from digest import extract, summarize
+from digest.cluster import build_stories
+from digest.models import Article, Digest, Section
+from digest.render import environment, render
+from tests.browser import chromium, missing_reason
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -35,7 +35,10 @@ for (const name of ["alert", "confirm", "prompt", "print", "open"]) {
   window[name] = function () { window.__hits.push(name); };
 }
 for (const name of ["xss", "XSS", "pwned", "hacked"]) {
-  Object.defineProperty(window, name, { get() { window.__hits.push("get " + name); }, set() { window.__hits.push("set " + name); } });
+  Object.defineProperty(window, name, {
+    get() { window.__hits.push("get " + name); },
+    set() { window.__hits.push("set " + name); },
+  });
 }
 """
 PROBE = """() => {
@@ -44,10 +47,13 @@ PROBE = """() => {
     for (const attr of ["href", "src", "action", "formAction", "data"]) {
       const value = el[attr];
       const text = typeof value === "string" ? value : (value && value.baseVal) || "";
-      if (/^\\s*(javascript|vbscript|data:text\\/html)/i.test(text)) bad.push(el.tagName + " " + attr + "=" + text.slice(0, 60));
+      if (/^\\s*(javascript|vbscript|data:text\\/html)/i.test(text)) {
+        bad.push(el.tagName + " " + attr + "=" + text.slice(0, 60));
+      }
     }
   }
-  for (const el of document.querySelectorAll("script,iframe,object,embed,frame,base,meta[http-equiv]")) bad.push(el.tagName);
+  const active = document.querySelectorAll("script,iframe,object,embed,frame,base,meta[http-equiv]");
+  for (const el of active) bad.push(el.tagName);
   return window.__hits.concat(bad);
 }"""
 
