@@ -141,6 +141,8 @@ def compose(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # A boundary derived from the content instead of a random one: the same digest gives the same bytes.
+    message.set_boundary("==digest-" + hashlib.sha256(message.as_bytes()).hexdigest()[:24])
     return message
 
 

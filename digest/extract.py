@@ -6,6 +6,7 @@ stage or template ever sees markup a feed author wrote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -68,11 +69,18 @@ def _filter_url(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# nh3 serializes every attribute quoted and escapes ">" inside values, so a tag ends at its first ">".
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
+
+
 def sanitize_html(markup: str) -> str:
-    """``markup`` reduced to a safe allow-list of tags, attributes and URL schemes."""
+    """``markup`` reduced to a safe allow-list of tags, attributes and URL schemes.
+
+    An image without alt text gets an empty one, so screen readers skip it instead of reading its URL.
+    """
     if not markup:
         return ""
-    return nh3.clean(
+    clean = nh3.clean(
         markup,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
@@ -80,6 +88,7 @@ def sanitize_html(markup: str) -> str:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_filter_url,
     ).strip()
+    return _IMG_WITHOUT_ALT.sub('<img alt=""', clean)
 
 
 def extract(articles: Iterable[Article]) -> tuple[Article, ...]:

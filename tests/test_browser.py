@@ -75,3 +75,44 @@ def test_search_runs_from_disk(browser: Any, built: Path) -> None:
     assert page.evaluate("location.hash") == "#science-2"
     assert page.is_visible("#science-2")
     page.close()
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    high, low = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Each selector's text against the background of the nearest box that paints one.
+COLOURS = """sel => [...document.querySelectorAll(sel)].slice(0, 3).map(el => {
+  let box = el;
+  while (box && getComputedStyle(box).backgroundColor.replace(/\\s/g, "") === "rgba(0,0,0,0)") box = box.parentElement;
+  return [getComputedStyle(el).color, box ? getComputedStyle(box).backgroundColor : "rgb(255, 255, 255)"];
+})"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    ("name", "selectors"),
+    [
+        ("site/issues/2026-W04/index.html", ["p.summary", "p.meta", "h3 a", "h2", "a.cite", ".site-nav a", "footer"]),
+        ("email.html", ["td.cell p", "p.meta", "h3 a", "h2", "p.also", "td.foot a"]),
+    ],
+)
+def test_text_contrast_meets_wcag_aa_in_light_and_dark(
+    browser: Any, built: Path, name: str, selectors: list[str], scheme: str
+) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto((built / name).as_uri())
+    for selector in selectors:
+        pairs = page.evaluate(COLOURS, selector)
+        assert pairs, selector
+        for fg, bg in pairs:
+            assert _contrast(fg, bg) >= 4.5, (selector, fg, bg)
+    context.close()

@@ -16,9 +16,9 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from digest.config import EmailConfig, SmtpConfig
+from digest.config import EmailConfig, SmtpConfig, parse_config
 from digest.deliver import Delivery, compose, deliver, smtp_connector
-from digest.errors import DeliveryError
+from digest.errors import ConfigError, DeliveryError
 
 from .conftest import free_port
 
@@ -172,6 +172,7 @@ def test_headers_are_rfc2047_encoded_and_decode_back(plain_server: Server) -> No
 def test_message_id_is_the_same_when_the_digest_is_sent_again() -> None:
     config = _config(25)
     assert _message(config)["Message-ID"] == _message(config)["Message-ID"]
+    assert _message(config).as_bytes() == _message(config).as_bytes()
     other = compose(config=config, digest_id="2026-W49", title="t", text="x", html="<p>x</p>", now=NOW)
     assert other["Message-ID"] != _message(config)["Message-ID"]
 
@@ -246,6 +247,12 @@ def test_missing_password_variable_and_clear_text_to_a_remote_host_are_refused(p
     remote = EmailConfig(sender=SENDER, to=("ann@example.org",), smtp=SmtpConfig(host="192.0.2.1", security="none"))
     with pytest.raises(DeliveryError, match="clear text"):
         deliver(_message(remote), config=remote, env={})
+
+
+def test_unknown_mode_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown mode") as caught:
+        parse_config({"email": {"mode": "all"}})
+    assert caught.value.key == "email.mode" and "bcc" in caught.value.hint
 
 
 def test_untrusted_certificate_is_not_accepted(starttls_server: Server) -> None:

@@ -70,6 +70,13 @@ def test_harmless_markup_survives() -> None:
     )
 
 
+def test_images_keep_their_alt_text_or_get_an_empty_one() -> None:
+    markup = '<img src="https://example.org/a.png" alt="A map"><img src="https://example.org/b.png" title="x>y">'
+    assert sanitize_html(markup) == (
+        '<img src="https://example.org/a.png" alt="A map"><img alt="" src="https://example.org/b.png" title="x&gt;y">'
+    )
+
+
 def _vectors(shared: Path) -> list[str]:
     files = sorted((shared / "bench" / "xss").rglob("vectors.jsonl"))
     if not files:
