@@ -142,7 +142,8 @@ def compose(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     # A boundary derived from the content instead of a random one: the same digest gives the same bytes.
-    message.set_boundary("==digest-" + hashlib.sha256(message.as_bytes()).hexdigest()[:24])
+    token = hashlib.sha256("\x1f".join((message["Message-ID"], text, html)).encode()).hexdigest()[:24]
+    message.set_boundary(f"==digest-{token}")
     return message
 
 
