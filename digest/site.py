@@ -181,20 +181,24 @@ class _Writer:
             )
         else:
             self.page("index.html", self.site_title, "<h1>No issues yet</h1>\n<p>The first issue is on its way.</p>\n")
-        pages = self.archive(issues, per_page)
+        pages = self.archive(issues, outlines, per_page)
         self.search(issues, outlines)
         self.feeds(issues[:feed_items], outlines[:feed_items], now=now)
         self.sitemap(issues, pages)
 
-    def archive(self, issues: Sequence[IssueRecord], per_page: int) -> int:
+    def archive(self, issues: Sequence[IssueRecord], outlines: Sequence[IssueOutline], per_page: int) -> int:
         pages = max(1, -(-len(issues) // per_page))
+        entries = [
+            {"issue": issue, "path": _issue_path(issue), "description": shape.description}
+            for issue, shape in zip(issues, outlines, strict=True)
+        ]
         for number in range(1, pages + 1):
             path = _archive_path(number)
             root = "../" * path.count("/")
             body = render_template(
                 self.env,
                 "archive.html.j2",
-                issues=issues[(number - 1) * per_page : number * per_page],
+                entries=entries[(number - 1) * per_page : number * per_page],
                 root=root,
                 page=number,
                 pages=pages,
