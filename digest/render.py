@@ -13,6 +13,7 @@ message points to the site for the rest, because Gmail clips messages at 102 KB.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "describe",
     "environment",
     "first_stories",
+    "headline_summary",
     "inline_css",
     "render",
     "render_email",
@@ -178,7 +180,6 @@ def render_email(
 
     def attempt(keep: int) -> str:
         shown = first_stories(digest, keep) if keep < total else digest
-        labels = [story.label for story in digest.stories[:3]]
         html = render_template(
             env,
             "email.html.j2",
@@ -188,7 +189,7 @@ def render_email(
             unsubscribe_url=unsubscribe_url,
             total_stories=total,
             omitted=total - keep,
-            preheader=" · ".join(labels),
+            preheader=describe(digest),
         )
         return inline_css(html)
 
@@ -250,8 +251,12 @@ def render(
     )
 
 
-def describe(digest: Digest, *, limit: int = 200) -> str:
-    """A one-line description of the issue for previews and feed readers: its first headlines."""
-    labels = [story.label for story in digest.stories]
-    text = " · ".join(labels)
+def describe(digest: Digest) -> str:
+    """A one-line description of the issue for link previews and feed readers: its first headlines."""
+    return headline_summary([story.label for story in digest.stories])
+
+
+def headline_summary(headlines: Sequence[str], *, count: int = 3, limit: int = 200) -> str:
+    """The first ``count`` headlines on one line, cut at a word to at most ``limit`` characters."""
+    text = " · ".join(headlines[:count])
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import jinja2
 
-from .render import render_template
+from .render import headline_summary, render_template
 from .store import IssueRecord
 
 __all__ = ["IssueOutline", "build_site", "outline"]
@@ -42,8 +42,7 @@ class IssueOutline:
 
     @property
     def description(self) -> str:
-        text = " · ".join(h for _, h in self.headlines[:3])
-        return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"
+        return headline_summary([text for _, text in self.headlines])
 
 
 class _OutlineParser(HTMLParser):
