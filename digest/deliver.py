@@ -140,7 +140,8 @@ def compose(
         # RFC 8058 one-click: mail providers POST to the URL instead of opening it in a browser.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    # Quoted-printable always, because that is the size render budgets the HTML for.
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
     # A boundary derived from the content instead of a random one: the same digest gives the same bytes.
     token = hashlib.sha256("\x1f".join((message["Message-ID"], text, html)).encode()).hexdigest()[:24]
     message.set_boundary(f"==digest-{token}")

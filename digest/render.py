@@ -8,7 +8,9 @@ and article HTML goes through :func:`~digest.extract.sanitize_html` before a tem
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
 inliner leaves alone. Over :data:`EMAIL_BUDGET` bytes, stories are cut from the tail and the
-message points to the site for the rest, because Gmail clips messages at 102 KB.
+message points to the site for the rest, because Gmail clips messages at 102 KB. The size counted
+is the HTML part as it travels, quoted-printable encoded (what :mod:`digest.deliver` sends), which
+is a few percent larger than the HTML itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from email import quoprimime
 from pathlib import Path
 
 import css_inline
@@ -41,6 +44,7 @@ __all__ = [
     "render",
     "render_email",
     "render_template",
+    "wire_size",
 ]
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
@@ -163,6 +167,16 @@ def first_stories(digest: Digest, count: int) -> Digest:
     return replace(digest, sections=tuple(sections))
 
 
+def wire_size(html: str) -> int:
+    """Bytes of ``html`` as a quoted-printable UTF-8 message part on the wire, the way :mod:`email` encodes it.
+
+    78 is the default policy's line length; every line ends in CRLF once it is sent.
+    """
+    body = html if html.endswith("\n") else html + "\n"
+    encoded = quoprimime.body_encode(body.encode("utf-8").decode("latin-1"), 78)
+    return len(encoded) + encoded.count("\n")
+
+
 def render_email(
     digest: Digest,
     *,
@@ -194,14 +208,14 @@ def render_email(
         return inline_css(html)
 
     full = attempt(total)
-    if len(full.encode("utf-8")) <= budget:
+    if wire_size(full) <= budget:
         return full, 0
     low, high, best = 0, total - 1, attempt(0)
     kept = 0
     while low <= high:
         middle = (low + high) // 2
         html = attempt(middle)
-        if len(html.encode("utf-8")) <= budget:
+        if wire_size(html) <= budget:
             best, kept, low = html, middle, middle + 1
         else:
             high = middle - 1

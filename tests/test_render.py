@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import html5lib
 import pytest
 
+from digest.config import EmailConfig
+from digest.deliver import compose
 from digest.models import Digest
-from digest.render import Rendering, environment, render
+from digest.render import Rendering, environment, render, wire_size
 
 from .digests import article, make_digest
 
 SITE = "https://example.org/weekly/issues/2026-W02/"
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def _render(digest: Digest, **kwargs: object) -> Rendering:
@@ -49,8 +53,15 @@ def test_email_has_a_hidden_preheader_with_the_top_headlines() -> None:
 def test_email_over_budget_cuts_stories_from_the_tail_and_links_the_site() -> None:
     digest = make_digest(400)
     rendering = _render(digest)
-    size = len(rendering.email_html.encode("utf-8"))
+    size = wire_size(rendering.email_html)
     assert 90_000 < size <= 100_000
+    message = compose(
+        config=EmailConfig(), digest_id=digest.id, title="t", text=rendering.text, html=rendering.email_html, now=NOW
+    )
+    html_part = message.get_body(("html",))
+    assert html_part is not None
+    payload = html_part.get_payload()
+    assert len(payload) + payload.count("\n") == size  # the budget counts what travels, CRLF and all
     assert 0 < rendering.email_omitted < 400
     assert f"{rendering.email_omitted} more stories in this issue" in rendering.email_html
     assert f'<a href="{SITE}"' in rendering.email_html and "Read the rest on the site" in rendering.email_html
