@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import html5lib
 import pytest
@@ -135,3 +137,33 @@ def test_hostile_article_fields_never_reach_the_markup(url: str) -> None:
         assert "<b>ok</b>" in markup  # harmless markup in the excerpt survives
         assert "&lt;img src=x onerror=" in markup  # the hostile headline is shown as text
     assert "javascript" not in rendering.text.lower() and "javascript" not in rendering.markdown.lower()
+
+
+# Outlook for Windows ignores these; each only refines a layout that holds without it.
+OUTLOOK_EXTRAS = {
+    "max-height": "preheader; hidden there by mso-hide",
+    "opacity": "preheader; hidden there by mso-hide",
+    "overflow": "preheader; hidden there by mso-hide",
+    "white-space": "keeps a citation on one line",
+}
+
+
+def test_email_css_is_what_gmail_and_outlook_render(shared: Path) -> None:
+    support = shared / "bench" / "email" / "caniemail" / "features-latest-support.json"
+    if not support.is_file():
+        pytest.skip("no caniemail data under ../shared/bench/email")
+    features = json.loads(support.read_text(encoding="utf-8"))
+    email = _render(make_digest(5)).email_html
+    styles = re.findall(r'style="([^"]*)"', email)
+    properties = {part.split(":")[0].strip() for style in styles for part in style.split(";") if ":" in part}
+    checked = 0
+    for prop in sorted(properties):
+        feature = features.get(f"css-{prop}")
+        if feature is None:
+            continue
+        checked += 1
+        latest = feature["latest"]
+        for client in ("gmail.desktop-webmail", "gmail.android", "outlook.outlook-com", "apple-mail.ios"):
+            assert latest[client][0] in "ya", (prop, client, latest[client])
+        assert latest["outlook.windows"][0] in "ya" or prop in OUTLOOK_EXTRAS, (prop, latest["outlook.windows"])
+    assert checked >= 10
