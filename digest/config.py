@@ -272,6 +272,14 @@ def _check(config: Config, path: str) -> None:
             key="email.smtp.security",
             hint="use one of " + ", ".join(_SECURITY),
         )
+    retries = smtp.retries if smtp is not None else 0
+    for key, value, least in (
+        ("email.smtp.retries", retries, 0),
+        ("site.per_page", config.site.per_page, 1),
+        ("site.feed_items", config.site.feed_items, 1),
+    ):
+        if value < least:
+            raise ConfigError(f"must be at least {least}", path=path, key=key)
     if config.email.mode not in ("each", "bcc"):
         raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
     if config.digest.window_days < 1:

@@ -253,6 +253,12 @@ def test_unknown_mode_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown mode") as caught:
         parse_config({"email": {"mode": "all"}})
     assert caught.value.key == "email.mode" and "bcc" in caught.value.hint
+    with pytest.raises(ConfigError, match="at least 0") as caught:
+        parse_config({"email": {"smtp": {"host": "127.0.0.1", "retries": -1}}})
+    assert caught.value.key == "email.smtp.retries"
+    with pytest.raises(ConfigError, match="at least 1") as caught:
+        parse_config({"site": {"per_page": 0}})
+    assert caught.value.key == "site.per_page"
 
 
 def test_untrusted_certificate_is_not_accepted(starttls_server: Server) -> None:
