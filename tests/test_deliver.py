@@ -249,7 +249,7 @@ def test_missing_password_variable_and_clear_text_to_a_remote_host_are_refused(p
         deliver(_message(remote), config=remote, env={})
 
 
-def test_unknown_mode_is_a_config_error() -> None:
+def test_delivery_and_site_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match="unknown mode") as caught:
         parse_config({"email": {"mode": "all"}})
     assert caught.value.key == "email.mode" and "bcc" in caught.value.hint
