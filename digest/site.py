@@ -166,8 +166,12 @@ class _Writer:
 
     def write_all(self, issues: Sequence[IssueRecord], *, now: datetime, per_page: int, feed_items: int) -> None:
         outlines = [outline(issue.body_html) for issue in issues]
-        for issue, shape in zip(issues, outlines, strict=True):
-            self.page(_issue_path(issue), _title(issue), issue.body_html, description=shape.description)
+        for i, (issue, shape) in enumerate(zip(issues, outlines, strict=True)):
+            pager = {
+                "newer": f"../../{_issue_path(issues[i - 1])}" if i > 0 else "",
+                "older": f"../../{_issue_path(issues[i + 1])}" if i + 1 < len(issues) else "",
+            }
+            self.page(_issue_path(issue), _title(issue), issue.body_html, description=shape.description, pager=pager)
         if issues:
             latest = issues[0]
             self.page(

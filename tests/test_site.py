@@ -99,6 +99,11 @@ def test_archive_is_paginated_and_lists_every_issue_once(tmp_path: Path) -> None
     assert listed == [["2026-W06", "2026-W05"], ["2026-W04", "2026-W03"], ["2026-W02"]]
     assert 'rel="next"' in pages[0].read_text() and 'rel="prev"' not in pages[0].read_text()
     assert 'rel="prev"' in pages[2].read_text() and 'rel="next"' not in pages[2].read_text()
+    middle = (root / "issues/2026-W04/index.html").read_text(encoding="utf-8")
+    assert '<a href="../../issues/2026-W03/index.html" rel="prev">' in middle
+    assert '<a href="../../issues/2026-W05/index.html" rel="next">' in middle
+    newest = (root / "issues/2026-W06/index.html").read_text(encoding="utf-8")
+    assert 'rel="next"' not in newest and 'rel="prev"' in newest
 
 
 def test_feeds_carry_the_newest_issues_with_stable_ids(tmp_path: Path) -> None:
