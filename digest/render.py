@@ -210,8 +210,7 @@ def render_email(
     full = attempt(total)
     if wire_size(full) <= budget:
         return full, 0
-    low, high, best = 0, total - 1, attempt(0)
-    kept = 0
+    low, high, best, kept = 0, total - 1, "", 0
     while low <= high:
         middle = (low + high) // 2
         html = attempt(middle)
@@ -219,7 +218,7 @@ def render_email(
             best, kept, low = html, middle, middle + 1
         else:
             high = middle - 1
-    return best, total - kept
+    return best or attempt(0), total - kept  # even the bare frame is over budget: send it anyway
 
 
 def render(
