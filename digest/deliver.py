@@ -97,14 +97,24 @@ def list_id(config: EmailConfig, title: str) -> str:
     return f"{title} <{slugify(ascii_title)}.{domain}>"
 
 
-def _unsubscribe(config: EmailConfig, recipient: str = "") -> str:
+def _set_unsubscribe(message: EmailMessage, config: EmailConfig, recipient: str = "") -> None:
+    """(Re)set ``List-Unsubscribe`` and, for an https URL, RFC 8058's one-click ``List-Unsubscribe-Post``.
+
+    A URL naming ``{recipient}`` is left out when there is no single recipient (Bcc, the outbox copy).
+    """
+    for name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
+        del message[name]
     targets = []
     if config.unsubscribe_mailto:
-        address = config.unsubscribe_mailto.removeprefix("mailto:")
-        targets.append(f"<mailto:{address}?subject=unsubscribe>")
-    if config.unsubscribe_url:
-        targets.append(f"<{config.unsubscribe_url.replace('{recipient}', quote(recipient, safe=''))}>")
-    return ", ".join(targets)
+        targets.append(f"<mailto:{config.unsubscribe_mailto.removeprefix('mailto:')}?subject=unsubscribe>")
+    url = config.unsubscribe_url
+    if url and (recipient or "{recipient}" not in url):
+        targets.append(f"<{url.replace('{recipient}', quote(recipient, safe=''))}>")
+    if targets:
+        message["List-Unsubscribe"] = ", ".join(targets)
+    if targets and targets[-1].startswith("<https://"):
+        # One click: mail providers POST to the URL instead of opening it in a browser.
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 
 def unsubscribe_link(config: EmailConfig) -> str:
@@ -133,12 +143,7 @@ def compose(
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(digest_id, config.sender)
     message["List-Id"] = list_id(config, title)
-    unsubscribe = _unsubscribe(config)
-    if unsubscribe:
-        message["List-Unsubscribe"] = unsubscribe
-    if config.unsubscribe_url.startswith("https://"):
-        # RFC 8058 one-click: mail providers POST to the URL instead of opening it in a browser.
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    _set_unsubscribe(message, config)
     message.set_content(text)
     # Quoted-printable always, because that is the size render budgets the HTML for.
     message.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -295,12 +300,10 @@ class _Session:
         return again
 
     def _address(self, batch: tuple[str, ...]) -> None:
-        for name in ("To", "List-Unsubscribe"):
-            del self.message[name]
-        self.message["To"] = batch[0] if self.config.mode == "each" else "undisclosed-recipients:;"
-        unsubscribe = _unsubscribe(self.config, batch[0] if self.config.mode == "each" else "")
-        if unsubscribe:
-            self.message["List-Unsubscribe"] = unsubscribe
+        each = self.config.mode == "each"
+        del self.message["To"]
+        self.message["To"] = batch[0] if each else "undisclosed-recipients:;"
+        _set_unsubscribe(self.message, self.config, batch[0] if each else "")
 
 
 def _reply(code: int, text: bytes | str) -> str:

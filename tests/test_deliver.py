@@ -207,6 +207,9 @@ def test_bcc_mode_sends_one_message_that_names_no_recipient(plain_server: Server
     raw = plain_server.mailbox.received[0][1].decode()
     assert "ann@example.org" not in raw and "bob@example.org" not in raw
     assert plain_server.mailbox.parsed(0)["To"] == "undisclosed-recipients:;"
+    # The per-recipient URL cannot be filled in for a shared message: only the mailto stays.
+    assert plain_server.mailbox.parsed(0)["List-Unsubscribe"] == "<mailto:leave@example.org?subject=unsubscribe>"
+    assert plain_server.mailbox.parsed(0)["List-Unsubscribe-Post"] is None
 
 
 def test_transient_refusal_is_retried_a_bounded_number_of_times(plain_server: Server) -> None:

@@ -91,6 +91,9 @@ def test_text_part_is_written_text_wrapped_for_mail() -> None:
     assert all(story.label in text for story in digest.stories)
     assert "TECHNOLOGY" in text and "SOURCES" in text
     assert text.rstrip().endswith("Unsubscribe: https://example.org/u")
+    email = _render(digest, unsubscribe_url="https://example.org/u").email_html
+    assert '<a href="https://example.org/u"' in email and ">Unsubscribe</a>" in email
+    assert ">Unsubscribe</a>" not in _render(digest).email_html
 
 
 def test_rendering_is_deterministic_and_valid_html5() -> None:
