@@ -4,7 +4,7 @@
 
 Each issue is rendered (web, email with its size budget, text, Markdown) and the whole site is
 written from the rendered issues, as the weekly run does. Timed side by side in one run: one
-issue, a quarter, half and all of the archive. ``ratio`` is the time for all issues over the time
+issue (best of three), a quarter, half and all of the archive. ``ratio`` is the time for all issues over the time
 for one; ``per_issue_ratio`` divides that by the issue count (about 1 when growth is linear, and
 growing with the archive size if it were quadratic).
 """
@@ -48,11 +48,18 @@ def main(argv: list[str]) -> int:
     issues = int(argv[1]) if len(argv) > 1 else 52
     stories = int(argv[2]) if len(argv) > 2 else 200
     timings: dict[int, float] = {}
+    site_timings: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         render_and_publish(1, stories, Path(tmp) / "warm-up")  # compile templates before timing anything
         for count in sorted({1, max(1, issues // 4), max(1, issues // 2), issues}):
-            render_s, site_s, size = render_and_publish(count, stories, Path(tmp) / f"site-{count}")
+            # A small run is over quickly and noisy on a shared machine: keep the best of three.
+            runs = [
+                render_and_publish(count, stories, Path(tmp) / f"site-{count}-{r}")
+                for r in range(3 if count == 1 else 1)
+            ]
+            render_s, site_s, size = min(runs, key=lambda run: run[0] + run[1])
             timings[count] = render_s + site_s
+            site_timings[count] = site_s
             print(
                 f"issues={count} stories_each={stories} render_s={render_s:.2f} site_s={site_s:.2f} "
                 f"total_s={timings[count]:.2f} per_issue_s={timings[count] / count:.3f} site_mb={size / 1e6:.1f}"
@@ -60,7 +67,8 @@ def main(argv: list[str]) -> int:
     ratio = timings[issues] / timings[1]
     print(
         f"issues={issues} stories={stories} total_s={timings[issues]:.2f} one_issue_s={timings[1]:.3f} "
-        f"ratio={ratio:.1f} per_issue_ratio={ratio / issues:.2f}"
+        f"ratio={ratio:.1f} per_issue_ratio={ratio / issues:.2f} "
+        f"site_only_ratio={site_timings[issues] / site_timings[1]:.1f}"
     )
     return 0
 
