@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--config", required=True, type=Path)
     run_cmd.add_argument("--now", type=_now, default=None, help="end of the week (default: now)")
     run_cmd.add_argument("--dry-run", action="store_true", help="render everything, send and mark nothing")
+    run_cmd.add_argument("--explain", action="store_true", help="print each story's score and its parts")
     prev = commands.add_parser("preview", help="write the four renderings without touching the state store")
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
@@ -69,6 +70,13 @@ def _print_report(report: RunReport) -> None:
         print(f"  delivered to: {', '.join(report.delivered_to)}")
 
 
+def _print_ranking(report: RunReport) -> None:
+    for place, story in enumerate(report.ranking, 1):
+        update = " (update)" if story.update else ""
+        print(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}")
+        print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
+
+
 def _execute(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
@@ -78,6 +86,8 @@ def _execute(args: argparse.Namespace) -> int:
         else:
             report = run(config, now=now, client=client, store=store, dry_run=args.dry_run)
     _print_report(report)
+    if getattr(args, "explain", False):
+        _print_ranking(report)
     if args.command == "run" and not args.dry_run and report.stories and not report.delivered_to:
         return 2
     return 0

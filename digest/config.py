@@ -8,6 +8,7 @@ live in the file: it names the environment variable that holds them.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -23,6 +24,7 @@ __all__ = [
     "DigestSettings",
     "EmailConfig",
     "FetchConfig",
+    "LlmConfig",
     "RankConfig",
     "SectionRule",
     "SiteConfig",
@@ -79,8 +81,36 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LlmConfig:
+    """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, llama.cpp…)."""
+
+    base_url: str = ""
+    model: str = ""
+    # The name of the environment variable holding the API key; empty for local servers.
+    api_key_env: str = ""
+    timeout: float = 60.0
+    max_tokens: int = 512
+    # Share of a summary sentence's content words that must occur in the article it cites.
+    min_overlap: float = 0.7
+    # Characters of article text in the prompt, spent in story order (the lead article first).
+    max_input_chars: int = 12_000
+
+
+@dataclass(frozen=True, slots=True)
 class SummaryConfig:
     sentences: int = 2
+    # When above 0, the summary is as many sentences as fit in this many words (at least one).
+    words: int = 0
+    # Weight of a sentence's position in its article against its centrality (0: centrality only).
+    lead_weight: float = 0.2
+    damping: float = 0.85
+    # A sentence whose TF-IDF cosine similarity to one already picked exceeds this is a repeat.
+    redundancy: float = 0.3
+    # Shorter sentences (datelines, captions, "Read more.") are never picked.
+    min_words: int = 4
+    keyphrases: int = 4
+    backend: str = "extractive"
+    llm: LlmConfig = LlmConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +121,27 @@ class SectionRule:
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    # Regular expressions searched (case-insensitively) in the lead article's title and text.
+    patterns: tuple[str, ...] = ()
+    # Language tags: "en" takes "en", "en-GB", "en-US".
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RankConfig:
     max_stories: int = 40
     max_per_section: int = 15
+    # By source name or web domain; the highest weight among a story's sources is added to its score.
     source_weights: dict[str, float] = field(default_factory=dict)
+    # Regular expression → points added when it occurs in the lead's title or text (negative: a penalty).
+    keyword_weights: dict[str, float] = field(default_factory=dict)
+    # Stories these sources cover lead their section and are never cut by the limits.
+    pinned_sources: tuple[str, ...] = ()
+    recency_weight: float = 1.0
+    # Cosine similarity to a story sent earlier above which a story is shown as its update.
+    update_threshold: float = 0.5
+    # How long a sent story is remembered for updates.
+    memory_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,5 +326,37 @@ def _check(config: Config, path: str) -> None:
             raise ConfigError(f"must be at least {least}", path=path, key=key)
     if config.email.mode not in ("each", "bcc"):
         raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
+    _check_summary(config.summary, path)
+    _check_patterns(config, path)
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
+
+
+def _check_summary(summary: SummaryConfig, path: str) -> None:
+    if summary.backend not in ("extractive", "llm"):
+        raise ConfigError(
+            f"unknown backend {summary.backend!r}", path=path, key="summary.backend", hint="use extractive or llm"
+        )
+    if summary.backend == "llm" and not (summary.llm.base_url and summary.llm.model):
+        raise ConfigError(
+            "the llm backend needs an endpoint and a model",
+            path=path,
+            key="summary.llm",
+            hint='e.g. base_url = "http://localhost:11434/v1", model = "llama3.1"',
+        )
+    if summary.sentences < 1 or summary.words < 0:
+        raise ConfigError("a summary needs at least one sentence", path=path, key="summary.sentences")
+    if not 0 <= summary.lead_weight <= 1:
+        raise ConfigError("must be between 0 and 1", path=path, key="summary.lead_weight")
+
+
+def _check_patterns(config: Config, path: str) -> None:
+    keyed = [(f"sections[{i}].patterns", p) for i, rule in enumerate(config.sections) for p in rule.patterns]
+    keyed += [(f"rank.keyword_weights.{p}", p) for p in config.rank.keyword_weights]
+    for key, pattern in keyed:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"not a regular expression: {pattern!r} ({exc})", path=path, key=key, hint="escape special characters"
+            ) from exc

@@ -8,6 +8,7 @@ The tree::
     │   ├── FetchError          the network or the server failed (DNS, timeout, 4xx/5xx)
     │   └── ParseError          the bytes are not a feed / OPML / article we can read
     ├── StoreError              the state store cannot be opened, is too new, or is busy (locked)
+    ├── SummaryError            the LLM endpoint failed or its answer was unusable; the story falls back
     ├── RenderError             a template is missing or failed to render
     └── DeliveryError           the digest could not be delivered (SMTP refused, outbox unwritable)
 
@@ -27,6 +28,7 @@ __all__ = [
     "RenderError",
     "SourceError",
     "StoreError",
+    "SummaryError",
 ]
 
 
@@ -102,3 +104,12 @@ class DeliveryError(DigestError):
     def __init__(self, message: str, *, recipients: tuple[str, ...] = (), hint: str = "") -> None:
         super().__init__(message, hint=hint)
         self.recipients = recipients
+
+
+class SummaryError(DigestError):
+    """Raised when the LLM endpoint fails or answers with something unusable; the story falls back."""
+
+    def __init__(self, message: str, *, story: str = "", status: int | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.story = story
+        self.status = status

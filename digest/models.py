@@ -12,12 +12,15 @@ from datetime import datetime
 
 __all__ = [
     "Article",
+    "CachedResponse",
     "Digest",
     "Link",
     "Problem",
+    "RankedStory",
     "RunReport",
     "Section",
     "Story",
+    "StoryMemory",
     "SummarySentence",
 ]
 
@@ -84,6 +87,28 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """An LLM answer for one story, keyed so the same story and prompt never cost a second call."""
+
+    model: str
+    prompt_version: str
+    story_hash: str
+    response: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMemory:
+    """A story as it was sent: what lets a later issue recognize its follow-ups as updates."""
+
+    story_id: str
+    digest_id: str
+    label: str
+    terms: tuple[tuple[str, float], ...]
+    article_ids: tuple[str, ...]
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     """A named group of stories in the digest, in rank order."""
 
@@ -131,6 +156,32 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class RankedStory:
+    """A story's place in the digest and the parts of its score, as the run report explains it."""
+
+    id: str
+    label: str
+    section: str
+    score: float
+    parts: tuple[tuple[str, float], ...]
+    update: bool = False
+
+    @classmethod
+    def of(cls, story: Story) -> RankedStory:
+        return cls(story.id, story.label, story.section, story.score, story.score_parts, story.is_update)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "section": self.section,
+            "score": self.score,
+            "parts": dict(self.parts),
+            "update": self.update,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     """What a run did: the machine-readable record written after every run."""
 
@@ -145,6 +196,7 @@ class RunReport:
     marked_seen: int = 0
     outputs: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    ranking: tuple[RankedStory, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -159,4 +211,5 @@ class RunReport:
             "marked_seen": self.marked_seen,
             "outputs": dict(self.outputs),
             "problems": [{"source": p.source, "message": p.message, "hint": p.hint} for p in self.problems],
+            "ranking": [r.to_dict() for r in self.ranking],
         }

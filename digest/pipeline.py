@@ -26,7 +26,7 @@ from . import dedupe, deliver, extract, rank, render, site, sources, summarize
 from .cluster import StoryClusterer, build_stories
 from .config import Config
 from .errors import DeliveryError, DigestError
-from .models import Article, Digest, Problem, RunReport
+from .models import Article, CachedResponse, Digest, Problem, RankedStory, RunReport
 from .store import IssueRecord, Store
 
 __all__ = ["Week", "build_week", "preview", "run", "write_renderings"]
@@ -46,6 +46,8 @@ class Week:
     new: int
     first_seen: tuple[tuple[str, datetime], ...]
     problems: tuple[Problem, ...]
+    # LLM answers fetched this run: stored with the run's other writes, never by a preview.
+    responses: tuple[CachedResponse, ...] = ()
 
 
 def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
@@ -59,7 +61,9 @@ def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
     return candidate
 
 
-def build_week(config: Config, *, now: datetime, client: httpx.Client, store: Store) -> Week:
+def build_week(
+    config: Config, *, now: datetime, client: httpx.Client, store: Store, env: Mapping[str, str] | None = None
+) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
     start = now - timedelta(days=config.digest.window_days)
     gathered = sources.gather(config, client=client, now=now)
@@ -71,23 +75,33 @@ def build_week(config: Config, *, now: datetime, client: httpx.Client, store: St
     unique = dedupe.near_duplicates(fresh, threshold=config.cluster.near_duplicate)
     clusterer = StoryClusterer(threshold=config.cluster.threshold, window_days=config.digest.window_days)
     stories = build_stories(unique, clusterer.fit(unique).labels_)
-    stories = summarize.summarize(stories, sentences=config.summary.sentences)
-    sections = rank.rank(stories, rules=config.sections, config=config.rank, start=start, end=now)
+    sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
+    memory = tuple(m for m in sent if m.sent_at <= now)
+    stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)
+    summaries = summarize.summarize(
+        stories,
+        config=config.summary,
+        client=client,
+        env=os.environ if env is None else env,
+        cached=store.cached_response,
+    )
+    sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
-    env = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
+    templates = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
     site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
     rendering = render.render(
         digest,
-        env=env,
+        env=templates,
         now=now,
         site_url=site_url,
         unsubscribe_url=deliver.unsubscribe_link(config.email),
         email_budget=config.email.max_html_bytes,
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
-    return Week(digest, rendering, len(gathered.articles), len(fresh), stamps, gathered.problems)
+    problems = gathered.problems + summaries.problems
+    return Week(digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses)
 
 
 def _first_seen(article: Article, undated: frozenset[str], known: Mapping[str, datetime]) -> Article:
@@ -119,6 +133,7 @@ def preview(config: Config, *, now: datetime, client: httpx.Client, store: Store
         stories=len(week.digest.stories),
         outputs=outputs,
         problems=week.problems,
+        ranking=tuple(RankedStory.of(s) for s in week.digest.stories),
     )
 
 
@@ -133,7 +148,7 @@ def run(
     connect: deliver.SmtpFactory | None = None,
 ) -> RunReport:
     """Build the week's digest, deliver it, publish the site, and mark its articles seen."""
-    week = build_week(config, now=now, client=client, store=store)
+    week = build_week(config, now=now, client=client, store=store, env=env)
     digest = week.digest
     out_dir = config.resolve(config.digest.output) / digest.id
     report = RunReport(
@@ -144,6 +159,7 @@ def run(
         articles_new=week.new,
         stories=len(digest.stories),
         problems=week.problems,
+        ranking=tuple(RankedStory.of(s) for s in digest.stories),
     )
     if not digest.stories:
         log.info("nothing new for %s", digest.id)
@@ -210,9 +226,11 @@ def _finish(config: Config, store: Store, report: RunReport, week: Week, *, deli
             )
     with store.transaction():
         store.record_first_seen(dict(week.first_seen))
+        store.save_responses(week.responses, at=report.now)
         if delivered:
             store.save_issue(issue, state="sent", at=report.now)
             store.mark_seen(digest.article_ids, digest_id=digest.id, at=report.now)
+            store.remember_stories(rank.memories(digest, at=report.now))
         store.record_run(report.to_dict(), at=report.now)
     _write_report(config, report)
     return report

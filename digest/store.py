@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import StoreError
+from .models import CachedResponse, StoryMemory
 
 __all__ = ["MIGRATIONS", "IssueRecord", "Migration", "Store"]
 
@@ -58,6 +59,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             at TEXT NOT NULL,
             report TEXT NOT NULL
         );
+        """,
+    ),
+    Migration(
+        2,
+        "summary cache and story memory",
+        """
+        CREATE TABLE llm_cache (
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            story_hash TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (model, prompt_version, story_hash)
+        );
+        CREATE TABLE story_memory (
+            story_id TEXT PRIMARY KEY,
+            digest_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            article_ids TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX story_memory_sent_at ON story_memory (sent_at);
         """,
     ),
 )
@@ -200,7 +224,58 @@ class Store:
     def record_run(self, report: dict[str, object], *, at: datetime) -> None:
         self._db.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
 
+    def cached_response(self, model: str, prompt_version: str, story_hash: str) -> str | None:
+        """The stored LLM answer for this model, prompt version and story, if any."""
+        row = self._db.execute(
+            "SELECT response FROM llm_cache WHERE model = ? AND prompt_version = ? AND story_hash = ?",
+            (model, prompt_version, story_hash),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def save_responses(self, responses: Iterable[CachedResponse], *, at: datetime) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO llm_cache (model, prompt_version, story_hash, response, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(r.model, r.prompt_version, r.story_hash, r.response, at.isoformat()) for r in responses],
+        )
+
+    def remembered_stories(self, *, since: datetime) -> tuple[StoryMemory, ...]:
+        """Stories sent at or after ``since``, oldest first."""
+        rows = self._db.execute(
+            "SELECT story_id, digest_id, label, terms, article_ids, sent_at FROM story_memory "
+            "WHERE sent_at >= ? ORDER BY sent_at, story_id",
+            (since.isoformat(),),
+        )
+        return tuple(
+            StoryMemory(
+                story_id=r[0],
+                digest_id=r[1],
+                label=r[2],
+                terms=tuple((str(t), float(w)) for t, w in json.loads(r[3])),
+                article_ids=tuple(json.loads(r[4])),
+                sent_at=datetime.fromisoformat(r[5]),
+            )
+            for r in rows
+        )
+
+    def remember_stories(self, memories: Iterable[StoryMemory]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO story_memory (story_id, digest_id, label, terms, article_ids, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.story_id,
+                    m.digest_id,
+                    m.label,
+                    json.dumps(m.terms),
+                    json.dumps(m.article_ids),
+                    m.sent_at.isoformat(),
+                )
+                for m in memories
+            ],
+        )
+
     def count(self, table: str) -> int:
-        if table not in ("seen", "first_seen", "issues", "runs"):
+        if table not in ("seen", "first_seen", "issues", "runs", "llm_cache", "story_memory"):
             raise ValueError(table)
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

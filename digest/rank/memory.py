@@ -1,0 +1,79 @@
+"""Story memory across issues: follow-ups of a story already sent are marked as updates.
+
+Articles already delivered never come back (the dedupe stage drops them), so a story in this week's
+digest holds only articles readers have not seen. What memory adds is recognition: when a story's
+signature (its most frequent content words, L2-normalized) has a cosine similarity of at least
+``rank.update_threshold`` with a story sent in the last ``rank.memory_days``, or shares an
+article with it, the story is marked "Update" and keeps only its new articles. A story whose
+articles were all sent before is left out. The signatures of the stories a digest delivered are
+written to the state store with the rest of the run, after delivery.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from ..models import Digest, Story, StoryMemory
+
+__all__ = ["memories", "recall", "signature", "similarity"]
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_TERMS = 30
+_TEXT_CHARS = 4000
+
+
+def signature(story: Story) -> tuple[tuple[str, float], ...]:
+    """The story's most frequent content words with L2-normalized weights, heaviest first."""
+    titles = " ".join(a.title for a in story.articles)
+    words = _WORD.findall(f"{titles} {titles} {titles} {story.lead.text[:_TEXT_CHARS]}".lower())
+    counts = Counter(w for w in words if w not in ENGLISH_STOP_WORDS)
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TERMS]
+    norm = math.sqrt(sum(c * c for _, c in top)) or 1.0
+    return tuple((word, round(c / norm, 6)) for word, c in top)
+
+
+def similarity(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]) -> float:
+    """Cosine similarity of two signatures."""
+    weights = dict(a)
+    return sum(w * weights.get(term, 0.0) for term, w in b)
+
+
+def recall(stories: Iterable[Story], memory: Sequence[StoryMemory], *, threshold: float) -> tuple[Story, ...]:
+    """Stories minus those already sent; follow-ups of sent stories marked as updates with only what is new."""
+    sent = {article_id for m in memory for article_id in m.article_ids}
+    out = []
+    for story in stories:
+        new = tuple(a for a in story.articles if a.id not in sent)
+        if not new:
+            continue
+        mine = signature(story)
+        follows = len(new) < len(story.articles) or any(similarity(m.terms, mine) >= threshold for m in memory)
+        if follows:
+            lead = (
+                story.lead if story.lead.id not in sent else min(new, key=lambda a: (-len(a.text), a.published, a.id))
+            )
+            story = replace(story, lead=lead, articles=(lead, *(a for a in new if a is not lead)), is_update=True)
+        out.append(story)
+    return tuple(out)
+
+
+def memories(digest: Digest, *, at: datetime) -> tuple[StoryMemory, ...]:
+    """What to remember of each story ``digest`` delivers."""
+    return tuple(
+        StoryMemory(
+            story_id=story.id,
+            digest_id=digest.id,
+            label=story.label,
+            terms=signature(story),
+            article_ids=tuple(a.id for a in story.articles),
+            sent_at=at,
+        )
+        for story in digest.stories
+    )

@@ -1,0 +1,125 @@
+"""The default summarizer: graph centrality over every sentence of a story, with a lead prior.
+
+Each sentence of each of the story's articles becomes a TF-IDF vector (fitted on the story's own
+sentences, so a word common to every sentence weighs little). Centrality is continuous LexRank
+(Erkan & Radev 2004): PageRank on the graph whose edge weights are the cosine similarities of
+sentence pairs. It is computed with sparse products (``X (Xᵀ v)``), never the n×n matrix, so a
+story of 500 articles costs seconds, not gigabytes. News puts the point first, so each sentence's
+score mixes its centrality (scaled to a maximum of 1) with a prior for its position in its own
+article::
+
+    score = (1 - lead_weight) * centrality / max(centrality) + lead_weight / (1 + position)
+
+Sentences are then picked best first, skipping any whose cosine similarity to one already picked
+exceeds ``redundancy`` (the same wire sentence in two outlets is said once), until the length in
+sentences or words is reached. The summary reads opening sentences first (by position in their
+article, then the lead article before the others), and each sentence cites the article it came
+from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from ..config import SummaryConfig
+from ..models import Story, SummarySentence
+from .sentences import split_sentences
+
+__all__ = ["Candidate", "candidates", "lexrank", "sentence_scores", "summarize_story"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence that may go into a summary, and where it came from."""
+
+    text: str
+    article_id: str
+    article_index: int
+    position: int
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
+    """Every sentence of the story's articles (lead first) long enough to stand alone; titles excluded."""
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for index, article in enumerate(story.articles):
+        title = " ".join(article.title.split())
+        for position, text in enumerate(split_sentences(article.text)):
+            if text == title or len(text.split()) < min_words or text in seen:
+                continue
+            seen.add(text)
+            found.append(Candidate(text, article.id, index, position))
+    return found
+
+
+def lexrank(vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter: int = 200) -> np.ndarray:
+    """Stationary distribution of a random walk over cosine similarities of L2-normalized sparse rows."""
+    n = int(vectors.shape[0])
+    self_sim = np.asarray(vectors.multiply(vectors).sum(axis=1), dtype=float).ravel()
+
+    def similarity_times(v: np.ndarray) -> np.ndarray:
+        product: np.ndarray = np.asarray(vectors @ (vectors.T @ v), dtype=float).ravel() - self_sim * v
+        return product
+
+    degree = similarity_times(np.ones(n))
+    dangling = degree <= 1e-12
+    safe_degree = np.where(dangling, 1.0, degree)
+    p: np.ndarray = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        spread = p / safe_degree
+        spread[dangling] = 0.0
+        walked = similarity_times(spread) + p[dangling].sum() / n
+        updated: np.ndarray = (1 - damping) / n + damping * walked
+        if np.abs(updated - p).sum() < tol:
+            return updated
+        p = updated
+    return p
+
+
+def sentence_scores(found: Sequence[Candidate], *, params: SummaryConfig) -> tuple[np.ndarray, Any]:
+    """Each candidate's score and the TF-IDF vectors behind it (``None`` when there is no vocabulary)."""
+    prior = np.array([1.0 / (1 + c.position) for c in found])
+    try:
+        vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform([c.text for c in found])
+    except ValueError:  # only stop words or numbers: nothing to compare, keep the articles' order
+        return prior, None
+    central = lexrank(vectors, damping=params.damping)
+    central = central / central.max() if central.max() > 0 else central
+    return (1 - params.lead_weight) * central + params.lead_weight * prior, vectors
+
+
+def summarize_story(story: Story, *, params: SummaryConfig) -> tuple[SummarySentence, ...]:
+    """The story's summary: the best-scoring sentences within the length, minus near repeats."""
+    found = candidates(story, min_words=params.min_words)
+    if not found:
+        return ()
+    scores, vectors = sentence_scores(found, params=params)
+    keys = np.array([[c.position for c in found], [c.article_index for c in found], -scores])
+    order = np.lexsort(keys)
+    picked: list[int] = []
+    words = 0
+    for i in (int(i) for i in order):
+        if params.words <= 0 and len(picked) >= params.sentences:
+            break
+        if params.words > 0 and picked and words + found[i].words > params.words:
+            continue  # a shorter sentence further down may still fit
+        if vectors is not None and picked and _too_close(vectors, i, picked, params.redundancy):
+            continue
+        picked.append(i)
+        words += found[i].words
+    picked.sort(key=lambda i: (found[i].position, found[i].article_index))
+    return tuple(SummarySentence(text=found[i].text, article_id=found[i].article_id) for i in picked)
+
+
+def _too_close(vectors: Any, i: int, picked: list[int], redundancy: float) -> bool:
+    sims = vectors[picked] @ vectors[i].T
+    return bool(sims.max() > redundancy)
