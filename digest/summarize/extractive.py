@@ -50,9 +50,11 @@ class Candidate:
 def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
     """Every sentence of the story's articles (lead first) long enough to stand alone; titles excluded."""
     found: list[Candidate] = []
-    seen: set[str] = set()
     for index, article in enumerate(story.articles):
         title = " ".join(article.title.split())
+        seen: set[str] = set()
+        # A sentence other outlets repeat stays a candidate in each: the repeats make it central,
+        # and redundancy removal keeps it from being said twice.
         for position, text in enumerate(split_sentences(article.text)):
             if text == title or len(text.split()) < min_words or text in seen:
                 continue

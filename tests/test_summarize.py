@@ -1,0 +1,144 @@
+"""The extractive summarizer, labels and keyphrases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from digest.config import SummaryConfig
+from digest.models import Article, Story
+from digest.summarize import summarize
+from digest.summarize.extractive import candidates, lexrank, summarize_story
+from digest.summarize.label import clean_title, keyphrases, story_label
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def article(id: str, text: str, *, title: str = "", source: str = "Desk", hours: int = 0) -> Article:
+    return Article(
+        id=id,
+        title=title or f"Title {id}",
+        url=f"https://{source.lower()}.example/{id}",
+        source=source,
+        published=NOW - timedelta(hours=hours),
+        text=text,
+    )
+
+
+def story(*articles: Article) -> Story:
+    return Story(id="s-" + articles[0].id, label=articles[0].title, lead=articles[0], articles=articles)
+
+
+FERRY = article(
+    "ferry",
+    "The harbor ferry will run every ten minutes from March, the transit authority said on Monday. "
+    "New electric boats replace the diesel fleet on the ferry route across the harbor. "
+    "Fares on the ferry stay the same for the first year of the electric service. "
+    "The authority expects ferry ridership to double once the electric boats arrive.",
+    title="Harbor ferry goes electric | Harbor Tech Weekly",
+    source="Harbor",
+)
+FERRY_2 = article(
+    "ferry-2",
+    "Commuters welcomed the plan for electric ferry boats across the harbor. "
+    "The harbor ferry will run every ten minutes from March, the transit authority said on Monday. "
+    "Unions asked for training on the electric boats before the ferry service starts.",
+    title="Electric ferries for the harbor",
+    source="Ledger",
+)
+
+
+def test_every_sentence_is_verbatim_from_the_article_it_cites() -> None:
+    texts = {a.id: a.text for a in (FERRY, FERRY_2)}
+    summary = summarize_story(story(FERRY, FERRY_2), params=SummaryConfig(sentences=3))
+    assert len(summary) == 3
+    for sentence in summary:
+        assert sentence.text in texts[sentence.article_id]
+    assert {s.article_id for s in summary} == {"ferry", "ferry-2"}
+
+
+def test_a_sentence_two_outlets_share_is_said_once() -> None:
+    summary = summarize_story(story(FERRY, FERRY_2), params=SummaryConfig(sentences=4))
+    texts = [s.text for s in summary]
+    assert len(texts) == 4 and sum("every ten minutes" in t for t in texts) == 1
+    # Being repeated by a second outlet is what makes it the most central sentence.
+    alone = summarize_story(story(FERRY), params=SummaryConfig(sentences=1, lead_weight=0.0))
+    both = summarize_story(story(FERRY, FERRY_2), params=SummaryConfig(sentences=1, lead_weight=0.0))
+    assert "every ten minutes" not in alone[0].text and "every ten minutes" in both[0].text
+
+
+def test_length_in_words_keeps_at_least_one_sentence() -> None:
+    summary = summarize_story(story(FERRY), params=SummaryConfig(words=30))
+    assert 1 <= len(summary) and sum(len(s.text.split()) for s in summary) <= 30
+    assert len(summarize_story(story(FERRY), params=SummaryConfig(words=3))) == 1
+
+
+def test_lead_weight_one_takes_the_opening_sentences() -> None:
+    summary = summarize_story(story(FERRY), params=SummaryConfig(sentences=2, lead_weight=1.0, redundancy=1.0))
+    opening = [c.text for c in candidates(story(FERRY))][:2]
+    assert [s.text for s in summary] == opening
+
+
+def test_central_sentence_outranks_an_aside() -> None:
+    aside = article(
+        "aside",
+        "Electric boats will carry harbor ferry riders from March. "
+        "The weather was pleasant that day. "
+        "The electric ferry boats carry more riders across the harbor. "
+        "Harbor riders like electric ferry boats.",
+    )
+    summary = summarize_story(story(aside), params=SummaryConfig(sentences=2, lead_weight=0.0, redundancy=1.0))
+    assert all("weather" not in s.text for s in summary)
+
+
+def test_lexrank_is_a_distribution_that_favours_the_hub() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectors = TfidfVectorizer().fit_transform(["red blue", "red green", "red blue green", "yellow"])
+    scores = lexrank(vectors)
+    assert abs(scores.sum() - 1) < 1e-6
+    assert scores.argmax() == 2 and scores.argmin() == 3
+
+
+def test_empty_and_stop_word_only_stories_do_not_crash() -> None:
+    assert summarize_story(story(article("e", "")), params=SummaryConfig()) == ()
+    only_stop = summarize_story(story(article("s", "It is what it is. And so it was.")), params=SummaryConfig())
+    assert [s.text for s in only_stop] == ["It is what it is.", "And so it was."]
+
+
+def test_label_drops_the_site_name_and_falls_back_to_the_summary() -> None:
+    assert clean_title("Harbor ferry goes electric | Harbor Tech Weekly") == "Harbor ferry goes electric"
+    assert clean_title("Mars rover lands - BBC News") == "Mars rover lands"
+    assert clean_title("Spider-Man 3 - a review in 2 parts") == "Spider-Man 3"
+    assert clean_title("Well-known fact") == "Well-known fact"
+    untitled = replace(FERRY, title="")
+    summary = summarize_story(story(untitled), params=SummaryConfig(sentences=1))
+    assert story_label(story(untitled), summary) == summary[0].text
+
+
+def test_keyphrases_set_a_story_apart_without_repeating_words() -> None:
+    other = article("rail", "The council approved the light rail line. Light rail trains run from 2029.", title="Rail")
+    phrases = keyphrases([story(FERRY, FERRY_2), story(other)], count=4)
+    ferry_words = " ".join(phrases["s-ferry"]).split()
+    assert 3 <= len(phrases["s-ferry"]) <= 4
+    assert len(ferry_words) == len(set(ferry_words))
+    assert any("ferry" in p or "electric" in p for p in phrases["s-ferry"])
+    assert not any("ferry" in p for p in phrases["s-rail"])
+
+
+def test_summarize_labels_every_story(shared: Path) -> None:
+    seeds = sorted((shared / "seeds").glob("*.txt"))
+    assert seeds
+    stories = []
+    for path in seeds:
+        title, _, text = path.read_text(encoding="utf-8").partition("\n")
+        stories.append(story(article(path.stem, text, title=title)))
+    result = summarize(stories, config=SummaryConfig(sentences=3))
+    assert result.problems == () and result.responses == ()
+    for done, path in zip(result.stories, seeds, strict=True):
+        text = path.read_text(encoding="utf-8")
+        assert done.label and 3 <= len(done.keyphrases) <= 5
+        assert len(done.summary) == 3
+        for sentence in done.summary:
+            assert sentence.article_id == path.stem and sentence.text in text
