@@ -1,0 +1,75 @@
+"""Sections by rule, the explainable score, limits and pinned sources."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from digest.config import RankConfig, SectionRule, parse_config
+from digest.errors import ConfigError
+from digest.models import Link
+from digest.rank import DEFAULT_SECTION, PINNED, assign_section, rank, score
+
+from .test_summarize import NOW, article, story
+
+START = NOW - timedelta(days=7)
+RULES = (
+    SectionRule(name="Ferries", sources=("Harbor",)),
+    SectionRule(name="Transit", keywords=("light rail",)),
+    SectionRule(name="Space", categories=("space",)),
+    SectionRule(name="Weather", patterns=(r"\bstorm(s|y)?\b",)),
+    SectionRule(name="Nouvelles", languages=("fr",)),
+)
+
+
+def test_section_rules_first_match_wins() -> None:
+    rules = RULES
+    harbor_rail = story(article("a", "The light rail meets the ferry.", source="Harbor"))
+    assert assign_section(harbor_rail, rules) == "Ferries", "the source rule comes first"
+    assert assign_section(story(article("b", "A light rail vote.", source="Ledger")), rules) == "Transit"
+    spaced = replace(article("c", "Rockets and a storm.", source="Ledger"), categories=("Science", "Space"))
+    assert assign_section(story(spaced), rules) == "Space", "categories match case-insensitively, before patterns"
+    assert assign_section(story(article("d", "Stormy seas ahead.", source="Ledger")), rules) == "Weather"
+    french = replace(article("e", "Le traversier est en retard.", source="Ledger"), language="fr-CA")
+    assert assign_section(story(french), rules) == "Nouvelles"
+    assert assign_section(story(article("f", "Rail-less town.", source="Ledger")), rules) == DEFAULT_SECTION
+    assert assign_section(story(article("g", "Light railway fans.", source="Ledger")), rules) == DEFAULT_SECTION
+
+
+def test_score_parts_add_up_and_explain() -> None:
+    copy = Link(source="Wire", url="https://wire.example/x", article_id="w")
+    lead = replace(article("a", "Quantum ferry engines.", source="Harbor", hours=0), also_published_by=(copy,))
+    other = article("b", "More on the ferry.", source="Ledger", hours=30)
+    config = RankConfig(source_weights={"ledger.example": 2.0}, keyword_weights={"quantum": 1.5, "rumou?r": -5})
+    scored = score(story(lead, other), config=config, start=START, end=NOW)
+    parts = dict(scored.score_parts)
+    assert parts == {"articles": 3.0, "domains": 3.0, "weight": 2.0, "recency": 1.0, "keywords": 1.5, "pinned": 0.0}
+    assert scored.score == pytest.approx(sum(parts.values()))
+    old = score(story(article("c", "Rumours of a ferry.", hours=24 * 6)), config=config, start=START, end=NOW)
+    assert dict(old.score_parts)["keywords"] == -5 and 0.14 < dict(old.score_parts)["recency"] < 0.15
+
+
+def test_limits_per_section_and_overall_spare_pinned_sources() -> None:
+    stories = [story(article(f"s{i}", f"Story number {i}.", source="Ledger", hours=i)) for i in range(6)]
+    pinned = story(article("pin", "An old note.", source="Editor", hours=150))
+    config = RankConfig(max_stories=4, max_per_section=2, pinned_sources=("Editor",))
+    rules = (SectionRule(name="Early", patterns=(r"number [012]\b",)),)
+    sections = rank([*stories, pinned], rules=rules, config=config, start=START, end=NOW)
+    by_name = {s.name: [x.id for x in s.stories] for s in sections}
+    assert by_name == {"Early": ["s-s0", "s-s1"], DEFAULT_SECTION: ["s-pin", "s-s3"]}
+    assert sections[1].stories[0].score > PINNED
+    tight = rank([*stories, pinned], rules=rules, config=replace(config, max_stories=0), start=START, end=NOW)
+    assert [s.id for section in tight for s in section.stories] == ["s-pin"], "pinned stories are never cut"
+
+
+def test_bad_patterns_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match=r"sections\[0\]\.patterns"):
+        parse_config({"sections": [{"name": "X", "patterns": ["(unclosed"]}]})
+    with pytest.raises(ConfigError, match="keyword_weights"):
+        parse_config({"rank": {"keyword_weights": {"[a-": 1.0}}})
+    with pytest.raises(ConfigError, match=r"summary\.backend"):
+        parse_config({"summary": {"backend": "magic"}})
+    with pytest.raises(ConfigError, match=r"summary\.llm"):
+        parse_config({"summary": {"backend": "llm"}})
