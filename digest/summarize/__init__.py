@@ -20,7 +20,7 @@ import httpx
 
 from ..config import SummaryConfig
 from ..models import CachedResponse, Problem, Story
-from .extractive import summarize_story
+from .extractive import summarize_stories
 from .label import clean_title, keyphrases, story_label
 from .llm import PROMPT_VERSION, CacheLookup, llm_summarize
 from .sentences import split_sentences
@@ -53,8 +53,7 @@ def summarize(
     stories = tuple(stories)
     phrases = keyphrases(stories, count=config.keyphrases)
     done = []
-    for story in stories:
-        summary = summarize_story(story, params=config)
+    for story, summary in zip(stories, summarize_stories(stories, params=config), strict=True):
         label = story_label(story, summary)
         done.append(replace(story, label=label, summary=summary, keyphrases=phrases.get(story.id, ())))
     if config.backend != "llm" or client is None:

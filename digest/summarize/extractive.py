@@ -1,7 +1,7 @@
 """The default summarizer: graph centrality over every sentence of a story, with a lead prior.
 
-Each sentence of each of the story's articles becomes a TF-IDF vector (fitted on the story's own
-sentences, so a word common to every sentence weighs little). Centrality is continuous LexRank
+Each sentence of each of the story's articles becomes a TF-IDF vector, its IDF taken over the
+story's own sentences, so a word common to every sentence of the story weighs little. Centrality is continuous LexRank
 (Erkan & Radev 2004): PageRank on the graph whose edge weights are the cosine similarities of
 sentence pairs. It is computed with sparse products (``X (Xᵀ v)``), never the n×n matrix, so a
 story of 500 articles costs seconds, not gigabytes. News puts the point first, so each sentence's
@@ -19,18 +19,31 @@ from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.sparse import diags
+from sklearn.feature_extraction.text import CountVectorizer
 
 from ..config import SummaryConfig
 from ..models import Story, SummarySentence
 from .sentences import split_sentences
 
-__all__ = ["Candidate", "candidates", "lexrank", "sentence_scores", "summarize_story"]
+# Up to this many sentences the similarity matrix is built whole; above, sparse products are cheaper.
+_DENSE_UP_TO = 300
+
+__all__ = [
+    "Candidate",
+    "candidates",
+    "lexrank",
+    "sentence_scores",
+    "summarize_stories",
+    "summarize_story",
+    "term_counts",
+    "tfidf",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +79,24 @@ def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
 def lexrank(vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter: int = 200) -> np.ndarray:
     """Stationary distribution of a random walk over cosine similarities of L2-normalized sparse rows."""
     n = int(vectors.shape[0])
+    if n <= _DENSE_UP_TO:
+        dense = np.asarray((vectors @ vectors.T).toarray(), dtype=float)
+        np.fill_diagonal(dense, 0.0)
+        return _power_iteration(lambda v: dense @ v, n, damping=damping, tol=tol, max_iter=max_iter)
+    transposed = vectors.T.tocsr()
     self_sim = np.asarray(vectors.multiply(vectors).sum(axis=1), dtype=float).ravel()
+    return _power_iteration(
+        lambda v: np.asarray(vectors @ (transposed @ v), dtype=float).ravel() - self_sim * v,
+        n,
+        damping=damping,
+        tol=tol,
+        max_iter=max_iter,
+    )
 
-    def similarity_times(v: np.ndarray) -> np.ndarray:
-        product: np.ndarray = np.asarray(vectors @ (vectors.T @ v), dtype=float).ravel() - self_sim * v
-        return product
 
+def _power_iteration(
+    similarity_times: Callable[[np.ndarray], np.ndarray], n: int, *, damping: float, tol: float, max_iter: int
+) -> np.ndarray:
     degree = similarity_times(np.ones(n))
     dangling = degree <= 1e-12
     safe_degree = np.where(dangling, 1.0, degree)
@@ -87,24 +112,61 @@ def lexrank(vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter:
     return p
 
 
-def sentence_scores(found: Sequence[Candidate], *, params: SummaryConfig) -> tuple[np.ndarray, Any]:
+def term_counts(texts: Sequence[str]) -> Any:
+    """Sparse counts of the non-stop words of each text (one row each), or ``None`` without any word."""
+    try:
+        return CountVectorizer(stop_words="english").fit_transform(texts).tocsr()
+    except ValueError:  # only stop words or numbers
+        return None
+
+
+def tfidf(counts: Any) -> Any:
+    """Row-normalized TF-IDF of ``counts`` with IDF over these rows only (as scikit-learn's smooth, sublinear one).
+
+    Counting words once for a whole week and weighting them per story keeps a word common to every
+    sentence of one story light in that story, at a fraction of the cost of a vectorizer per story.
+    """
+    n = int(counts.shape[0])
+    df = np.bincount(counts.indices, minlength=int(counts.shape[1]))
+    idf = np.log((1 + n) / (1 + df)) + 1
+    weights = counts.astype(float)
+    weights.data = (1 + np.log(weights.data)) * idf[weights.indices]
+    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1), dtype=float).ravel())
+    norms[norms == 0] = 1.0
+    return diags(1 / norms) @ weights
+
+
+def sentence_scores(found: Sequence[Candidate], counts: Any, *, params: SummaryConfig) -> tuple[np.ndarray, Any]:
     """Each candidate's score and the TF-IDF vectors behind it (``None`` when there is no vocabulary)."""
     prior = np.array([1.0 / (1 + c.position) for c in found])
-    try:
-        vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform([c.text for c in found])
-    except ValueError:  # only stop words or numbers: nothing to compare, keep the articles' order
+    if counts is None or counts.nnz == 0:  # nothing to compare: keep the articles' order
         return prior, None
+    vectors = tfidf(counts)
     central = lexrank(vectors, damping=params.damping)
     central = central / central.max() if central.max() > 0 else central
     return (1 - params.lead_weight) * central + params.lead_weight * prior, vectors
 
 
+def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> list[tuple[SummarySentence, ...]]:
+    """Each story's summary: its best-scoring sentences within the length, minus near repeats."""
+    found = [candidates(story, min_words=params.min_words) for story in stories]
+    counts = term_counts([c.text for one in found for c in one])
+    summaries = []
+    offset = 0
+    for one in found:
+        block = counts[offset : offset + len(one)] if counts is not None else None
+        offset += len(one)
+        summaries.append(_pick(one, block, params) if one else ())
+    return summaries
+
+
 def summarize_story(story: Story, *, params: SummaryConfig) -> tuple[SummarySentence, ...]:
-    """The story's summary: the best-scoring sentences within the length, minus near repeats."""
-    found = candidates(story, min_words=params.min_words)
-    if not found:
-        return ()
-    scores, vectors = sentence_scores(found, params=params)
+    """One story's summary (see :func:`summarize_stories`)."""
+    return summarize_stories([story], params=params)[0]
+
+
+def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tuple[SummarySentence, ...]:
+    scores, vectors = sentence_scores(found, counts, params=params)
     keys = np.array([[c.position for c in found], [c.article_index for c in found], -scores])
     order = np.lexsort(keys)
     picked: list[int] = []

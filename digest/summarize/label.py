@@ -21,7 +21,9 @@ _SITE_SUFFIX = re.compile(r"\s+[|–—:-]\s+[^|–—:-]{2,40}$")
 # Words of at least two letters (digits allowed after the first letter): numbers are no keyphrase.
 _TOKEN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
 _LABEL_WORDS = 14
-_TEXT_CHARS = 4000
+# A story's document for keyphrases: the titles of its first articles and the lead's opening.
+_TITLES = 20
+_TEXT_CHARS = 1500
 
 
 def clean_title(title: str) -> str:
@@ -64,7 +66,7 @@ def keyphrases(stories: Sequence[Story], *, count: int) -> dict[str, tuple[str, 
 
 
 def _document(story: Story) -> str:
-    titles = " . ".join(a.title for a in story.articles)
+    titles = " . ".join(a.title for a in story.articles[:_TITLES])
     return f"{titles} . {titles} . {story.lead.text[:_TEXT_CHARS]}"
 
 
