@@ -142,3 +142,16 @@ def test_summarize_labels_every_story(shared: Path) -> None:
         assert len(done.summary) == 3
         for sentence in done.summary:
             assert sentence.article_id == path.stem and sentence.text in text
+
+
+def test_every_summary_rank_and_section_key_is_in_the_readme() -> None:
+    import dataclasses
+
+    from digest.config import LlmConfig, RankConfig, SectionRule
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for cls in (SummaryConfig, LlmConfig, RankConfig, SectionRule):
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(f.default):
+                continue  # a table of its own, checked by its class
+            assert f"\n{f.name} = " in readme, f"{cls.__name__}.{f.name} is not in the README's config section"
