@@ -142,6 +142,8 @@ class RankConfig:
     update_threshold: float = 0.5
     # How long a sent story is remembered for updates.
     memory_days: int = 30
+    # Without [[sections]] rules: when above 1, group stories into up to this many topic sections.
+    auto_sections: int = 0
 
 
 @dataclass(frozen=True, slots=True)

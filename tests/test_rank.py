@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from digest.cli import main
 from digest.config import RankConfig, SectionRule, parse_config
 from digest.errors import ConfigError
 from digest.models import Link
 from digest.rank import DEFAULT_SECTION, PINNED, assign_section, rank, score
 
+from .conftest import EXAMPLE_NOW, EXAMPLES
 from .test_summarize import NOW, article, story
 
 START = NOW - timedelta(days=7)
@@ -73,3 +77,42 @@ def test_bad_patterns_are_config_errors() -> None:
         parse_config({"summary": {"backend": "magic"}})
     with pytest.raises(ConfigError, match=r"summary\.llm"):
         parse_config({"summary": {"backend": "llm"}})
+
+
+def test_explain_prints_each_story_with_its_score_parts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "example")
+    config = str(tmp_path / "example" / "digest.toml")
+    assert main(["run", "--config", config, "--now", EXAMPLE_NOW, "--dry-run", "--explain"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "articles=" in line]
+    assert len(lines) == 8
+    assert all(
+        all(f"{part}=" in line for part in ("domains", "weight", "recency", "keywords", "pinned")) for line in lines
+    )
+    assert "[Science] Why last week's aurora reached so far south" in out
+
+
+def test_automatic_sections_group_stories_by_topic_without_rules() -> None:
+    from digest.config import SummaryConfig
+    from digest.summarize import summarize
+
+    topics = {
+        "ferry": "The electric ferry crosses the harbor. Ferry riders praise the quiet ferry boats.",
+        "rail": "The light rail line opens downtown. Rail commuters ride the new rail cars.",
+    }
+    stories = [
+        story(article(f"{topic}{i}", f"{text} Day {i} brought news.", title=f"{topic.title()} report {i}", hours=i))
+        for topic, text in topics.items()
+        for i in range(3)
+    ]
+    stories.append(story(article("garlic", "Garlic cloves root before the frost.", title="Garlic time")))
+    summarized = summarize(stories, config=SummaryConfig()).stories
+    config = RankConfig(auto_sections=3)
+    sections = rank(summarized, rules=(), config=config, start=START, end=NOW)
+    grouped = {s.name: sorted(x.lead.id for x in s.stories) for s in sections}
+    assert grouped == {
+        "Ferry": ["ferry0", "ferry1", "ferry2"],
+        "Rail": ["rail0", "rail1", "rail2"],
+        DEFAULT_SECTION: ["garlic"],
+    }
+    assert rank(summarized, rules=(), config=RankConfig(), start=START, end=NOW)[0].name == DEFAULT_SECTION

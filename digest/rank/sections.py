@@ -6,17 +6,27 @@ is in ``categories`` (case-insensitive); one of ``keywords`` occurs as a whole w
 or text; one of ``patterns`` (regular expressions) matches its title or text; its language
 (``en``, ``en-GB`` …) starts with one of ``languages``. Stories no rule takes go to
 ``DEFAULT_SECTION``.
+
+Without rules, ``rank.auto_sections`` above 1 groups stories by topic instead: k-means over the
+TF-IDF vectors of each story's label, keyphrases and summary, at most that many groups, each named
+after its heaviest word; a story alone in its group goes to the default section.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..config import SectionRule
 from ..models import Story
 
-__all__ = ["DEFAULT_SECTION", "assign_section", "matches"]
+__all__ = ["DEFAULT_SECTION", "assign_section", "matches", "topic_sections"]
 
 DEFAULT_SECTION = "Top stories"
 
@@ -39,3 +49,30 @@ def matches(rule: SectionRule, story: Story) -> bool:
 def assign_section(story: Story, rules: Iterable[SectionRule], default: str = DEFAULT_SECTION) -> str:
     """The name of the first rule that matches ``story``, else ``default``."""
     return next((rule.name for rule in rules if matches(rule, story)), default)
+
+
+def topic_sections(stories: Sequence[Story], *, count: int, random_state: int = 0) -> dict[str, str]:
+    """Story id → topic section name, for stories that share a topic with at least one other."""
+    groups = min(count, len(stories) // 2)
+    if groups < 2:
+        return {}
+    docs = [" ".join([s.label, *s.keyphrases, *(x.text for x in s.summary)]) for s in stories]
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    try:
+        vectors = vectorizer.fit_transform(docs)
+    except ValueError:  # no words to group by
+        return {}
+    with warnings.catch_warnings():
+        # Identical stories make fewer distinct groups than asked for; fewer sections is the right answer.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = KMeans(n_clusters=groups, n_init=10, random_state=random_state).fit(vectors)
+    terms = vectorizer.get_feature_names_out()
+    names: dict[int, str] = {}
+    for label in range(groups):
+        ranked = np.argsort(-model.cluster_centers_[label], kind="stable")
+        names[label] = next(
+            (str(terms[i]).capitalize() for i in ranked if str(terms[i]).capitalize() not in names.values()),
+            f"Topic {label + 1}",
+        )
+    sizes = np.bincount(model.labels_, minlength=groups)
+    return {s.id: names[int(lab)] for s, lab in zip(stories, model.labels_, strict=True) if sizes[lab] > 1}
