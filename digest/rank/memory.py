@@ -17,7 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Digest, Story, StoryMemory
@@ -47,21 +49,46 @@ def similarity(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]) -
 
 def recall(stories: Iterable[Story], memory: Sequence[StoryMemory], *, threshold: float) -> tuple[Story, ...]:
     """Stories minus those already sent; follow-ups of sent stories marked as updates with only what is new."""
+    stories = tuple(stories)
     sent = {article_id for m in memory for article_id in m.article_ids}
+    best = _best_similarity([signature(s) for s in stories], [m.terms for m in memory])
     out = []
-    for story in stories:
+    for story, closest in zip(stories, best, strict=True):
         new = tuple(a for a in story.articles if a.id not in sent)
         if not new:
             continue
-        mine = signature(story)
-        follows = len(new) < len(story.articles) or any(similarity(m.terms, mine) >= threshold for m in memory)
-        if follows:
+        if len(new) < len(story.articles) or closest >= threshold:
             lead = (
                 story.lead if story.lead.id not in sent else min(new, key=lambda a: (-len(a.text), a.published, a.id))
             )
             story = replace(story, lead=lead, articles=(lead, *(a for a in new if a is not lead)), is_update=True)
         out.append(story)
     return tuple(out)
+
+
+def _best_similarity(
+    mine: Sequence[Sequence[tuple[str, float]]], theirs: Sequence[Sequence[tuple[str, float]]]
+) -> list[float]:
+    """For each of ``mine``, its highest cosine similarity to any of ``theirs`` (one sparse product)."""
+    if not mine or not theirs:
+        return [0.0] * len(mine)
+    vocabulary: dict[str, int] = {}
+    left, right = _matrix(mine, vocabulary), _matrix(theirs, vocabulary)
+    width = len(vocabulary)
+    left.resize((left.shape[0], width))
+    right.resize((right.shape[0], width))
+    products = (left @ right.T).toarray()
+    return [float(v) for v in products.max(axis=1)]
+
+
+def _matrix(signatures: Sequence[Sequence[tuple[str, float]]], vocabulary: dict[str, int]) -> Any:
+    rows, cols, values = [], [], []
+    for row, terms in enumerate(signatures):
+        for term, weight in terms:
+            rows.append(row)
+            cols.append(vocabulary.setdefault(term, len(vocabulary)))
+            values.append(weight)
+    return csr_matrix((values, (rows, cols)), shape=(len(signatures), max(len(vocabulary), 1)))
 
 
 def memories(digest: Digest, *, at: datetime) -> tuple[StoryMemory, ...]:

@@ -96,6 +96,8 @@ def llm_summarize(
             parse_answer(answer, story)  # only a well-formed answer is worth keeping
             fresh = CachedResponse(llm.model, PROMPT_VERSION, story_hash, answer)
         headline, sentences = parse_answer(answer, story)
+        if config.words <= 0:
+            sentences = sentences[: config.sentences]  # a model that says more than asked is cut, not trusted
         failure = grounding_failure(headline, sentences, story, min_overlap=llm.min_overlap)
         if failure:
             raise SummaryError(failure, story=story.label, hint="the extractive summary is used instead")
