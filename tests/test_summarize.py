@@ -101,6 +101,17 @@ def test_lexrank_is_a_distribution_that_favours_the_hub() -> None:
     assert scores.argmax() == 2 and scores.argmin() == 3
 
 
+def test_sparse_and_dense_lexrank_agree() -> None:
+    import numpy as np
+    from scipy.sparse import random as sparse_random
+    from sklearn.preprocessing import normalize
+
+    vectors = normalize(sparse_random(400, 300, density=0.02, random_state=np.random.RandomState(0), format="csr"))
+    dense = lexrank(vectors, dense_up_to=10_000)
+    sparse = lexrank(vectors, dense_up_to=0)
+    assert np.allclose(dense, sparse, atol=1e-9) and abs(sparse.sum() - 1) < 1e-6
+
+
 def test_empty_and_stop_word_only_stories_do_not_crash() -> None:
     assert summarize_story(story(article("e", "")), params=SummaryConfig()) == ()
     only_stop = summarize_story(story(article("s", "It is what it is. And so it was.")), params=SummaryConfig())

@@ -76,10 +76,12 @@ def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
     return found
 
 
-def lexrank(vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter: int = 200) -> np.ndarray:
+def lexrank(
+    vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter: int = 200, dense_up_to: int = _DENSE_UP_TO
+) -> np.ndarray:
     """Stationary distribution of a random walk over cosine similarities of L2-normalized sparse rows."""
     n = int(vectors.shape[0])
-    if n <= _DENSE_UP_TO:
+    if n <= dense_up_to:
         dense = np.asarray((vectors @ vectors.T).toarray(), dtype=float)
         np.fill_diagonal(dense, 0.0)
         return _power_iteration(lambda v: dense @ v, n, damping=damping, tol=tol, max_iter=max_iter)
