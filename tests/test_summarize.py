@@ -166,3 +166,22 @@ def test_every_summary_rank_and_section_key_is_in_the_readme() -> None:
             if dataclasses.is_dataclass(f.default):
                 continue  # a table of its own, checked by its class
             assert f"\n{f.name} = " in readme, f"{cls.__name__}.{f.name} is not in the README's config section"
+
+
+def test_headings_and_bullets_are_not_summary_sentences() -> None:
+    listing = article(
+        "list",
+        "Ferry plans for the harbor\n"
+        "The harbor ferry goes electric in March, the transit authority said.\n"
+        "What riders should know\n"
+        "- Electric ferry boats run every ten minutes across the harbor.\n"
+        "- Fares for the electric ferry stay the same this year.",
+    )
+    texts = [s.text for s in summarize_story(story(listing), params=SummaryConfig(sentences=3))]
+    assert texts == [
+        "The harbor ferry goes electric in March, the transit authority said.",
+        "Electric ferry boats run every ten minutes across the harbor.",
+        "Fares for the electric ferry stay the same this year.",
+    ]
+    headings_only = article("h", "Ferry plans for the harbor\nWhat riders should know about it")
+    assert len(summarize_story(story(headings_only), params=SummaryConfig(sentences=1))) == 1

@@ -19,6 +19,7 @@ from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from ..config import SummaryConfig
 from ..models import Story, SummarySentence
 from .sentences import split_sentences
 
+_BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
+_CLOSED = re.compile(r"[.!?…][\"'”’)\]]*$")
 # Up to this many sentences the similarity matrix is built whole; above, sparse products are cheaper.
 _DENSE_UP_TO = 300
 
@@ -61,19 +64,26 @@ class Candidate:
 
 
 def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
-    """Every sentence of the story's articles (lead first) long enough to stand alone; titles excluded."""
+    """Every sentence of the story's articles (lead first) that can stand alone in a summary.
+
+    Titles, sentences under ``min_words`` words and, when the story has real sentences at all,
+    lines without closing punctuation (headings, captions, bylines) are left out; list bullets are
+    stripped.
+    """
     found: list[Candidate] = []
     for index, article in enumerate(story.articles):
         title = " ".join(article.title.split())
         seen: set[str] = set()
         # A sentence other outlets repeat stays a candidate in each: the repeats make it central,
         # and redundancy removal keeps it from being said twice.
-        for position, text in enumerate(split_sentences(article.text)):
+        for position, sentence in enumerate(split_sentences(article.text)):
+            text = _BULLET.sub("", sentence)
             if text == title or len(text.split()) < min_words or text in seen:
                 continue
             seen.add(text)
             found.append(Candidate(text, article.id, index, position))
-    return found
+    punctuated = [c for c in found if _CLOSED.search(c.text)]
+    return punctuated or found
 
 
 def lexrank(
