@@ -219,3 +219,13 @@ def test_preview_writes_no_cache_and_a_run_does(api: FakeApi, tmp_path: Path) ->
         assert store.count("llm_cache") == asked
     markdown = (tmp_path / "preview" / "digest.md").read_text(encoding="utf-8")
     assert "Why last week's aurora reached so far south" in markdown
+
+
+def test_an_answer_that_is_not_the_json_asked_for_falls_back_uncached(api: FakeApi) -> None:
+    api.mode = "fixed"
+    api.content = "Sure! The ferry goes electric in March."
+    result = _summarize(api, [story(FERRY), story(FERRY_2)])
+    assert [p.message for p in result.problems] == [
+        "LLM summary not used: malformed answer: not the JSON asked for"
+    ] * 2
+    assert result.responses == () and len(api.requests) == 2, "one bad answer does not stop asking for the others"

@@ -87,22 +87,23 @@ def llm_summarize(
     messages = prompt(story, config)
     story_hash = hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
     answer = cached(llm.model, PROMPT_VERSION, story_hash)
-    fresh = None
+    fetched, fresh = answer is None, None
     try:
         if answer is None:
             if client is None:
                 return LlmResult(story, skipped=True)
             answer = _complete(messages, llm, client=client, env=env)
-            parse_answer(answer, story)  # only a well-formed answer is worth keeping
-            fresh = CachedResponse(llm.model, PROMPT_VERSION, story_hash, answer)
         headline, sentences = parse_answer(answer, story)
+        if fetched:  # a well-formed answer is kept even if rejected below: asking again gives the same
+            fresh = CachedResponse(llm.model, PROMPT_VERSION, story_hash, answer)
         if config.words <= 0:
             sentences = sentences[: config.sentences]  # a model that says more than asked is cut, not trusted
         failure = grounding_failure(headline, sentences, story, min_overlap=llm.min_overlap)
         if failure:
-            raise SummaryError(failure, story=story.label, hint="the extractive summary is used instead")
+            raise SummaryError(failure, story=story.label)
     except SummaryError as exc:
-        problem = Problem(f"summary: {story.label}", f"LLM summary not used: {exc.message}", exc.hint)
+        hint = exc.hint or "the extractive summary is used instead"
+        problem = Problem(f"summary: {story.label}", f"LLM summary not used: {exc.message}", hint)
         unavailable = exc.status is not None and exc.status not in _PER_REQUEST
         return LlmResult(story, problem, fresh, unavailable)
     label = clean_title(headline) if headline else story.label
