@@ -34,6 +34,9 @@ from .sentences import split_sentences
 
 _BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
 _CLOSED = re.compile(r"[.!?…][\"'”’)\]]*$")
+Closest = Callable[[int, list[int]], float]
+"""``(i, others)`` → the highest cosine similarity of candidate ``i`` to any of ``others``."""
+
 # Up to this many sentences the similarity matrix is built whole; above, sparse products are cheaper.
 _DENSE_UP_TO = 300
 
@@ -92,8 +95,7 @@ def lexrank(
     """Stationary distribution of a random walk over cosine similarities of L2-normalized sparse rows."""
     n = int(vectors.shape[0])
     if n <= dense_up_to:
-        dense = np.asarray((vectors @ vectors.T).toarray(), dtype=float)
-        np.fill_diagonal(dense, 0.0)
+        dense = _dense_similarity(vectors)
         return _power_iteration(lambda v: dense @ v, n, damping=damping, tol=tol, max_iter=max_iter)
     transposed = vectors.T.tocsr()
     self_sim = np.asarray(vectors.multiply(vectors).sum(axis=1), dtype=float).ravel()
@@ -106,8 +108,19 @@ def lexrank(
     )
 
 
+def _dense_similarity(vectors: Any) -> np.ndarray:
+    dense = np.asarray((vectors @ vectors.T).toarray(), dtype=float)
+    np.fill_diagonal(dense, 0.0)
+    return dense
+
+
 def _power_iteration(
-    similarity_times: Callable[[np.ndarray], np.ndarray], n: int, *, damping: float, tol: float, max_iter: int
+    similarity_times: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    *,
+    damping: float,
+    tol: float = 1e-8,
+    max_iter: int = 200,
 ) -> np.ndarray:
     degree = similarity_times(np.ones(n))
     dangling = degree <= 1e-12
@@ -148,15 +161,29 @@ def tfidf(counts: Any) -> Any:
     return diags(1 / norms) @ weights
 
 
-def sentence_scores(found: Sequence[Candidate], counts: Any, *, params: SummaryConfig) -> tuple[np.ndarray, Any]:
-    """Each candidate's score and the TF-IDF vectors behind it (``None`` when there is no vocabulary)."""
+def sentence_scores(
+    found: Sequence[Candidate], counts: Any, *, params: SummaryConfig
+) -> tuple[np.ndarray, Closest | None]:
+    """Each candidate's score, and its similarity lookup (``None`` when there is no vocabulary to compare)."""
     prior = np.array([1.0 / (1 + c.position) for c in found])
     if counts is None or counts.nnz == 0:  # nothing to compare: keep the articles' order
         return prior, None
     vectors = tfidf(counts)
-    central = lexrank(vectors, damping=params.damping)
+    if len(found) <= _DENSE_UP_TO:
+        dense = _dense_similarity(vectors)
+        central = _power_iteration(lambda v: dense @ v, len(found), damping=params.damping)
+
+        def closest(i: int, others: list[int]) -> float:
+            return float(dense[i, others].max())
+
+    else:
+        central = lexrank(vectors, damping=params.damping, dense_up_to=0)
+
+        def closest(i: int, others: list[int]) -> float:
+            return float((vectors[others] @ vectors[i].T).max())
+
     central = central / central.max() if central.max() > 0 else central
-    return (1 - params.lead_weight) * central + params.lead_weight * prior, vectors
+    return (1 - params.lead_weight) * central + params.lead_weight * prior, closest
 
 
 def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> list[tuple[SummarySentence, ...]]:
@@ -178,7 +205,7 @@ def summarize_story(story: Story, *, params: SummaryConfig) -> tuple[SummarySent
 
 
 def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tuple[SummarySentence, ...]:
-    scores, vectors = sentence_scores(found, counts, params=params)
+    scores, closest = sentence_scores(found, counts, params=params)
     keys = np.array([[c.position for c in found], [c.article_index for c in found], -scores])
     order = np.lexsort(keys)
     picked: list[int] = []
@@ -188,14 +215,9 @@ def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tup
             break
         if params.words > 0 and picked and words + found[i].words > params.words:
             continue  # a shorter sentence further down may still fit
-        if vectors is not None and picked and _too_close(vectors, i, picked, params.redundancy):
+        if closest is not None and picked and closest(i, picked) > params.redundancy:
             continue
         picked.append(i)
         words += found[i].words
     picked.sort(key=lambda i: (found[i].position, found[i].article_index))
     return tuple(SummarySentence(text=found[i].text, article_id=found[i].article_id) for i in picked)
-
-
-def _too_close(vectors: Any, i: int, picked: list[int], redundancy: float) -> bool:
-    sims = vectors[picked] @ vectors[i].T
-    return bool(sims.max() > redundancy)
