@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
     prev.add_argument("--now", type=_now, default=None)
+    prev.add_argument("--explain", action="store_true", help="print each story's score and its parts")
     return parser
 
 
@@ -86,7 +87,7 @@ def _execute(args: argparse.Namespace) -> int:
         else:
             report = run(config, now=now, client=client, store=store, dry_run=args.dry_run)
     _print_report(report)
-    if getattr(args, "explain", False):
+    if args.explain:
         _print_ranking(report)
     if args.command == "run" and not args.dry_run and report.stories and not report.delivered_to:
         return 2

@@ -1,11 +1,12 @@
 """The weekly run: the only module that knows the order of the stages.
 
-    gather → extract → drop already sent → dedupe → cluster → summarize → rank → render
-           → deliver → publish → mark seen
+    gather → extract → drop already sent → dedupe → cluster → recall updates → summarize → rank
+           → render → deliver → publish → mark seen
 
 Everything up to render reads the state store but never writes it, so :func:`preview` and
 ``--dry-run`` have no side effect. The writes of a run (issue, seen articles, first-seen times,
-the run record) happen in one transaction after delivery succeeded: an article is marked seen
+the run record, the stories sent, new LLM answers) happen in one transaction after delivery; the
+issue, the seen articles and the stories sent only when it succeeded: an article is marked seen
 only once readers have it.
 """
 
