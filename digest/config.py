@@ -348,8 +348,12 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
         )
     if summary.sentences < 1 or summary.words < 0:
         raise ConfigError("a summary needs at least one sentence", path=path, key="summary.sentences")
-    if not 0 <= summary.lead_weight <= 1:
-        raise ConfigError("must be between 0 and 1", path=path, key="summary.lead_weight")
+    for key, value in (
+        ("summary.lead_weight", summary.lead_weight),
+        ("summary.llm.min_overlap", summary.llm.min_overlap),
+    ):
+        if not 0 <= value <= 1:
+            raise ConfigError(f"must be between 0 and 1, not {value}", path=path, key=key)
 
 
 def _check_patterns(config: Config, path: str) -> None:

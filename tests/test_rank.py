@@ -75,6 +75,8 @@ def test_bad_patterns_are_config_errors() -> None:
         parse_config({"rank": {"keyword_weights": {"[a-": 1.0}}})
     with pytest.raises(ConfigError, match=r"summary\.backend"):
         parse_config({"summary": {"backend": "magic"}})
+    with pytest.raises(ConfigError, match=r"summary\.lead_weight"):
+        parse_config({"summary": {"lead_weight": 1.5}})
     with pytest.raises(ConfigError, match=r"summary\.llm"):
         parse_config({"summary": {"backend": "llm"}})
 
