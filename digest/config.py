@@ -21,6 +21,7 @@ from .errors import ConfigError
 __all__ = [
     "ClusterConfig",
     "Config",
+    "DedupeConfig",
     "DigestSettings",
     "EmailConfig",
     "FetchConfig",
@@ -74,10 +75,56 @@ class FetchConfig:
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
-    # Cosine similarity of TF-IDF vectors above which two articles share a story.
-    threshold: float = 0.3
-    # Jaccard similarity of word shingles above which two articles are copies of one another.
-    near_duplicate: float = 0.8
+    """Story clustering and the lead-article policy; every number is explained in the README."""
+
+    # Average similarity (TF-IDF recomputed inside the topic) at which articles of a topic are one story.
+    threshold: float = 0.14
+    # Average similarity (TF-IDF over the week) at which articles are one topic.
+    block_threshold: float = 0.1
+    # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity.
+    attach_threshold: float = 0.06
+    attach_size: int = 3
+    # Share of similarity from names, figures and dates rather than all words.
+    entity_weight: float = 0.5
+    title_weight: int = 2
+    summary_weight: int = 1
+    # Articles further apart than this many days have their similarity multiplied by time_factor.
+    window_days: float = 3.0
+    time_factor: float = 0.5
+    # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
+    representation: str = "lexical"
+    semantic_weight: float = 0.3
+    # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
+    lead_sources: tuple[str, ...] = ()
+    derivative_sources: tuple[str, ...] = ()
+
+    def estimator_params(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`digest.cluster.StoryClusterer`."""
+        return {name: getattr(self, name) for name in _ESTIMATOR_KEYS}
+
+
+_ESTIMATOR_KEYS = (
+    "threshold",
+    "block_threshold",
+    "attach_threshold",
+    "attach_size",
+    "entity_weight",
+    "title_weight",
+    "summary_weight",
+    "window_days",
+    "time_factor",
+    "representation",
+    "semantic_weight",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    # Jaccard similarity of word 3-shingles at or above which two articles are copies of one another.
+    threshold: float = 0.7
+    # MinHash values per article and LSH bands they are cut into (num_perm must be a multiple of bands).
+    num_perm: int = 120
+    bands: int = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +235,7 @@ class Config:
     sections: tuple[SectionRule, ...] = ()
     fetch: FetchConfig = FetchConfig()
     cluster: ClusterConfig = ClusterConfig()
+    dedupe: DedupeConfig = DedupeConfig()
     summary: SummaryConfig = SummaryConfig()
     rank: RankConfig = RankConfig()
     email: EmailConfig = EmailConfig()
@@ -330,6 +378,7 @@ def _check(config: Config, path: str) -> None:
         raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
     _check_summary(config.summary, path)
     _check_patterns(config, path)
+    _check_cluster(config, path)
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
 
@@ -366,3 +415,24 @@ def _check_patterns(config: Config, path: str) -> None:
             raise ConfigError(
                 f"not a regular expression: {pattern!r} ({exc})", path=path, key=key, hint="escape special characters"
             ) from exc
+
+
+def _check_cluster(config: Config, path: str) -> None:
+    cluster, dedupe = config.cluster, config.dedupe
+    if cluster.representation not in ("lexical", "semantic"):
+        raise ConfigError(
+            f"unknown representation {cluster.representation!r}",
+            path=path,
+            key="cluster.representation",
+            hint='use "lexical" or "semantic"',
+        )
+    shares = ("entity_weight", "semantic_weight", "time_factor")
+    for name in shares:
+        if not 0.0 <= getattr(cluster, name) <= 1.0:
+            raise ConfigError("must be between 0 and 1", path=path, key=f"cluster.{name}")
+    if not 0.0 < dedupe.threshold <= 1.0:
+        raise ConfigError("must be above 0 and at most 1", path=path, key="dedupe.threshold")
+    if dedupe.bands < 1 or dedupe.num_perm % dedupe.bands:
+        raise ConfigError(
+            "num_perm must be a positive multiple of bands", path=path, key="dedupe.num_perm", hint="e.g. 64 and 16"
+        )

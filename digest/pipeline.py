@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from . import dedupe, deliver, extract, rank, render, site, sources, summarize
-from .cluster import StoryClusterer, build_stories
+from .cluster import LeadPolicy, StoryClusterer, build_stories
 from .config import Config
 from .errors import DeliveryError, DigestError
 from .models import Article, CachedResponse, Digest, Problem, RankedStory, RunReport
@@ -73,9 +73,12 @@ def build_week(
     in_window = [a for a in dated if start < a.published <= now]
     articles = extract.extract(in_window)
     fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
-    unique = dedupe.near_duplicates(fresh, threshold=config.cluster.near_duplicate)
-    clusterer = StoryClusterer(threshold=config.cluster.threshold, window_days=config.digest.window_days)
-    stories = build_stories(unique, clusterer.fit(unique).labels_)
+    unique = dedupe.near_duplicates(
+        fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
+    )
+    clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
+    policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
+    stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
     memory = tuple(m for m in sent if m.sent_at <= now)
     stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)

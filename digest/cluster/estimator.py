@@ -1,0 +1,315 @@
+"""The story clusterer: topics first, then the events inside each topic.
+
+1. **Represent.** Each article is its title (counted ``title_weight`` times), its feed summary and
+   its text, as TF-IDF over words and, separately, over *entities* (names, figures, dates, see
+   :mod:`.features`), mixed as ``(1 - entity_weight)·words + entity_weight·entities``. With
+   ``representation="semantic"`` a sentence embedding joins the mix at ``semantic_weight``.
+2. **Block.** A sparse graph links articles that share one of their heaviest terms; its connected
+   components at ``block_threshold`` are cut into topics by average linkage at ``block_threshold``.
+3. **Split.** Inside each topic the TF-IDF is computed again with the topic's own IDF, so the words
+   every article of the topic shares (earthquake, magnitude) stop counting and what tells its events
+   apart (the town, the date, the toll) counts most; average linkage at ``threshold`` splits it.
+4. **Attach.** A fragment of at most ``attach_size`` articles inside a topic joins the topic's larger
+   story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
+   account that mentions few of the story's names still belongs to the story its topic is about.
+
+Articles published more than ``window_days`` apart have their similarity multiplied by
+``time_factor``: they join only when their text agrees much more than usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any, Self
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.exceptions import NotFittedError
+from threadpoolctl import threadpool_limits
+
+from ..models import Article
+from . import graph
+from .features import article_document, combine, featurize, local_similarity, tfidf
+
+__all__ = ["StoryClusterer"]
+
+_DAY = 86400.0
+_ESTIMATE_SHARE = 0.5
+_SEMANTIC_BASELINE = 0.3
+_FITTED = frozenset(["labels_", "topics_", "centrality_", "n_clusters_"])
+REPRESENTATIONS = ("lexical", "semantic")
+
+
+class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+    """Cluster a week's articles into stories (see the module docstring for the method).
+
+    Parameters
+    ----------
+    threshold:
+        Average similarity (topic-local TF-IDF) at or above which articles of one topic are one story.
+    block_threshold:
+        Average similarity (week-wide TF-IDF) at or above which articles are one topic.
+    attach_threshold, attach_size:
+        A story of at most ``attach_size`` articles joins the larger story of its topic it is most
+        similar to when their mean similarity reaches ``attach_threshold``.
+    entity_weight:
+        Share of the similarity that comes from names, figures and dates rather than words.
+    title_weight, summary_weight:
+        How many times the title and the feed summary count compared with the body text.
+    window_days, time_factor:
+        Articles further apart than ``window_days`` have their similarity multiplied by ``time_factor``.
+    representation:
+        ``"lexical"`` (TF-IDF only, the default) or ``"semantic"`` (adds sentence embeddings; needs
+        ``pip install digest[semantic]``).
+    semantic_weight:
+        Share of the similarity taken from sentence embeddings when ``representation="semantic"``.
+    top_terms, neighbours, max_block:
+        Scaling knobs: terms each article is indexed under, how many articles published around it it
+        meets under each term (see :func:`.graph.candidate_pairs`), and the largest block clustered
+        exactly.
+    random_state:
+        Accepted for API symmetry: every step is deterministic for a given input.
+
+    Attributes
+    ----------
+    labels_:
+        Story number of each article, numbered by first appearance in the input.
+    n_clusters_:
+        Number of stories.
+    topics_:
+        Topic number of each article (the blocks the stories were split from).
+    centrality_:
+        Each article's mean similarity to the other articles of its story (0 when alone), which the
+        lead policy reads.
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.14,
+        block_threshold: float = 0.1,
+        attach_threshold: float = 0.06,
+        attach_size: int = 3,
+        entity_weight: float = 0.5,
+        title_weight: int = 2,
+        summary_weight: int = 1,
+        window_days: float = 7.0,
+        time_factor: float = 0.5,
+        representation: str = "lexical",
+        semantic_weight: float = 0.3,
+        top_terms: int = 16,
+        neighbours: int = 10,
+        max_block: int = 2000,
+        random_state: int | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.block_threshold = block_threshold
+        self.attach_threshold = attach_threshold
+        self.attach_size = attach_size
+        self.entity_weight = entity_weight
+        self.title_weight = title_weight
+        self.summary_weight = summary_weight
+        self.window_days = window_days
+        self.time_factor = time_factor
+        self.representation = representation
+        self.semantic_weight = semantic_weight
+        self.top_terms = top_terms
+        self.neighbours = neighbours
+        self.max_block = max_block
+        self.random_state = random_state
+
+    def fit(self, articles: Sequence[Article], y: object = None) -> Self:
+        """Cluster ``articles``; sets ``labels_``, ``topics_`` and ``n_clusters_``."""
+        self._validate()
+        n = len(articles)
+        labels = np.full(n, -1, dtype=np.int64)
+        topics = np.full(n, -1, dtype=np.int64)
+        centrality = np.zeros(n, dtype=np.float64)
+        # Thousands of small matrix products: BLAS threads cost more to wake than the arithmetic.
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._fit(articles, labels, topics, centrality)
+        self.labels_ = _number_in_order(labels)
+        self.topics_ = _number_in_order(topics)
+        self.centrality_ = centrality
+        self.n_clusters_ = len(np.unique(self.labels_))
+        return self
+
+    def _fit(self, articles: Sequence[Article], labels: np.ndarray, topics: np.ndarray, centrality: np.ndarray) -> None:
+        if not articles:
+            return
+        model = _Model(self, articles)
+        blocks = model.blocks()
+        found = [t for b, v in zip(blocks, _rows(model.vectors, blocks), strict=True) for t in model.topics(b, v)]
+        words, entities = _rows(model.features.words, found), _rows(model.features.entities, found)
+        next_label = 0
+        for number, (topic, w, e) in enumerate(zip(found, words, entities, strict=True)):
+            topics[topic] = number
+            for story, central in model.stories(topic, w, e):
+                labels[story] = next_label
+                centrality[story] = central
+                next_label += 1
+
+    def fit_predict(self, articles: Sequence[Article], y: object = None, **kwargs: Any) -> np.ndarray:
+        return self.fit(articles).labels_
+
+    def similarity(self, articles: Sequence[Article], pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The week-wide similarity the clusterer uses, for given pairs of ``articles``."""
+        self._validate()
+        model = _Model(self, articles)
+        rows = np.asarray([p[0] for p in pairs], dtype=np.int64)
+        cols = np.asarray([p[1] for p in pairs], dtype=np.int64)
+        return model.pair_scores(rows, cols)
+
+    def _validate(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+        for name in ("entity_weight", "semantic_weight", "time_factor"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
+            raise ValueError("top_terms and neighbours must be at least 1, max_block at least 2")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "labels_" in self.__dict__
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: a fitted attribute asked for before fit.
+        if name in _FITTED:
+            raise NotFittedError(f"This StoryClusterer is not fitted yet: call fit() before using {name}.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _rescale(cosine: np.ndarray) -> np.ndarray:
+    """Embedding cosines of unrelated news sit around 0.1 to 0.3, where TF-IDF cosines sit near 0: map
+    ``_SEMANTIC_BASELINE`` to 0 so mixing the two does not lift every pair over the thresholds."""
+    return np.clip((cosine - _SEMANTIC_BASELINE) / (1.0 - _SEMANTIC_BASELINE), 0.0, 1.0)
+
+
+def _number_in_order(labels: np.ndarray) -> np.ndarray:
+    """Number clusters by first appearance, so labels do not depend on the order blocks were visited."""
+    mapping: dict[int, int] = {}
+    return np.array([mapping.setdefault(int(lab), len(mapping)) for lab in labels], dtype=np.int64)
+
+
+class _Model:
+    """The vectors of one fit, and the three steps over them."""
+
+    def __init__(self, params: StoryClusterer, articles: Sequence[Article]) -> None:
+        self.params = params
+        documents = [
+            article_document(a, title_weight=params.title_weight, summary_weight=params.summary_weight)
+            for a in articles
+        ]
+        self.features = featurize(documents)
+        self.vectors = combine(
+            tfidf(self.features.words), tfidf(self.features.entities), entity_weight=params.entity_weight
+        )
+        self.embeddings: np.ndarray | None = None
+        if params.representation == "semantic":
+            from .semantic import embed
+
+            self.embeddings = embed(documents)
+        self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
+        self.window = params.window_days * _DAY
+
+    def pair_scores(self, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
+        """Similarity of each pair: exact unless ``sims`` (the candidate graph's estimate) is given."""
+        if sims is None:
+            sims = graph.pair_similarity(self.vectors, rows, cols)
+        if self.embeddings is not None:
+            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]))
+            sims = (1 - self.params.semantic_weight) * sims + self.params.semantic_weight * semantic
+        penalty = graph.time_penalty(self.times, rows, cols, window=self.window, factor=self.params.time_factor)
+        return np.asarray(sims * penalty)
+
+    def blocks(self) -> list[np.ndarray]:
+        p = self.params
+        rows, cols, estimate = graph.candidate_pairs(
+            self.vectors, self.times, top_terms=p.top_terms, neighbours=p.neighbours
+        )
+        # The estimate undercounts (it sees only each article's heaviest terms), so blocks are cut at
+        # a lower floor; the exact similarities are computed inside each block.
+        sims = self.pair_scores(rows, cols, estimate)
+        floor = p.block_threshold * _ESTIMATE_SHARE
+        found = list(graph.blocks(len(self.times), rows, cols, sims, floor=floor, max_block=p.max_block))
+        return sorted(found, key=lambda b: int(b.min()))
+
+    def _dense(self, members: np.ndarray, vectors: Any, embeddings: np.ndarray | None) -> np.ndarray:
+        sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
+        if embeddings is not None:
+            w = self.params.semantic_weight
+            sims = (1 - w) * sims + w * _rescale(embeddings @ embeddings.T)
+        return self._apply_window(members, sims)
+
+    def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        times = self.times[members]
+        far = np.abs(times[:, None] - times[None, :]) > self.window
+        sims[far] *= self.params.time_factor
+        return sims
+
+    def _embeddings(self, members: np.ndarray) -> np.ndarray | None:
+        return None if self.embeddings is None else self.embeddings[members]
+
+    def topics(self, block: np.ndarray, vectors: csr_matrix) -> list[np.ndarray]:
+        """The topics of one block, given the block's rows of the week-wide vectors."""
+        if len(block) == 1:
+            return [block]
+        sims = self._dense(block, vectors, self._embeddings(block))
+        return _groups(block, graph.average_link(sims, self.params.block_threshold))
+
+    def stories(
+        self, topic: np.ndarray, words: csr_matrix, entities: csr_matrix
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The stories of one topic, each with its articles' centrality, given the topic's rows of counts."""
+        if len(topic) == 1:
+            return [(topic, np.zeros(1))]
+        p = self.params
+        # Embeddings say two texts are about the same kind of thing, which the topic's articles all
+        # are: telling its events apart is left to names, figures and dates.
+        sims = self._apply_window(topic, local_similarity(words, entities, entity_weight=p.entity_weight))
+        split = graph.average_link(sims, p.threshold)
+        labels = _attach_fragments(split, sims, size=p.attach_size, threshold=p.attach_threshold)
+        out = []
+        for label in np.unique(labels):
+            inside = np.flatnonzero(labels == label)
+            block = sims[np.ix_(inside, inside)]
+            central = (block.sum(axis=1) - np.diag(block)) / max(len(inside) - 1, 1)
+            out.append((topic[inside], central))
+        return sorted(out, key=lambda item: int(item[0].min()))
+
+
+def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, threshold: float) -> np.ndarray:
+    """Fold each story of at most ``size`` articles into the larger story of its topic it is most similar
+    to on average, when that mean similarity reaches ``threshold``."""
+    before = labels
+    labels = labels.copy()
+    values, counts = np.unique(labels, return_counts=True)
+    stories = values[counts > size]
+    if len(stories) == 0:
+        return labels
+    for fragment in values[counts <= size]:
+        members = before == fragment
+        means = np.array([sims[np.ix_(members, before == s)].mean() for s in stories])
+        best = int(np.argmax(means))
+        if means[best] >= threshold:
+            labels[members] = stories[best]
+    return labels
+
+
+def _rows(matrix: csr_matrix, groups: Sequence[np.ndarray]) -> list[csr_matrix]:
+    """The rows of each group, from one reordering of ``matrix``: slicing contiguous rows is cheap,
+    picking scattered rows out of a wide matrix once per group is not."""
+    if not groups:
+        return []
+    ordered = matrix[np.concatenate(groups)]
+    bounds = np.cumsum([0, *(len(g) for g in groups)])
+    return [ordered[start:end] for start, end in pairwise(bounds)]
+
+
+def _groups(members: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    groups = [members[idx] for idx in np.split(order, bounds)]
+    return sorted(groups, key=lambda g: int(g.min()))

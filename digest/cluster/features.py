@@ -1,0 +1,182 @@
+"""Turning articles into sparse vectors: words, and the names, numbers and dates that tell events apart.
+
+Two articles about two different earthquakes share most of their words ("magnitude", "epicentre",
+"rescue"); what separates them is who, where and when: the proper names, the figures and the dates
+in the text. Those are kept as a second bag of *entity* tokens beside the ordinary words so the
+clusterer can weight them separately.
+
+The counts are kept raw (sublinear term frequency, no IDF yet) because IDF is computed twice: once
+over the whole week, to find the broad topics, and once inside each topic, where the words every
+article of the topic shares stop counting and the few that tell its events apart count most.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from ..models import Article
+from ..textutil import html_to_text
+
+__all__ = [
+    "Features",
+    "article_document",
+    "combine",
+    "entity_tokens",
+    "featurize",
+    "local_similarity",
+    "tfidf",
+    "word_tokens",
+]
+
+# Fragments of web addresses pasted into article text carry no story meaning.
+_NOISE = frozenset(["http", "https", "www", "com", "html", "htm", "php", "aspx", "org", "net", "co", "uk"])
+_STOP = frozenset(ENGLISH_STOP_WORDS) | _NOISE
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|[^\W\d_]|\d+(?:[.,]\d+)*", re.UNICODE)
+# A capitalized word that follows a lower-case word, a comma or a figure on the same line does not
+# open a sentence: it is a name. Runs of such words are one name.
+_NAME_RUN = re.compile(r"(?<=[\w,;] )([A-Z][\w'’\-]*(?: (?:[A-Z][\w'’\-]*|of|de|van|von|al))*(?<![ \-]))")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+_MONTH_NAME = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?"
+)
+_DENSE_ROWS = 64
+_COLUMNS = 1 << 24
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Sublinear term counts (rows are articles) for words and for entity tokens."""
+
+    words: csr_matrix
+    entities: csr_matrix
+
+
+def article_document(article: Article, *, title_weight: int, summary_weight: int) -> str:
+    """The text the clusterer reads: the title repeated ``title_weight`` times, the summary, the body."""
+    parts = [article.title] * title_weight
+    if summary_weight and article.summary_html:
+        summary = html_to_text(article.summary_html)
+        # A feed summary is often the article's first paragraph: counting it twice adds nothing.
+        if summary and summary not in article.text:
+            parts.extend([summary] * summary_weight)
+    parts.append(article.text)
+    return "\n".join(p for p in parts if p)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased words and numbers, stop words and single letters removed."""
+    return [w for w in _raw_words(text) if _is_word(w)]
+
+
+def _raw_words(text: str) -> list[str]:
+    return list(_WORD.findall(text.lower().replace("’", "'")))
+
+
+def _is_word(token: str) -> bool:
+    return len(token) > 1 and token not in _STOP
+
+
+def entity_tokens(text: str) -> list[str]:
+    """Names, figures and dates: capitalized words that do not open a sentence, numbers, month names.
+
+    A run of capitalized words ("Betty Ford Center") is kept whole as well as word by word, so a
+    full name counts more than a shared first name. Regular expressions do the scanning so a long
+    week stays fast.
+    """
+    out: list[str] = []
+    for run in _NAME_RUN.findall(text):
+        words = [w for w in run.lower().split() if w not in _STOP]
+        out.extend("&" + w for w in words)
+        if len(words) > 1:
+            out.append("&" + " ".join(words))
+    out.extend("#" + number.replace(",", "") for number in _NUMBER.findall(text))
+    out.extend("@" + month[:3].lower() for month in _MONTH_NAME.findall(text))
+    return out
+
+
+def _counts(token_lists: Iterable[list[str]], keep: Callable[[str], bool] | None = None) -> csr_matrix:
+    """Sublinear counts in a hashed feature space, so no vocabulary is fitted or kept between runs.
+
+    Each distinct token is hashed once (crc32: the same column in every process) and judged by
+    ``keep`` once; counting is done on arrays for the whole week at once.
+    """
+    vocabulary: dict[str, int] = {}
+    ids: list[int] = []
+    lengths: list[int] = []
+    for tokens in token_lists:
+        ids.extend([vocabulary.setdefault(t, len(vocabulary)) for t in tokens])
+        lengths.append(len(tokens))
+    n = len(lengths)
+    column_of = np.array([zlib.crc32(t.encode("utf-8")) % _COLUMNS for t in vocabulary], dtype=np.int64)
+    kept = np.array([keep is None or keep(t) for t in vocabulary], dtype=bool)
+    token_ids = np.asarray(ids, dtype=np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    wanted = kept[token_ids] if len(token_ids) else np.zeros(0, dtype=bool)
+    cells, counts = np.unique(rows[wanted] * _COLUMNS + column_of[token_ids[wanted]], return_counts=True)
+    indptr = np.searchsorted(cells // _COLUMNS, np.arange(n + 1), side="left")
+    return csr_matrix((1.0 + np.log(counts), cells % _COLUMNS, indptr), shape=(n, _COLUMNS))
+
+
+def featurize(documents: Sequence[str]) -> Features:
+    """Word and entity counts for each document."""
+    return Features(
+        words=_counts((_raw_words(d) for d in documents), keep=_is_word),
+        entities=_counts(entity_tokens(d) for d in documents),
+    )
+
+
+def tfidf(counts: csr_matrix) -> csr_matrix:
+    """L2-normalized TF-IDF of ``counts`` with IDF over exactly these rows (smoothed, as scikit-learn does).
+
+    Only the columns these rows use are kept (renumbered in order), so a topic of ten articles costs
+    ten articles' worth however large the hashed feature space is.
+    """
+    n = counts.shape[0]
+    counts = counts.tocsr()
+    columns, position = np.unique(counts.indices, return_inverse=True)
+    df = np.bincount(position, minlength=len(columns))
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    data = counts.data * idf[position]
+    rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
+    data /= np.where(norms > 0, norms, 1.0)[rows]
+    return csr_matrix((data, position, counts.indptr), shape=(n, len(columns)))
+
+
+def local_similarity(words: csr_matrix, entities: csr_matrix, *, entity_weight: float) -> np.ndarray:
+    """Dense cosine matrix of these rows under TF-IDF with IDF over exactly these rows.
+
+    The same figure as ``combine(tfidf(words), tfidf(entities))`` multiplied by its transpose, computed
+    with plain arrays for the small topics that make up most of a week, where sparse bookkeeping
+    would cost more than the arithmetic.
+    """
+    return (1.0 - entity_weight) * _gram(words) + entity_weight * _gram(entities)
+
+
+def _gram(counts: csr_matrix) -> np.ndarray:
+    n = counts.shape[0]
+    if n > _DENSE_ROWS:
+        vectors = tfidf(counts)
+        return np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
+    columns, position = np.unique(counts.indices, return_inverse=True)
+    dense = np.zeros((n, len(columns)))
+    dense[np.repeat(np.arange(n), np.diff(counts.indptr)), position] = counts.data
+    dense *= np.log((1.0 + n) / (1.0 + np.count_nonzero(dense, axis=0))) + 1.0
+    norms = np.linalg.norm(dense, axis=1)
+    dense /= np.where(norms > 0, norms, 1.0)[:, None]
+    return dense @ dense.T
+
+
+def combine(words: csr_matrix, entities: csr_matrix, *, entity_weight: float) -> csr_matrix:
+    """One row per article whose dot products are ``(1-w)·cos(words) + w·cos(entities)``."""
+    return hstack(
+        [words * np.sqrt(1.0 - entity_weight), entities * np.sqrt(entity_weight)], format="csr", dtype=np.float64
+    )

@@ -1,0 +1,137 @@
+"""Scaling: a sparse graph of likely pairs instead of an n×n similarity matrix.
+
+Each article is indexed under its few heaviest terms; two articles become a candidate pair when
+they share one of them. Only candidate pairs get an exact cosine, so the work grows with the number
+of articles times the size of the largest posting list kept, not with the square of the week.
+Connected components of the graph (edges at or above a similarity floor) are the blocks inside
+which dense, exact clustering runs; a component larger than ``max_block`` is cut by raising the
+floor on its own edges until every piece fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import squareform
+
+__all__ = ["average_link", "blocks", "candidate_pairs", "pair_similarity", "time_penalty"]
+
+_PAIR_CHUNK = 100_000
+
+
+def candidate_pairs(
+    vectors: csr_matrix, times: np.ndarray, *, top_terms: int, neighbours: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` likely to be similar, with an estimate of their similarity.
+
+    Sorted-neighbourhood blocking: each article is indexed under its ``top_terms`` heaviest terms;
+    within each term's list, ordered by publication time, an article is paired with the next
+    ``neighbours`` articles. A name shared by a handful of articles pairs them all; a word shared by
+    thousands pairs each article only with those published around it, so the work stays linear in
+    the number of articles however common a term is, and a large story is still linked end to end.
+    The estimate is the dot product of the rows cut to their ``2 * top_terms`` heaviest terms.
+    """
+    n = vectors.shape[0]
+    keys, estimator = _heaviest(vectors, top_terms), _heaviest(vectors, 2 * top_terms)
+    keys = keys.tocoo()
+    order = np.lexsort((keys.row, times[keys.row], keys.col))
+    term, doc = keys.col[order], keys.row[order].astype(np.int64)
+    found = []
+    for step in range(1, neighbours + 1):
+        same = term[step:] == term[:-step]
+        left, right = doc[:-step][same], doc[step:][same]
+        found.append(np.minimum(left, right) * n + np.maximum(left, right))
+    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    rows, cols = codes // n, codes % n
+    distinct = rows != cols
+    rows, cols = rows[distinct], cols[distinct]
+    return rows, cols, pair_similarity(estimator, rows, cols)
+
+
+def _heaviest(vectors: csr_matrix, k: int) -> csr_matrix:
+    """Each row cut to its ``k`` largest entries (ties to the lower column, so the cut is stable)."""
+    counts = np.diff(vectors.indptr)
+    row_of = np.repeat(np.arange(vectors.shape[0]), counts)
+    if not len(row_of) or counts.max() <= k:
+        return vectors
+    # Rows are contiguous already: sorting by (row, -weight) is one stable sort of -weight within
+    # row-major order, cheaper than a three-key lexsort.
+    order = np.lexsort((-vectors.data, row_of))
+    rank = np.arange(len(order)) - np.repeat(vectors.indptr[:-1], counts)
+    keep = np.sort(order[rank < k])
+    return csr_matrix((vectors.data[keep], (row_of[keep], vectors.indices[keep])), shape=vectors.shape)
+
+
+def pair_similarity(vectors: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Exact cosine similarity (rows are L2-normalized) of each pair, computed in chunks."""
+    out = np.zeros(len(rows), dtype=np.float64)
+    for start in range(0, len(rows), _PAIR_CHUNK):
+        end = start + _PAIR_CHUNK
+        left, right = vectors[rows[start:end]], vectors[cols[start:end]]
+        out[start:end] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+    return out
+
+
+def time_penalty(times: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, window: float, factor: float) -> np.ndarray:
+    """1 for pairs published within ``window`` seconds of each other, ``factor`` beyond."""
+    return np.where(np.abs(times[rows] - times[cols]) <= window, 1.0, factor)
+
+
+def blocks(
+    n: int, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, *, floor: float, max_block: int, step: float = 0.05
+) -> Iterator[np.ndarray]:
+    """Connected components of the edges at or above ``floor``, none larger than ``max_block``."""
+    keep = sims >= floor
+    if n:
+        yield from _split(np.arange(n), rows[keep], cols[keep], sims[keep], floor, max_block, step)
+
+
+def _split(
+    nodes: np.ndarray, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, floor: float, max_block: int, step: float
+) -> Iterator[np.ndarray]:
+    """Components of ``nodes`` (edges given in positions into ``nodes``); oversized ones are cut again."""
+    size = len(nodes)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    # Edges grouped by component once, so cutting one component never scans the others' edges.
+    edge_order = np.argsort(labels[rows], kind="stable")
+    edge_labels = labels[rows][edge_order]
+    position = np.empty(size, dtype=np.int64)
+    for members in np.split(order, bounds):
+        if len(members) <= max_block or floor >= 1.0:
+            yield from _chunks(nodes[members], max_block)
+            continue
+        label = labels[members[0]]
+        start, end = np.searchsorted(edge_labels, [label, label + 1])
+        edges = edge_order[start:end]
+        edges = edges[sims[edges] >= floor + step]
+        position[members] = np.arange(len(members))
+        yield from _split(
+            nodes[members], position[rows[edges]], position[cols[edges]], sims[edges], floor + step, max_block, step
+        )
+
+
+def _chunks(component: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    # Only reached when even identical articles outnumber max_block: any cut is as good as another.
+    for start in range(0, len(component), size):
+        yield component[start : start + size]
+
+
+def average_link(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage clusters of a dense similarity matrix, cut where mean similarity drops below ``threshold``."""
+    n = similarity.shape[0]
+    if n == 1:
+        return np.zeros(1, dtype=np.int64)
+    if n == 2:
+        return np.array([0, 0 if (similarity[0, 1] + similarity[1, 0]) / 2 >= threshold else 1], dtype=np.int64)
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    distance = (distance + distance.T) / 2.0
+    tree = linkage(squareform(distance, checks=False), method="average")
+    return np.asarray(fcluster(tree, t=1.0 - threshold, criterion="distance"), dtype=np.int64) - 1

@@ -1,0 +1,135 @@
+"""Story clustering: the estimator's conventions, determinism, and a labelled week."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from digest.cluster import StoryClusterer, build_stories
+from digest.cluster.features import entity_tokens, word_tokens
+from digest.models import Article
+
+from .labelled_week import labelled_week
+
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def partition(ids: list[str], labels: np.ndarray) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for article_id, label in zip(ids, labels, strict=True):
+        groups.setdefault(int(label), set()).add(article_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_labelled_week_clusters_as_labelled() -> None:
+    articles, gold = labelled_week()
+    labels = StoryClusterer().fit(articles).labels_
+    assert partition([a.id for a in articles], labels) == partition(
+        [a.id for a in articles], np.array([sorted(set(gold)).index(g) for g in gold])
+    )
+
+
+def test_two_earthquakes_share_a_topic_but_not_a_story() -> None:
+    articles, gold = labelled_week()
+    fitted = StoryClusterer().fit(articles)
+    quakes = [i for i, g in enumerate(gold) if g.startswith("quake")]
+    assert len({int(fitted.labels_[i]) for i in quakes}) == 2
+
+
+def test_labels_are_deterministic_across_runs_and_shuffles() -> None:
+    articles, _ = labelled_week()
+    ids = [a.id for a in articles]
+    first = StoryClusterer(random_state=0).fit(articles).labels_
+    again = StoryClusterer(random_state=0).fit(articles).labels_
+    assert np.array_equal(first, again)
+    expected = partition(ids, first)
+    for seed in range(5):
+        shuffled = articles[:]
+        random.Random(seed).shuffle(shuffled)
+        labels = StoryClusterer(random_state=0).fit(shuffled).labels_
+        assert partition([a.id for a in shuffled], labels) == expected
+
+
+def test_labels_are_numbered_by_first_appearance() -> None:
+    articles, _ = labelled_week()
+    labels = StoryClusterer().fit(articles[::-1]).labels_
+    seen: list[int] = []
+    for label in labels:
+        if int(label) not in seen:
+            seen.append(int(label))
+    assert seen == list(range(len(seen)))
+
+
+def test_empty_week() -> None:
+    fitted = StoryClusterer().fit([])
+    assert fitted.labels_.shape == (0,)
+    assert fitted.n_clusters_ == 0
+    assert build_stories([], fitted.labels_) == ()
+
+
+def test_single_article() -> None:
+    articles, _ = labelled_week()
+    fitted = StoryClusterer().fit(articles[:1])
+    assert list(fitted.labels_) == [0]
+    stories = build_stories(articles[:1], fitted.labels_, centrality=fitted.centrality_)
+    assert len(stories) == 1 and stories[0].lead == articles[0]
+
+
+def test_articles_without_words_stay_apart() -> None:
+    blank = [Article(id=f"b{i}", title="", url="", source="s", published=NOW) for i in range(3)]
+    assert sorted(StoryClusterer().fit(blank).labels_) == [0, 1, 2]
+
+
+def test_time_window_keeps_apart_what_text_only_loosely_joins() -> None:
+    articles, gold = labelled_week()
+    tram = [a for a, g in zip(articles, gold, strict=True) if g == "tram"]
+    moved = [tram[0], tram[1], replace(tram[2], published=tram[2].published + timedelta(days=30))]
+    together = StoryClusterer().fit(tram).labels_
+    apart = StoryClusterer(time_factor=0.0).fit(moved).labels_
+    assert len(set(together)) == 1
+    assert apart[0] == apart[1] != apart[2]
+
+
+def test_estimator_conventions() -> None:
+    estimator = StoryClusterer(threshold=0.2, entity_weight=0.3, random_state=3)
+    params = estimator.get_params()
+    assert params["threshold"] == 0.2 and params["entity_weight"] == 0.3 and params["random_state"] == 3
+    copy = clone(estimator)
+    assert copy is not estimator and copy.get_params() == params
+    assert estimator.set_params(threshold=0.3) is estimator and estimator.threshold == 0.3
+    with pytest.raises(NotFittedError):
+        _ = estimator.labels_
+    articles, _ = labelled_week()
+    assert estimator.fit(articles) is estimator
+    assert len(estimator.labels_) == len(articles)
+    assert not hasattr(clone(estimator), "labels_")
+    assert np.array_equal(StoryClusterer().fit_predict(articles), StoryClusterer().fit(articles).labels_)
+
+
+def test_bad_parameters_are_refused_at_fit() -> None:
+    with pytest.raises(ValueError, match="representation"):
+        StoryClusterer(representation="magic").fit([])
+    with pytest.raises(ValueError, match="entity_weight"):
+        StoryClusterer(entity_weight=1.5).fit([])
+
+
+def test_similarity_is_higher_within_a_story() -> None:
+    articles, _ = labelled_week()
+    sims = StoryClusterer().similarity(articles, [(0, 1), (0, 3), (6, 9)])
+    assert sims[0] > sims[1] > 0 and sims[0] > sims[2]
+
+
+def test_entity_tokens_keep_names_figures_and_dates() -> None:
+    tokens = entity_tokens("Officials said the Betty Ford Center took her in on May 3, 2013, for 90 days.")
+    assert {"&betty ford center", "&ford", "#2013", "#90", "@may"} <= set(tokens)
+    assert "&officials" not in tokens  # a capital that opens a sentence is not a name
+
+
+def test_word_tokens_drop_stop_words_and_url_fragments() -> None:
+    assert word_tokens("The quake hit http:// www. example. com at dawn") == ["quake", "hit", "example", "dawn"]
