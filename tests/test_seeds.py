@@ -33,9 +33,10 @@ def test_each_seed_article_is_one_story_titled_and_summarized_from_its_own_text(
         story = next(s for s in stories if article in s.articles)
         if story.lead == article:
             assert story.summary, f"{path.name} got no summary"
-            for sentence in story.summary:
-                assert sentence.article_id == article.id
-                assert sentence.text in raw, "every summary sentence is the article's own"
-                assert sentence.text != article.title
+        # Articles about one story share it, and its summary may quote any of them: each sentence must
+        # be the own text of the article it cites.
+        for sentence in (s for s in story.summary if s.article_id == article.id):
+            assert sentence.text in raw, "every summary sentence is the cited article's own"
+            assert sentence.text != article.title
     for story in stories:
         assert story.label in week.rendering.markdown.replace("\\", "")
