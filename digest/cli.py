@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .config import Config, load_config
 from .errors import DigestError
 from .models import RunReport
 from .pipeline import preview, run
+from .sources import Progress
 from .store import Store
 
 __all__ = ["main"]
@@ -78,14 +80,32 @@ def _print_ranking(report: RunReport) -> None:
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
+@contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    """A progress bar for the fetches when stderr is a terminal; nothing in CI logs or pipes."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True) as bar:
+        task = bar.add_task("Reading sources", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
 def _execute(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
-    with httpx.Client() as client, _open_store(config, readonly=args.command == "preview") as store:
+    store = _open_store(config, readonly=args.command == "preview")
+    with httpx.Client() as client, _progress_bar() as progress, store:
         if args.command == "preview":
-            report = preview(config, now=now, client=client, store=store, out=args.out)
+            report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
         else:
-            report = run(config, now=now, client=client, store=store, dry_run=args.dry_run)
+            report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
     _print_report(report)
     if args.explain:
         _print_ranking(report)

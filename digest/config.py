@@ -56,6 +56,8 @@ class SourceConfig:
     opml: str = ""
     folder: str = ""
     category: str = ""
+    # Fetch each new item's linked page and extract the article, for feeds that carry only a teaser.
+    full_text: bool = False
 
     @property
     def kind(self) -> str:
@@ -68,9 +70,21 @@ class SourceConfig:
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
+    # Seconds one request may take from connect to last byte (a slow drip cannot stall the run).
     timeout: float = 20.0
+    connect_timeout: float = 10.0
     max_bytes: int = 10_000_000
     user_agent: str = "digest/0.1 (+https://github.com/digest-news/digest)"
+    # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).
+    concurrency: int = 64
+    per_host: int = 4
+    # Extra attempts after a timeout, HTTP 429 or 5xx, waiting backoff * 2**attempt seconds or the
+    # server's Retry-After, whichever is longer; a Retry-After beyond max_retry_after gives up at once.
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 60.0
+    # Processes that parse feeds when a run reads many (0: one per core; 1: parse in the fetching process).
+    parse_workers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +393,12 @@ def _check(config: Config, path: str) -> None:
     _check_summary(config.summary, path)
     _check_patterns(config, path)
     _check_cluster(config, path)
+    fetch = config.fetch
+    for key in ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes"):
+        if getattr(fetch, key) <= 0:
+            raise ConfigError("must be greater than 0", path=path, key=f"fetch.{key}")
+    if fetch.retries < 0 or fetch.backoff < 0 or fetch.max_retry_after < 0 or fetch.parse_workers < 0:
+        raise ConfigError("must not be negative", path=path, key="fetch.retries/backoff/max_retry_after/parse_workers")
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
 

@@ -14,6 +14,7 @@ __all__ = [
     "Article",
     "CachedResponse",
     "Digest",
+    "FeedState",
     "Link",
     "Problem",
     "RankedStory",
@@ -179,6 +180,25 @@ class RankedStory:
             "parts": dict(self.parts),
             "update": self.update,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the state store remembers of one feed URL between runs.
+
+    ``etag``/``last_modified`` are the validators sent back for a conditional GET; ``failures`` counts
+    failed runs in a row (feed health); ``gone`` is set by HTTP 410; ``moved_to`` by a permanent redirect.
+    """
+
+    url: str
+    etag: str = ""
+    last_modified: str = ""
+    failures: int = 0
+    status: int = 0
+    error: str = ""
+    gone: bool = False
+    moved_to: str = ""
+    checked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

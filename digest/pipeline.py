@@ -27,7 +27,7 @@ from . import dedupe, deliver, extract, rank, render, site, sources, summarize
 from .cluster import LeadPolicy, StoryClusterer, build_stories
 from .config import Config
 from .errors import DeliveryError, DigestError
-from .models import Article, CachedResponse, Digest, Problem, RankedStory, RunReport
+from .models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
 from .store import IssueRecord, Store
 
 __all__ = ["Week", "build_week", "preview", "run", "write_renderings"]
@@ -49,6 +49,8 @@ class Week:
     problems: tuple[Problem, ...]
     # LLM answers fetched this run: stored with the run's other writes, never by a preview.
     responses: tuple[CachedResponse, ...] = ()
+    # Feed state (validators, health) from the source stage: saved with the run, never by a preview.
+    feeds: tuple[FeedState, ...] = ()
 
 
 def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
@@ -63,11 +65,17 @@ def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
 
 
 def build_week(
-    config: Config, *, now: datetime, client: httpx.Client, store: Store, env: Mapping[str, str] | None = None
+    config: Config,
+    *,
+    now: datetime,
+    client: httpx.Client,
+    store: Store,
+    env: Mapping[str, str] | None = None,
+    progress: sources.Progress | None = None,
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
     start = now - timedelta(days=config.digest.window_days)
-    gathered = sources.gather(config, client=client, now=now)
+    gathered = sources.gather(config, now=now, store=store, progress=progress)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
@@ -105,7 +113,9 @@ def build_week(
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems
-    return Week(digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses)
+    return Week(
+        digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses, gathered.feeds
+    )
 
 
 def _first_seen(article: Article, undated: frozenset[str], known: Mapping[str, datetime]) -> Article:
@@ -124,9 +134,17 @@ def write_renderings(rendering: render.Rendering, folder: Path) -> tuple[tuple[s
     return tuple(written)
 
 
-def preview(config: Config, *, now: datetime, client: httpx.Client, store: Store, out: Path) -> RunReport:
+def preview(
+    config: Config,
+    *,
+    now: datetime,
+    client: httpx.Client,
+    store: Store,
+    out: Path,
+    progress: sources.Progress | None = None,
+) -> RunReport:
     """Write the four renderings of the week to ``out``; the store is only read."""
-    week = build_week(config, now=now, client=client, store=store)
+    week = build_week(config, now=now, client=client, store=store, progress=progress)
     outputs = write_renderings(week.rendering, out)
     return RunReport(
         digest_id=week.digest.id,
@@ -150,9 +168,10 @@ def run(
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
     connect: deliver.SmtpFactory | None = None,
+    progress: sources.Progress | None = None,
 ) -> RunReport:
     """Build the week's digest, deliver it, publish the site, and mark its articles seen."""
-    week = build_week(config, now=now, client=client, store=store, env=env)
+    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
     digest = week.digest
     out_dir = config.resolve(config.digest.output) / digest.id
     report = RunReport(
@@ -231,6 +250,9 @@ def _finish(config: Config, store: Store, report: RunReport, week: Week, *, deli
     with store.transaction():
         store.record_first_seen(dict(week.first_seen))
         store.save_responses(week.responses, at=report.now)
+        if not report.dry_run:
+            # Validators only once readers have the articles: a 304 next run would skip them.
+            store.record_feeds(week.feeds, validators=delivered or not digest.stories)
         if delivered:
             store.save_issue(issue, state="sent", at=report.now)
             store.mark_seen(digest.article_ids, digest_id=digest.id, at=report.now)

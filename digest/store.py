@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import StoreError
-from .models import CachedResponse, StoryMemory
+from .models import CachedResponse, FeedState, StoryMemory
 
 __all__ = ["MIGRATIONS", "IssueRecord", "Migration", "Store"]
 
@@ -82,6 +82,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             sent_at TEXT NOT NULL
         );
         CREATE INDEX story_memory_sent_at ON story_memory (sent_at);
+        """,
+    ),
+    Migration(
+        3,
+        "feed state",
+        """
+        CREATE TABLE feeds (
+            url TEXT PRIMARY KEY,
+            etag TEXT NOT NULL DEFAULT '',
+            last_modified TEXT NOT NULL DEFAULT '',
+            failures INTEGER NOT NULL DEFAULT 0,
+            status INTEGER NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            gone INTEGER NOT NULL DEFAULT 0,
+            moved_to TEXT NOT NULL DEFAULT '',
+            checked_at TEXT
+        );
         """,
     ),
 )
@@ -275,7 +292,45 @@ class Store:
             ],
         )
 
+    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+        """What the store remembers of these feed URLs (validators, health); unknown URLs are left out."""
+        out: dict[str, FeedState] = {}
+        for url in urls:
+            try:
+                row = self._db.execute(
+                    "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at "
+                    "FROM feeds WHERE url = ?",
+                    (url,),
+                ).fetchone()
+            except sqlite3.OperationalError:  # a read-only store from before the feeds table
+                return {}
+            if row:
+                checked = datetime.fromisoformat(row[7]) if row[7] else None
+                out[url] = FeedState(url, row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], checked)
+        return out
+
+    def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
+        """Remember each feed's health; its ETag/Last-Modified too unless ``validators`` is false.
+
+        Validators are kept only from runs whose articles reached readers: a conditional GET answered
+        304 yields no articles, so saving them after a failed delivery would lose that week's items.
+        """
+        for state in states:
+            checked = state.checked_at.isoformat() if state.checked_at else None
+            self._db.execute(
+                "INSERT INTO feeds (url, failures, status, error, gone, moved_to, checked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, "
+                "status = excluded.status, error = excluded.error, gone = excluded.gone, "
+                "moved_to = excluded.moved_to, checked_at = excluded.checked_at",
+                (state.url, state.failures, state.status, state.error, int(state.gone), state.moved_to, checked),
+            )
+            if validators:
+                self._db.execute(
+                    "UPDATE feeds SET etag = ?, last_modified = ? WHERE url = ?",
+                    (state.etag, state.last_modified, state.url),
+                )
+
     def count(self, table: str) -> int:
-        if table not in ("seen", "first_seen", "issues", "runs", "llm_cache", "story_memory"):
+        if table not in ("seen", "first_seen", "issues", "runs", "llm_cache", "story_memory", "feeds"):
             raise ValueError(table)
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib
+import logging
 import re
+from collections.abc import Callable
+from functools import cache
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "content_hash", "guess_title", "html_to_text", "normalize_space", "safe_url", "slugify"]
+__all__ = [
+    "canonical_url",
+    "content_hash",
+    "guess_title",
+    "html_to_text",
+    "main_text",
+    "normalize_space",
+    "safe_url",
+    "slugify",
+]
+
+log = logging.getLogger(__name__)
 
 _BLOCK_TAGS = frozenset(
     [
@@ -185,3 +200,39 @@ def guess_title(text: str) -> tuple[str, str]:
     if len(first.split()) > 20:
         first = " ".join(first.split()[:14]) + "…"
     return first or "(untitled)", "\n".join(lines)
+
+
+# The element that holds the article on most sites that mark it up at all.
+_MAIN = re.compile(r"<(article|main)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+
+
+@cache
+def _trafilatura() -> Callable[..., str | None] | None:
+    try:
+        module = importlib.import_module("trafilatura")
+    except ImportError:
+        return None
+    extract_text: Callable[..., str | None] = module.extract
+    return extract_text
+
+
+def main_text(page: str, *, library: bool = True) -> str:
+    """The article text of a whole web page, without menus, footers and comments.
+
+    With the ``extract`` extra installed (and ``library``), trafilatura does it: token F1 0.94 against
+    Mozilla Readability's expected text, vs 0.90 for the fallback here and 0.85 for all visible text
+    (``benchmarks/extract_quality.py``). The fallback is the visible text of the page's largest
+    ``<article>``/``<main>`` element, or of the whole page when it has none.
+    """
+    extract_text = _trafilatura() if library else None
+    if extract_text is not None:
+        try:
+            found = extract_text(page, include_comments=False, favor_recall=True)
+        except Exception as exc:  # a third-party parser failing on one page must not sink the run
+            log.debug("trafilatura failed, falling back to the visible text: %s", exc)
+            found = None
+        if found:
+            return normalize_space(found)
+    texts = [html_to_text(m.group(2)) for m in _MAIN.finditer(page)]
+    best = max(texts, key=len, default="")
+    return best if len(best) > 200 else html_to_text(page)

@@ -1,0 +1,255 @@
+"""Feed documents to articles: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 via feedparser, JSON Feed 1.0/1.1 here.
+
+Released feedparser does not read JSON Feed, so a small reader fills that gap. Raw parser output
+never leaves this module: what comes out is :class:`~digest.models.Article` values, each paired
+with whether the feed gave it a usable date (a missing, unparseable or future date falls back to
+the time the article was first seen, which the state store remembers). An item's plain text is
+left for the extract stage to derive from its HTML, so the many items outside the week's window
+cost no HTML parsing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from ..errors import ParseError
+from ..models import Article
+from ..textutil import canonical_url, content_hash, html_to_text, normalize_space
+
+__all__ = ["Parsed", "parse_feed", "stable_id"]
+
+_ALTERNATE = re.compile(
+    rb"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>|"
+    rb"<link\b[^>]*\brel=[\"']alternate[\"'][^>]*\btype=[\"']application/feed\+json[\"'][^>]*>",
+    re.I,
+)
+_HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']", re.I)
+Parsed = list[tuple[Article, bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    """What every article of one feed shares."""
+
+    source: str
+    location: str
+    base: str
+    category: str
+    language: str
+    now: datetime
+
+    def article(
+        self, *, guid: str, url: str, title: str, html: str, text: str, author: str, tags: Iterable[str], **more: Any
+    ) -> tuple[Article, bool]:
+        published: datetime | None = more.get("published")
+        dated = published is not None and published <= self.now
+        url = urljoin(self.base, url) if self.base and url and "://" not in url else url
+        if not title:
+            title = (text or html_to_text(html))[:80].partition("\n")[0]
+        article = Article(
+            id=stable_id(guid, url, title, html or text),
+            title=title or "(untitled)",
+            url=canonical_url(url) if url else "",
+            source=self.source,
+            published=published if dated and published else self.now,
+            text=text,
+            summary_html=html,
+            author=author,
+            categories=tuple(dict.fromkeys([*([self.category] if self.category else []), *tags])),
+            language=more.get("language") or self.language,
+            feed_url=self.location,
+        )
+        return article, dated
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    location: str,
+    name: str = "",
+    category: str = "",
+    now: datetime,
+    content_type: str = "",
+) -> Parsed:
+    """Articles of a feed document, each with whether the feed dated it; :class:`ParseError` if it is none."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head in (b"{", b"["):
+        found = _parse_json_feed(data, location=location, name=name, category=category, now=now)
+    else:
+        found = _parse_xml_feed(
+            data, location=location, name=name, category=category, now=now, content_type=content_type
+        )
+    return _unique(found)
+
+
+def _unique(found: Parsed) -> Parsed:
+    """Drop repeated GUIDs within one feed (some feeds repeat items); the first one wins."""
+    seen: set[str] = set()
+    out = []
+    for article, dated in found:
+        if article.id not in seen:
+            seen.add(article.id)
+            out.append((article, dated))
+    return out
+
+
+def _parse_xml_feed(
+    data: bytes, *, location: str, name: str, category: str, now: datetime, content_type: str
+) -> Parsed:
+    headers = {"content-type": content_type} if content_type else None
+    try:
+        parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False, response_headers=headers)
+    except Exception as exc:  # feedparser has no error contract; one odd file must not sink the run
+        raise ParseError(f"the feed parser failed: {exc}", source=location, hint="the feed is malformed") from exc
+    if not parsed.get("version") and not parsed.entries:
+        raise _not_a_feed(data, parsed.get("bozo_exception"), location)
+    feed = parsed.get("feed", {})
+    base = feed.get("link") or (location if "://" in location else "")
+    context = _Feed(
+        source=name or normalize_space(feed.get("title", "")) or location,
+        location=location,
+        base=base if isinstance(base, str) else "",
+        category=category,
+        language=str(feed.get("language", "") or ""),
+        now=now,
+    )
+    return [_entry(entry, context) for entry in parsed.entries]
+
+
+def _not_a_feed(data: bytes, reason: object, location: str) -> ParseError:
+    sniff = data[:4096].lower()
+    if not data.strip():
+        return ParseError("empty response", source=location, hint="the server sent nothing: check the URL")
+    if b"<html" in sniff or b"<!doctype html" in sniff:
+        match = _ALTERNATE.search(data[:200_000])
+        href = _HREF.search(match.group(0)) if match else None
+        link = urljoin(location, href.group(1).decode("utf-8", "replace")) if href else ""
+        hint = f"use the page's feed instead: {link}" if link else "point the source at the site's RSS/Atom feed"
+        return ParseError("an HTML page, not a feed", source=location, hint=hint)
+    detail = f": {reason}" if reason else ""
+    return ParseError(
+        f"not a feed (no RSS, Atom or JSON Feed found){detail}",
+        source=location,
+        hint="check that the URL points at the feed itself",
+    )
+
+
+def _entry(entry: Any, feed: _Feed) -> tuple[Article, bool]:
+    # Plain dict lookups of feedparser's canonical keys: its own get() remaps legacy names on every
+    # call (and warns when it maps updated to published), which costs more than the rest of this.
+    field = functools.partial(dict.get, entry)
+    content = field("content") or []
+    body = max((str(c.get("value", "")) for c in content if hasattr(c, "get")), key=len, default="")
+    html = body or _text(field("summary"))
+    published = _from_struct(field("published_parsed")) or _from_struct(field("updated_parsed"))
+    tags = [str(t.get("term")) for t in field("tags") or [] if hasattr(t, "get") and t.get("term")]
+    return feed.article(
+        guid=_text(field("id")),
+        url=_text(field("link")),
+        title=html_to_text(_text(field("title"))).replace("\n", " "),
+        html=html,
+        text="",  # the extract stage derives it from the HTML, only for the articles the run keeps
+        author=normalize_space(_text(field("author"))),
+        tags=tags,
+        published=published,
+    )
+
+
+def _from_struct(stamp: Any) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(stamp), UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def stable_id(guid: str, url: str, title: str, body: str) -> str:
+    """Feed GUID, else canonical URL, else a hash of the content: the rss2email fallback chain."""
+    guid = guid.strip()
+    if guid:
+        return guid
+    if url:
+        return canonical_url(url)
+    return "sha256:" + content_hash(title, body)
+
+
+def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, now: datetime) -> Parsed:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}", source=location, hint="the JSON Feed is malformed") from exc
+    # Some writers put "1.1" as the version or leave it out; a list of items still makes it a feed.
+    versioned = isinstance(doc, dict) and "jsonfeed.org/version/" in _text(doc.get("version"))
+    if not isinstance(doc, dict) or not (versioned or isinstance(doc.get("items"), list)):
+        raise ParseError(
+            "JSON but not a JSON Feed (no jsonfeed.org version)",
+            source=location,
+            hint="check that the URL points at the feed itself",
+        )
+    base = _text(doc.get("home_page_url")) or (location if "://" in location else "")
+    feed = _Feed(
+        source=name or normalize_space(_text(doc.get("title"))) or location,
+        location=location,
+        base=base,
+        category=category,
+        language=_text(doc.get("language")),
+        now=now,
+    )
+    feed_author = _authors(doc)
+    items = doc.get("items")
+    return (
+        [_json_item(item, feed, feed_author) for item in items if isinstance(item, dict)]
+        if isinstance(items, list)
+        else []
+    )
+
+
+def _json_item(item: dict[str, Any], feed: _Feed, feed_author: str) -> tuple[Article, bool]:
+    html = _text(item.get("content_html"))
+    text = "" if html else normalize_space(_text(item.get("content_text")) or _text(item.get("summary")))
+    tags = item.get("tags")
+    return feed.article(
+        guid=_text(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), int) else ""),
+        url=_text(item.get("url")) or _text(item.get("external_url")),
+        title=normalize_space(_text(item.get("title"))).replace("\n", " "),
+        html=html,
+        text=text,
+        author=_authors(item) or feed_author,
+        tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
+        language=_text(item.get("language")),
+    )
+
+
+def _authors(obj: dict[str, Any]) -> str:
+    """JSON Feed 1.1 ``authors`` (a list), else 1.0 ``author`` (one object)."""
+    found = obj.get("authors")
+    if not isinstance(found, list):
+        found = [obj.get("author")]
+    names = [_text(a.get("name")) for a in found if isinstance(a, dict)]
+    return ", ".join(normalize_space(n) for n in names if n.strip())
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,255 @@
+"""One shared async HTTP client that fetches feeds the way a polite feed reader does.
+
+A global and a per-host limit on requests in flight, a deadline per request, bounded retries with
+exponential backoff on timeouts, 429 and 5xx (a server's ``Retry-After`` wins when longer),
+conditional GET with ``ETag``/``Last-Modified``, gzip/deflate/brotli, redirects followed with a
+permanent one noted, a size cap enforced while streaming, and a User-Agent that says who we are.
+Every failure leaves as a :class:`~digest.errors.FetchError` naming the URL and the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..config import FetchConfig
+from ..errors import FetchError
+
+__all__ = ["Fetched", "Fetcher", "status_hint"]
+
+log = logging.getLogger(__name__)
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_PERMANENT = frozenset({301, 308})
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One response: ``status`` 200 with its body, or 304 (not modified) with none."""
+
+    url: str
+    status: int
+    body: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+    content_type: str = ""
+    moved_to: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Fetcher:
+    """Async GETs through one pooled client; use as ``async with Fetcher(settings) as fetcher``."""
+
+    def __init__(
+        self,
+        settings: FetchConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            follow_redirects=True,
+            max_redirects=10,
+            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
+            transport=transport,
+        )
+        self._all = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._client.aclose()
+
+    async def get(self, url: str, *, etag: str = "", last_modified: str = "", accept: str = "") -> Fetched:
+        """GET ``url`` (conditionally when validators are given), retrying what is worth retrying."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        attempt = 0
+        while True:
+            try:
+                async with self._slot(url):
+                    return await self._once(url, headers)
+            except _Retry as retry:
+                if attempt >= self.settings.retries:
+                    raise retry.error from None
+                delay = max(self.settings.backoff * 2**attempt, retry.after)
+                if delay > self.settings.max_retry_after:
+                    raise retry.error from None
+                attempt += 1
+                log.info("%s: %s, retry %d in %.1fs", url, retry.error.message, attempt, delay)
+                await self._sleep(delay)
+
+    def _slot(self, url: str) -> _Slots:
+        host = urlsplit(url).netloc.lower()
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return _Slots(self._all, self._hosts[host])
+
+    async def _once(self, url: str, headers: dict[str, str]) -> Fetched:
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                async with self._client.stream("GET", url, headers=headers) as response:
+                    return await self._read(url, response)
+        except TimeoutError as exc:
+            error = FetchError(
+                f"timed out after {self.settings.timeout:g}s",
+                source=url,
+                hint="the server is slow; raise fetch.timeout if it is always like this",
+            )
+            raise _Retry(error) from exc
+        except httpx.TimeoutException as exc:
+            error = FetchError("timed out", source=url, hint="the server is slow; raise fetch.timeout")
+            raise _Retry(error) from exc
+        except httpx.TooManyRedirects as exc:
+            raise FetchError("too many redirects", source=url, hint="the URL redirects in a loop: fix it") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            error = FetchError(f"connection broken: {exc}", source=url, hint="the server hung up; retried next run")
+            raise _Retry(error) from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"cannot fetch: {_reason(exc)}", source=url, hint=_network_hint(exc)) from exc
+
+    async def _read(self, url: str, response: httpx.Response) -> Fetched:
+        status = response.status_code
+        if status in _RETRY_STATUS:
+            after = _retry_after(response.headers.get("Retry-After", ""))
+            error = FetchError(f"HTTP {status}", source=url, status=status, hint=status_hint(status))
+            raise _Retry(error, after)
+        if status >= 400:
+            raise FetchError(f"HTTP {status}", source=url, status=status, hint=status_hint(status))
+        moved = _permanent_target(response)
+        validators = {
+            "etag": response.headers.get("ETag", ""),
+            "last_modified": response.headers.get("Last-Modified", ""),
+        }
+        if status == 304:
+            return Fetched(url, 304, moved_to=moved, **validators)
+        body = await _capped_body(url, response, self.settings.max_bytes)
+        content_type = response.headers.get("Content-Type", "")
+        return Fetched(url, status, body, content_type=content_type, moved_to=moved, **validators)
+
+
+class _Retry(Exception):
+    """A failure worth another attempt: carries the error to raise when attempts run out."""
+
+    def __init__(self, error: FetchError, after: float = 0.0) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.after = after
+
+
+class _Slots:
+    """Hold the global slot and the host's slot for one request."""
+
+    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+        self._semaphores = semaphores
+
+    async def __aenter__(self) -> None:
+        for semaphore in self._semaphores:
+            await semaphore.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        for semaphore in reversed(self._semaphores):
+            semaphore.release()
+
+
+async def _capped_body(url: str, response: httpx.Response, limit: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    too_big = FetchError(
+        f"response larger than {limit} bytes",
+        source=url,
+        hint="raise fetch.max_bytes if this feed is really that large",
+    )
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    body = bytearray()
+    async for chunk in response.aiter_bytes():  # decoded: a gzip bomb hits the cap too
+        body += chunk
+        if len(body) > limit:
+            raise too_big
+    return bytes(body)
+
+
+def _permanent_target(response: httpx.Response) -> str:
+    """Where the URL now lives if every hop from it was a permanent redirect, else ``""``."""
+    if not response.history or any(r.status_code not in _PERMANENT for r in response.history):
+        return ""
+    return str(response.url)
+
+
+def _retry_after(value: str) -> float:
+    value = value.strip()
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _network_hint(exc: httpx.HTTPError) -> str:
+    text = str(exc).lower()
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
+        return "the host name does not resolve: check the URL for typos"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return "the TLS handshake failed: the server's certificate or https setup is broken"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect: the server is down or the URL's host/port is wrong"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "only http:// and https:// URLs can be fetched"
+    return "check the URL and the network"
+
+
+def status_hint(status: int) -> str:
+    """What to do about an HTTP error status."""
+    if status == 410:
+        return "the feed is gone for good: remove it from the config"
+    if status == 404:
+        return "no feed at this URL: check it, the site may have moved its feed"
+    if status in (401, 403):
+        return "the server refuses access: the feed may need a login or blocks this User-Agent"
+    if status == 429:
+        return "the server rate-limits us: it is retried next run"
+    if status >= 500:
+        return "the server failed: it is retried next run"
+    return "check the URL"

@@ -1,0 +1,320 @@
+"""Read every configured source concurrently; each failure becomes one :class:`Problem`, never an exception."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from ..config import Config, SourceConfig
+from ..errors import FetchError, ParseError, SourceError
+from ..models import Article, FeedState, Problem
+from ..textutil import html_to_text, main_text
+from .feeds import Parsed, parse_feed
+from .fetch import Fetched, Fetcher
+from .folders import read_folder
+from .opml import read_opml
+
+__all__ = ["FeedStates", "Gathered", "Progress", "gather"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (sources done, sources in all) as the stage goes."""
+
+# An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
+_MAX_INCLUDE_DEPTH = 8
+# Below this many feeds, starting parser processes costs more than parsing in parallel saves.
+_POOL_MIN_FEEDS = 32
+
+
+class FeedStates(Protocol):
+    """The part of the state store the source stage reads (it never writes)."""
+
+    def feed_states(self, urls: Iterable[str]) -> Mapping[str, FeedState]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What the source stage returns: the articles, the ones with no date, what failed, and feed health.
+
+    ``feeds`` is the new state of every fetched feed URL; the pipeline saves it with the run.
+    """
+
+    articles: tuple[Article, ...]
+    undated: frozenset[str]
+    problems: tuple[Problem, ...]
+    feeds: tuple[FeedState, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    found: Parsed = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    state: FeedState | None = None
+
+
+def gather(
+    config: Config,
+    *,
+    now: datetime,
+    store: FeedStates | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Progress | None = None,
+) -> Gathered:
+    """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised."""
+    return asyncio.run(_gather(config, now=now, store=store, transport=transport, progress=progress))
+
+
+async def _gather(
+    config: Config,
+    *,
+    now: datetime,
+    store: FeedStates | None,
+    transport: httpx.AsyncBaseTransport | None,
+    progress: Progress | None,
+) -> Gathered:
+    async with Fetcher(config.fetch, transport=transport) as fetcher:
+        reader = _Reader(config, fetcher, now)
+        listed, problems = await reader.expand()
+        reader.pool = _parser_pool(config.fetch.parse_workers, sum(s.kind != "folder" for s in listed))
+        urls = [s.url for s in listed if s.url]
+        reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
+        done = 0
+
+        async def one(source: SourceConfig) -> _Outcome:
+            nonlocal done
+            outcome = await reader.read(source)
+            done += 1
+            if progress is not None:
+                progress(done, len(listed))
+            return outcome
+
+        try:
+            outcomes = await asyncio.gather(*(one(s) for s in listed))
+        finally:
+            if reader.pool is not None:
+                reader.pool.shutdown(cancel_futures=True)
+    articles: list[Article] = []
+    undated: set[str] = set()
+    states = []
+    for outcome in outcomes:
+        problems.extend(outcome.problems)
+        if outcome.state is not None:
+            states.append(outcome.state)
+        for article, dated in outcome.found:
+            articles.append(article)
+            if not dated:
+                undated.add(article.id)
+    return Gathered(tuple(articles), frozenset(undated), tuple(problems), tuple(states))
+
+
+class _Reader:
+    def __init__(self, config: Config, fetcher: Fetcher, now: datetime) -> None:
+        self.config = config
+        self.fetcher = fetcher
+        self.now = now
+        self.states: dict[str, FeedState] = {}
+        self.pool: Executor | None = None
+
+    def where(self, source: SourceConfig) -> str:
+        location = source.location
+        return location if "://" in location else str(self.config.resolve(location))
+
+    async def expand(self) -> tuple[list[SourceConfig], list[Problem]]:
+        """The configured sources with every OPML list replaced by the feeds it lists, each feed once."""
+        listed: dict[str, SourceConfig] = {}
+        problems: list[Problem] = []
+        for source in self.config.sources:
+            if source.kind == "opml":
+                for feed in await self._opml(self.where(source), source.category, (), problems):
+                    listed.setdefault(feed.location, feed)
+            else:
+                listed.setdefault(self.where(source), source)
+        return list(listed.values()), problems
+
+    async def _opml(
+        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem]
+    ) -> list[SourceConfig]:
+        if location in chain or len(chain) > _MAX_INCLUDE_DEPTH:
+            loop = " → ".join((*chain, location))
+            problems.append(Problem(chain[0], f"OPML lists include each other in a loop: {loop}", "remove one include"))
+            return []
+        try:
+            opml = read_opml(await self._load(location), location=location, category=category)
+        except SourceError as exc:
+            problems.append(Problem(exc.source, exc.message, exc.hint))
+            return []
+        if opml.self_references:
+            problems.append(Problem(location, "the OPML list names itself as a feed", "remove that outline; skipped"))
+        feeds = [f for f in opml.feeds if f.location not in chain]
+        if len(feeds) < len(opml.feeds):
+            problems.append(Problem(location, "lists an OPML list that includes it as a feed", "remove that outline"))
+        for include in opml.includes:
+            feeds.extend(await self._opml(include, category, (*chain, location), problems))
+        return feeds
+
+    async def _load(self, location: str) -> bytes:
+        if "://" in location:
+            return (await self.fetcher.get(location)).body
+        try:
+            return Path(location).read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}", source=location, hint="check the path") from exc
+
+    async def read(self, source: SourceConfig) -> _Outcome:
+        """One source, every failure caught: a bug in one feed's handling must not lose the others."""
+        where = self.where(source)
+        outcome = _Outcome()
+        try:
+            if source.kind == "folder":
+                outcome.found = read_folder(Path(where), name=source.name, now=self.now, problems=outcome.problems)
+            elif source.kind == "url":
+                await self._read_url(source, outcome)
+            else:
+                outcome.found = await self._parse(await self._load(where), source, where, "")
+        except SourceError as exc:
+            outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
+        except Exception as exc:
+            log.exception("unexpected error reading %s", where)
+            outcome.problems.append(
+                Problem(where, f"unexpected error: {type(exc).__name__}: {exc}", "a bug in digest: please report it")
+            )
+        return outcome
+
+    async def _parse(self, data: bytes, source: SourceConfig, where: str, content_type: str) -> Parsed:
+        job = (data, where, source.name, source.category, self.now, content_type)
+        found, problem = await self._run(job)
+        if problem is not None:
+            raise ParseError(problem.message, source=problem.source, hint=problem.hint)
+        return found
+
+    async def _run(self, job: tuple[bytes, str, str, str, datetime, str]) -> tuple[Parsed, Problem | None]:
+        if self.pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.pool, _parse_job, *job)
+            except (BrokenExecutor, RuntimeError, OSError) as exc:
+                # No worker processes here (a caller without a __main__ guard, a sandbox): parse in this one.
+                log.warning("parser processes unavailable, parsing in this process: %s", exc)
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+        return _parse_job(*job)
+
+    async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
+        url = source.url
+        old = self.states.get(url, FeedState(url))
+        if old.gone:
+            outcome.state = old
+            outcome.problems.append(_gone_problem(old))
+            return
+        try:
+            fetched = await self.fetcher.get(old.moved_to or url, etag=old.etag, last_modified=old.last_modified)
+            moved = fetched.moved_to or old.moved_to
+            if moved:
+                outcome.problems.append(
+                    Problem(url, f"moved permanently to {moved}", "replace the URL in the config with the new one")
+                )
+            found = [] if fetched.not_modified else await self._parse(fetched.body, source, url, fetched.content_type)
+        except SourceError as exc:
+            outcome.state = _failed(old, exc, self.now)
+            outcome.problems.append(_failure_problem(outcome.state, exc))
+            return
+        outcome.state = _succeeded(old, fetched, moved, self.now)
+        outcome.found = await self._full_text(found) if source.full_text else found
+
+    async def _full_text(self, found: Parsed) -> Parsed:
+        """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
+        start = self.now - timedelta(days=self.config.digest.window_days)
+        return list(await asyncio.gather(*(self._page(a, d) if a.published > start else _same(a, d) for a, d in found)))
+
+    async def _page(self, article: Article, dated: bool) -> tuple[Article, bool]:
+        if not article.url:
+            return article, dated
+        try:
+            page = await self.fetcher.get(article.url, accept="text/html,application/xhtml+xml")
+        except FetchError as exc:
+            log.warning("full text of %s not fetched: %s", article.url, exc)
+            return article, dated
+        text = main_text(_decode(page))
+        teaser = article.text or html_to_text(article.summary_html)
+        return (replace(article, text=text) if len(text) > len(teaser) else article), dated
+
+
+def _parser_pool(workers: int, feeds: int) -> Executor | None:
+    """Processes to parse feeds in, so a long list uses every core; none for a short one."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or feeds < _POOL_MIN_FEEDS:
+        return None
+    # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
+    return ProcessPoolExecutor(max_workers=min(workers, feeds), mp_context=multiprocessing.get_context("spawn"))
+
+
+def _parse_job(
+    data: bytes, location: str, name: str, category: str, now: datetime, content_type: str
+) -> tuple[Parsed, Problem | None]:
+    """Parse in a worker process; the error comes back as a value (keyword-only context does not pickle)."""
+    try:
+        return parse_feed(
+            data, location=location, name=name, category=category, now=now, content_type=content_type
+        ), None
+    except SourceError as exc:
+        return [], Problem(exc.source, exc.message, exc.hint)
+
+
+async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
+    return article, dated
+
+
+def _decode(page: Fetched) -> str:
+    charset = page.content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
+    try:
+        return page.body.decode(charset, errors="replace")
+    except LookupError:
+        return page.body.decode("utf-8", errors="replace")
+
+
+def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> FeedState:
+    if fetched.not_modified:  # a 304 may omit the validators: keep the ones that earned it
+        etag, modified = fetched.etag or old.etag, fetched.last_modified or old.last_modified
+    else:
+        etag, modified = fetched.etag, fetched.last_modified
+    return replace(
+        old,
+        etag=etag,
+        last_modified=modified,
+        failures=0,
+        status=fetched.status,
+        error="",
+        moved_to=moved,
+        checked_at=now,
+    )
+
+
+def _failed(old: FeedState, exc: SourceError, now: datetime) -> FeedState:
+    status = exc.status if isinstance(exc, FetchError) and exc.status else 0
+    # A body that does not parse must be fetched in full again next run, not answered with 304.
+    clear = {"etag": "", "last_modified": ""} if isinstance(exc, ParseError) else {}
+    return replace(
+        old, failures=old.failures + 1, status=status, error=exc.message, gone=status == 410, checked_at=now, **clear
+    )
+
+
+def _failure_problem(state: FeedState, exc: SourceError) -> Problem:
+    if state.gone:
+        return _gone_problem(state)
+    streak = f" (failed {state.failures} runs in a row)" if state.failures > 1 else ""
+    return Problem(state.url, exc.message + streak, exc.hint)
+
+
+def _gone_problem(state: FeedState) -> Problem:
+    since = f" since {state.checked_at:%Y-%m-%d}" if state.checked_at else ""
+    return Problem(state.url, f"feed is dead (HTTP 410 Gone{since})", "remove it from the config; it is not fetched")
