@@ -151,6 +151,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--hosts", type=int, default=50, help="loopback addresses to spread the feeds over")
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--parse-workers", type=int, default=1, help="fetch.parse_workers (0: one per core)")
     args = parser.parse_args()
     hosts = [f"127.0.0.{n}" for n in range(1, args.hosts + 1)]
     port = free_port(hosts)
@@ -171,7 +172,8 @@ def main() -> int:
 
 def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
     urls = [f"http://{hosts[i % len(hosts)]}:{port}/feed/{i}.xml" for i in range(args.feeds)]
-    config = Config(sources=tuple(SourceConfig(url=u) for u in urls), fetch=FetchConfig())
+    fetch = FetchConfig(parse_workers=args.parse_workers)
+    config = Config(sources=tuple(SourceConfig(url=u) for u in urls), fetch=fetch)
     with Store(":memory:") as store:
         start = time.perf_counter()
         cold = gather(config, now=NOW, store=store)
@@ -186,7 +188,10 @@ def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
     for body in bodies:
         feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     parser_s = time.perf_counter() - start
-    print(f"feeds={args.feeds} items_each={args.items} hosts={len(hosts)} latency_ms={args.latency_ms:g}")
+    print(
+        f"feeds={args.feeds} items_each={args.items} hosts={len(hosts)} latency_ms={args.latency_ms:g} "
+        f"parse_workers={args.parse_workers}"
+    )
     print(f"cold: {len(cold.articles)} articles, {len(cold.problems)} problems, {args.feeds / cold_s:.0f} feeds/s")
     print(f"warm: {len(warm.articles)} articles, {len(warm.problems)} problems, {args.feeds / warm_s:.0f} feeds/s")
     print(f"feedparser alone on the same bodies: {parser_s:.2f}s")
