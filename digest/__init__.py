@@ -13,7 +13,7 @@ from .errors import (
 )
 from .models import Article, Digest, Link, Problem, RunReport, Section, Story, SummarySentence
 from .pipeline import build_week, preview, run
-from .store import Store
+from .store import SqliteStore, Store, open_store
 
 __all__ = [
     "Article",
@@ -30,12 +30,14 @@ __all__ = [
     "RunReport",
     "Section",
     "SourceError",
+    "SqliteStore",
     "Store",
     "StoreError",
     "Story",
     "SummarySentence",
     "build_week",
     "load_config",
+    "open_store",
     "preview",
     "run",
 ]

@@ -1,7 +1,8 @@
 """The ``digest`` command: each subcommand loads the config and calls one library function.
 
-Library errors (:class:`~digest.errors.DigestError`) become ``Error: …`` on stderr and exit 1;
-a run whose delivery failed exits 2.
+Exit codes: 0 sent and published (or nothing new, with a warning, unless ``digest.nothing_new_exit``
+says otherwise); 1 a config or fatal error (``Error: …`` on stderr, including another run holding
+the lock); 2 partial or failed delivery (what did not go out stays in the outbox for the next run).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import httpx
 from .config import Config, load_config
 from .errors import DigestError
 from .models import RunReport
-from .pipeline import preview, run
+from .pipeline import preview, run, write_report
+from .scaffold import init_project
 from .sources import Progress
-from .store import Store
+from .store import Store, StoreStatus, open_store
 
 __all__ = ["main"]
 
@@ -50,19 +52,31 @@ def _parser() -> argparse.ArgumentParser:
     prev.add_argument("--out", required=True, type=Path)
     prev.add_argument("--now", type=_now, default=None)
     prev.add_argument("--explain", action="store_true", help="print each story's score and its parts")
+    init = commands.add_parser("init", help="write a starter digest.toml, templates/ and a GitHub workflow")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."))
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    status = commands.add_parser("status", help="show the last runs, the outbox, feed health and store counts")
+    status.add_argument("--config", required=True, type=Path)
+    status.add_argument("--runs", type=int, default=5, help="how many recent runs to show")
+    forget = commands.add_parser("forget", help="remove articles from 'seen' so a later digest may carry them again")
+    forget.add_argument("--config", required=True, type=Path)
+    forget.add_argument("--id", action="append", default=[], dest="ids", help="an article id (repeatable)")
+    forget.add_argument("--source", default="", help="every article from this source")
+    forget.add_argument("--digest", default="", help="every article sent in this issue, e.g. 2026-W48")
+    forget.add_argument("--since", type=_now, default=None, help="sent at or after this time")
+    forget.add_argument("--until", type=_now, default=None, help="sent before this time")
     return parser
 
 
 def _open_store(config: Config, *, readonly: bool) -> Store:
-    path = config.resolve(config.digest.state)
-    if readonly and not path.exists():
-        return Store(":memory:")
-    return Store(path, readonly=readonly)
+    return open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
 
 
 def _print_report(report: RunReport) -> None:
     for problem in report.problems:
         print(f"Warning: {problem}", file=sys.stderr)
+    for digest_id in report.resent:
+        print(f"{digest_id}: finished from the outbox (a previous run did not complete it)")
     print(
         f"{report.digest_id}: {report.articles_gathered} articles gathered, {report.articles_new} new, "
         f"{report.stories} stories"
@@ -71,6 +85,12 @@ def _print_report(report: RunReport) -> None:
         print(f"  {kind}: {path}")
     if report.delivered_to:
         print(f"  delivered to: {', '.join(report.delivered_to)}")
+    if report.status == "nothing_new":
+        print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
+    elif report.status == "partial" and report.digest_id in report.completed:
+        print("Warning: some recipients were refused; everyone else has the digest", file=sys.stderr)
+    elif report.status in ("partial", "failed"):
+        print(f"Warning: delivery {report.status}; the next run finishes it", file=sys.stderr)
 
 
 def _print_ranking(report: RunReport) -> None:
@@ -97,28 +117,89 @@ def _progress_bar() -> Iterator[Progress | None]:
         yield advance
 
 
-def _execute(args: argparse.Namespace) -> int:
+def _exit_code(report: RunReport, config: Config) -> int:
+    if report.status in ("partial", "failed"):
+        return 2
+    if report.status == "nothing_new":
+        return config.digest.nothing_new_exit
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
-    store = _open_store(config, readonly=args.command == "preview")
-    with httpx.Client() as client, _progress_bar() as progress, store:
-        if args.command == "preview":
-            report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
-        else:
-            report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
+    try:
+        store = _open_store(config, readonly=args.command == "preview")
+        with httpx.Client() as client, _progress_bar() as progress, store:
+            if args.command == "preview":
+                report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
+            else:
+                report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
+    except DigestError as exc:
+        if args.command == "run":
+            write_report(config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=f"error: {exc}"))
+        raise
     _print_report(report)
     if args.explain:
         _print_ranking(report)
-    if args.command == "run" and not args.dry_run and report.stories and not report.delivered_to:
-        return 2
+    return _exit_code(report, config) if args.command == "run" else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with _open_store(config, readonly=True) as store:
+        _print_status(store.status(runs=args.runs))
     return 0
+
+
+def _print_status(status: StoreStatus) -> None:
+    print(f"state store: {status.location} (schema {status.version})")
+    print("  " + ", ".join(f"{table} {n}" for table, n in status.counts))
+    print("outbox:" if status.outbox else "outbox: empty")
+    for entry in status.outbox:
+        waiting = ", ".join(entry.undelivered) or "nobody (the site is yet to be published)"
+        print(f"  {entry.issue.id}: {len(entry.articles)} articles, waiting for {waiting}")
+    print("last runs:" if status.runs else "last runs: none")
+    for record in status.runs:
+        r = record.report
+        print(
+            f"  {record.at:%Y-%m-%d %H:%M} {r.get('digest_id') or '-'} {r.get('status') or 'done'}: "
+            f"{r.get('stories', 0)} stories, {len(r.get('delivered_to', []))} delivered, "
+            f"{len(r.get('problems', []))} problems"
+        )
+    if not status.feeds:
+        print("feeds: no health recorded")
+    for feed in status.feeds:
+        last = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
+        flag = " QUARANTINED" if feed.quarantined else ""
+        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}")
+
+
+def _forget(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+        count = store.forget(
+            ids=args.ids, source=args.source, digest_id=args.digest, since=args.since, until=args.until
+        )
+    print(f"forgot {count} article(s); a later digest may carry them again")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    for path in init_project(args.dir, force=args.force):
+        print(f"wrote {path}")
+    print("next: edit digest.toml, then `digest run --config digest.toml --dry-run`")
+    return 0
+
+
+COMMANDS = {"run": _run, "preview": _run, "status": _status, "forget": _forget, "init": _init}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        return _execute(args)
+        return COMMANDS[args.command](args)
     except DigestError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

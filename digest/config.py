@@ -44,6 +44,8 @@ class DigestSettings:
     state: str = "digest.db"
     output: str = "output"
     theme: str = ""
+    # Exit code of a run that found nothing new: 0 (a warning only) or e.g. 3 to make schedulers notice.
+    nothing_new_exit: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +403,8 @@ def _check(config: Config, path: str) -> None:
             raise ConfigError("must be greater than 0", path=path, key=f"fetch.{key}")
     if fetch.retries < 0 or fetch.backoff < 0 or fetch.max_retry_after < 0 or fetch.parse_workers < 0:
         raise ConfigError("must not be negative", path=path, key="fetch.retries/backoff/max_retry_after/parse_workers")
+    if not 0 <= config.digest.nothing_new_exit <= 125:
+        raise ConfigError("must be between 0 and 125", path=path, key="digest.nothing_new_exit")
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
 

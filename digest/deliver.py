@@ -80,6 +80,8 @@ class Delivery:
     recipient: str
     accepted: bool
     reason: str = ""
+    # A 5xx refusal: sending again will not help. False for failures that outlasted the retries.
+    permanent: bool = False
 
 
 def message_id(digest_id: str, sender: str) -> str:
@@ -296,7 +298,7 @@ class _Session:
             if 400 <= code < 500:
                 again.append((recipient,))
             else:
-                self.results[recipient] = Delivery(recipient, False, self.last_error)
+                self.results[recipient] = Delivery(recipient, False, self.last_error, permanent=True)
         return again
 
     def _address(self, batch: tuple[str, ...]) -> None:

@@ -217,6 +217,11 @@ class RunReport:
     outputs: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     ranking: tuple[RankedStory, ...] = ()
+    # sent, nothing_new, partial (some recipient refused or the site failed), failed (nothing went out), dry_run
+    status: str = ""
+    resent: tuple[str, ...] = ()
+    completed: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -232,4 +237,8 @@ class RunReport:
             "outputs": dict(self.outputs),
             "problems": [{"source": p.source, "message": p.message, "hint": p.hint} for p in self.problems],
             "ranking": [r.to_dict() for r in self.ranking],
+            "status": self.status,
+            "resent": list(self.resent),
+            "completed": list(self.completed),
+            "refused": list(self.refused),
         }

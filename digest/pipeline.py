@@ -1,13 +1,23 @@
 """The weekly run: the only module that knows the order of the stages.
 
-    gather → extract → drop already sent → dedupe → cluster → recall updates → summarize → rank
-           → render → deliver → publish → mark seen
+    finish the outbox → gather → extract → drop already sent → dedupe → cluster → recall updates
+           → summarize → rank → render → store pending → deliver → publish → mark sent and seen
 
 Everything up to render reads the state store but never writes it, so :func:`preview` and
-``--dry-run`` have no side effect. The writes of a run (issue, seen articles, first-seen times,
-the run record, the stories sent, new LLM answers) happen in one transaction after delivery; the
-issue, the seen articles and the stories sent only when it succeeded: an article is marked seen
-only once readers have it.
+``--dry-run`` have no side effect. Delivery is an outbox: the rendered message is stored
+``pending`` (with its articles and recipients) in one transaction, then sent; each recipient's
+acceptance is recorded as the server confirms it; only when every recipient was handled and the
+site published does one transaction mark the issue ``sent`` and its articles seen. A run that
+finds a pending issue (a crash, a down server) finishes it first — the stored message, so the same
+Message-ID, and only to recipients who did not get it — and builds no new digest until it is done.
+A crash can therefore re-send a message (the server accepted it but the run died before
+recording that) but never lose an article or put one in two digests.
+
+The pending transaction also keeps the run's first-seen times, its new LLM answers and the stories
+the issue carries (story memory): since no digest is built while one is pending, a later week is
+only ever compared with stories that went out or are about to.
+
+The whole run holds the store's run lock, so two overlapping runs cannot interleave.
 """
 
 from __future__ import annotations
@@ -16,9 +26,10 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
@@ -28,9 +39,9 @@ from .cluster import LeadPolicy, StoryClusterer, build_stories
 from .config import Config
 from .errors import DeliveryError, DigestError
 from .models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
-from .store import IssueRecord, Store
+from .store import IssueRecord, OutboxEntry, SeenArticle, Store
 
-__all__ = ["Week", "build_week", "preview", "run", "write_renderings"]
+__all__ = ["Week", "build_week", "preview", "run", "write_renderings", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +86,7 @@ def build_week(
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
     start = now - timedelta(days=config.digest.window_days)
+    log.info("stage: fetch")
     gathered = sources.gather(config, now=now, store=store, progress=progress)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
@@ -101,6 +113,7 @@ def build_week(
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
+    log.info("stage: render")
     templates = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
     site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
     rendering = render.render(
@@ -159,6 +172,20 @@ def preview(
     )
 
 
+@dataclass
+class _Progress:
+    """What a run has done so far; becomes its :class:`RunReport`."""
+
+    delivered_to: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    outputs: list[tuple[str, str]] = field(default_factory=list)
+    marked_seen: int = 0
+    published: bool = False
+
+
 def run(
     config: Config,
     *,
@@ -170,96 +197,232 @@ def run(
     connect: deliver.SmtpFactory | None = None,
     progress: sources.Progress | None = None,
 ) -> RunReport:
-    """Build the week's digest, deliver it, publish the site, and mark its articles seen."""
-    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-    digest = week.digest
-    out_dir = config.resolve(config.digest.output) / digest.id
-    report = RunReport(
-        digest_id=digest.id,
+    """Finish any pending issue, then build the week's digest, deliver it, publish the site, mark it sent.
+
+    Raises :class:`~digest.errors.StoreError` at once when another run holds the lock.
+    """
+    if dry_run:
+        return _dry_run(config, now=now, client=client, store=store, env=env, progress=progress)
+    with store.lock():
+        done = _Progress()
+        send_env = env if env is not None else os.environ
+        for entry in store.outbox():
+            log.info("stage: resume %s", entry.issue.id)
+            done.resent.append(entry.issue.id)
+            if not _complete(config, store, entry, now, done, send_env, connect):
+                report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
+                return _record(config, store, report, done, ())
+        week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+        report = _week_report(week, now)
+        if not week.digest.stories:
+            log.info("nothing new for %s", week.digest.id)
+            return _record(config, store, report, done, week.first_seen, week.feeds)
+        outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
+        entry = _outbox_entry(config, week, now)
+        with store.transaction():
+            store.record_first_seen(dict(week.first_seen))
+            store.save_responses(week.responses, at=now)
+            # The articles are safe in the outbox now, so a 304 next run loses nothing: keep the validators.
+            store.record_feeds(week.feeds)
+            store.remember_stories(rank.memories(week.digest, at=now))
+            store.save_pending(
+                entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
+            )
+        log.info("stage: pending %s", entry.issue.id)
+        _complete(config, store, entry, now, done, send_env, connect)
+        return _record(config, store, replace(report, outputs=outputs), done, ())
+
+
+def _week_report(week: Week, now: datetime) -> RunReport:
+    return RunReport(
+        digest_id=week.digest.id,
         now=now,
-        dry_run=dry_run,
+        dry_run=False,
         articles_gathered=week.gathered,
         articles_new=week.new,
-        stories=len(digest.stories),
+        stories=len(week.digest.stories),
         problems=week.problems,
-        ranking=tuple(RankedStory.of(s) for s in digest.stories),
+        ranking=tuple(RankedStory.of(s) for s in week.digest.stories),
     )
-    if not digest.stories:
-        log.info("nothing new for %s", digest.id)
-        return _finish(config, store, report, week, delivered=False)
-    outputs = write_renderings(week.rendering, out_dir)
-    message = deliver.compose(
+
+
+def _dry_run(
+    config: Config,
+    *,
+    now: datetime,
+    client: httpx.Client,
+    store: Store,
+    env: Mapping[str, str] | None,
+    progress: sources.Progress | None,
+) -> RunReport:
+    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+    report = replace(_week_report(week, now), dry_run=True, status="dry_run")
+    if week.digest.stories:
+        out_dir = config.resolve(config.digest.output) / week.digest.id
+        outputs = write_renderings(week.rendering, out_dir)
+        eml = deliver.write_outbox(_compose(config, week), out_dir, "digest")
+        report = replace(report, outputs=(*outputs, ("eml", str(eml))))
+    write_report(config, report)
+    return report
+
+
+def _compose(config: Config, week: Week) -> EmailMessage:
+    return deliver.compose(
         config=config.email,
-        digest_id=digest.id,
-        title=digest.title,
+        digest_id=week.digest.id,
+        title=week.digest.title,
         text=week.rendering.text,
         html=week.rendering.email_html,
-        now=now,
+        now=week.digest.end,
     )
-    if dry_run:
-        eml = deliver.write_outbox(message, out_dir, "digest")
-        return replace(report, outputs=(*outputs, ("eml", str(eml))))
-    problems = list(report.problems)
-    try:
-        accepted, refused = _send(config, message, digest.id, env if env is not None else os.environ, connect)
-    except DeliveryError as exc:
-        log.error("delivery failed: %s", exc)
-        problems.append(Problem(", ".join(exc.recipients) or "email", exc.message, exc.hint))
-        failed = replace(report, outputs=outputs, problems=tuple(problems))
-        return _finish(config, store, failed, week, delivered=False)
-    problems.extend(Problem(r, "recipient refused", "check email.to") for r in refused)
-    report = replace(report, outputs=outputs, delivered_to=accepted, problems=tuple(problems))
-    return _finish(config, store, report, week, delivered=True)
+
+
+def _outbox_entry(config: Config, week: Week, now: datetime) -> OutboxEntry:
+    digest = week.digest
+    by_id = {a.id: a for story in digest.stories for a in story.articles}
+    articles = tuple(
+        SeenArticle(i, by_id[i].source, by_id[i].published.isoformat()) if i in by_id else SeenArticle(i)
+        for i in digest.article_ids
+    )
+    issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, week.rendering.body_html)
+    recipients = config.email.to if config.email.smtp is not None else (_OUTBOX,)
+    message = _compose(config, week).as_bytes()
+    return OutboxEntry(issue, message, articles, tuple((r, "pending") for r in recipients))
+
+
+_OUTBOX = "outbox"
+
+
+def _complete(
+    config: Config,
+    store: Store,
+    entry: OutboxEntry,
+    now: datetime,
+    progress: _Progress,
+    env: Mapping[str, str],
+    connect: deliver.SmtpFactory | None,
+) -> bool:
+    """Send ``entry`` to whoever has not got it, publish, mark it sent; False if it stays pending."""
+    digest_id = entry.issue.id
+    remaining = _still_addressed(config, store, entry, now, progress)
+    if remaining:
+        log.info("stage: send %s to %d recipient(s)", digest_id, len(remaining))
+        try:
+            results = _send(config, entry.message, digest_id, remaining, env, connect, progress)
+        except DeliveryError as exc:
+            log.error("delivery of %s failed: %s", digest_id, exc)
+            progress.problems.append(Problem(", ".join(exc.recipients) or "email", exc.message, exc.hint))
+            return False
+        log.info("stage: accepted %s", digest_id)
+        if not _record_deliveries(store, entry, results, now, progress):
+            return False
+    log.info("stage: publish %s", digest_id)
+    if not _publish(config, store, entry.issue, now):
+        progress.problems.append(Problem("site", "could not publish the site", "see the log; the next run retries"))
+        return False
+    with store.transaction():
+        progress.marked_seen += store.complete(entry, at=now)
+    progress.published = True
+    progress.completed.append(digest_id)
+    log.info("stage: sent %s", digest_id)
+    return True
+
+
+def _still_addressed(
+    config: Config, store: Store, entry: OutboxEntry, now: datetime, progress: _Progress
+) -> tuple[str, ...]:
+    """The pending recipients; those since removed from the config are dropped (the way to unblock a bad address)."""
+    current = set(config.email.to) if config.email.smtp is not None else {_OUTBOX}
+    dropped = [r for r in entry.undelivered if r not in current]
+    if dropped:
+        with store.transaction():
+            store.record_delivery(entry.issue.id, dropped, state="refused", at=now, detail="no longer in email.to")
+        progress.refused.extend(dropped)
+    return tuple(r for r in entry.undelivered if r in current)
+
+
+def _record_deliveries(
+    store: Store, entry: OutboxEntry, results: tuple[deliver.Delivery, ...], now: datetime, progress: _Progress
+) -> bool:
+    """Record who got the issue and who refused it for good; False while anyone is left to try again.
+
+    Until some recipient has accepted the issue, a refusal is not taken as final: a server that
+    refuses everyone is more likely misconfigured than every address wrong.
+    """
+    accepted = [r.recipient for r in results if r.accepted]
+    if not accepted and not entry.recipients("sent"):
+        reasons = "; ".join(dict.fromkeys(r.reason for r in results))
+        progress.problems.append(Problem(", ".join(r.recipient for r in results), reasons, "the next run retries"))
+        return False
+    refused = [r for r in results if not r.accepted and r.permanent]
+    with store.transaction():
+        store.record_delivery(entry.issue.id, accepted, state="sent", at=now)
+        for r in refused:
+            store.record_delivery(entry.issue.id, [r.recipient], state="refused", at=now, detail=r.reason)
+    progress.delivered_to.extend(accepted)
+    progress.refused.extend(r.recipient for r in refused)
+    progress.problems.extend(Problem(r.recipient, r.reason or "recipient refused", "check email.to") for r in refused)
+    retry = [r for r in results if not r.accepted and not r.permanent]
+    progress.problems.extend(Problem(r.recipient, r.reason or "not sent", "the next run retries") for r in retry)
+    return not retry
 
 
 def _send(
     config: Config,
-    message: EmailMessage,
+    raw: bytes,
     digest_id: str,
+    recipients: tuple[str, ...],
     env: Mapping[str, str],
     connect: deliver.SmtpFactory | None,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    progress: _Progress,
+) -> tuple[deliver.Delivery, ...]:
+    """Deliver the stored message to ``recipients``; one result each."""
+    message = BytesParser(policy=deliver.POLICY).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
     if config.email.smtp is None:
         path = deliver.write_outbox(message, config.resolve(config.email.outbox), digest_id)
-        return (f"outbox:{path}",), ()
-    results = deliver.deliver(message, config=config.email, env=env, connect=connect)
-    accepted = tuple(r.recipient for r in results if r.accepted)
-    if not accepted:
-        raise DeliveryError(
-            "; ".join(dict.fromkeys(r.reason for r in results)), recipients=config.email.to, hint="check email.to"
-        )
-    return accepted, tuple(r.recipient for r in results if not r.accepted)
+        progress.outputs.append(("eml", str(path)))
+        return tuple(deliver.Delivery(r, True) for r in recipients)
+    return deliver.deliver(message, config=replace(config.email, to=recipients), env=env, connect=connect)
 
 
-def _finish(config: Config, store: Store, report: RunReport, week: Week, *, delivered: bool) -> RunReport:
-    """Publish (when delivered) and commit every write of the run in one transaction."""
-    digest = week.digest
-    issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, week.rendering.body_html)
-    if delivered:
-        report = replace(
-            report, published=_publish(config, store, issue, report.now), marked_seen=len(digest.article_ids)
-        )
-        if not report.published:
-            report = replace(
-                report,
-                problems=(
-                    *report.problems,
-                    Problem("site", "could not publish the site", "see the log; it is rebuilt next run"),
-                ),
-            )
+def _record(
+    config: Config,
+    store: Store,
+    report: RunReport,
+    progress: _Progress,
+    first_seen: tuple[tuple[str, datetime], ...],
+    feeds: tuple[FeedState, ...] = (),
+) -> RunReport:
+    """Fill the report from the run's progress, then store it with the run's remaining writes."""
+    status = _status(report, progress)
+    report = replace(
+        report,
+        delivered_to=tuple(progress.delivered_to),
+        refused=tuple(progress.refused),
+        outputs=(*report.outputs, *progress.outputs),
+        published=progress.published,
+        marked_seen=progress.marked_seen,
+        problems=(*report.problems, *progress.problems),
+        resent=tuple(progress.resent),
+        completed=tuple(progress.completed),
+        status=status,
+    )
     with store.transaction():
-        store.record_first_seen(dict(week.first_seen))
-        store.save_responses(week.responses, at=report.now)
-        if not report.dry_run:
-            # Validators only once readers have the articles: a 304 next run would skip them.
-            store.record_feeds(week.feeds, validators=delivered or not digest.stories)
-        if delivered:
-            store.save_issue(issue, state="sent", at=report.now)
-            store.mark_seen(digest.article_ids, digest_id=digest.id, at=report.now)
-            store.remember_stories(rank.memories(digest, at=report.now))
+        store.record_first_seen(dict(first_seen))
+        store.record_feeds(feeds)
         store.record_run(report.to_dict(), at=report.now)
-    _write_report(config, report)
+    write_report(config, report)
     return report
+
+
+def _status(report: RunReport, progress: _Progress) -> str:
+    wanted = set(progress.resent) | ({report.digest_id} if report.stories else set())
+    if not wanted:
+        return "nothing_new"
+    if not wanted <= set(progress.completed):
+        return "partial" if progress.delivered_to else "failed"
+    return "partial" if progress.refused else "sent"
 
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:
@@ -282,7 +445,12 @@ def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) ->
     return True
 
 
-def _write_report(config: Config, report: RunReport) -> None:
+def write_report(config: Config, report: RunReport) -> Path:
+    """Write the run report as ``<output>/report.json``, atomically, so a reader never sees half of one."""
     folder = config.resolve(config.digest.output)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    target = folder / "report.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target

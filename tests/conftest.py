@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,3 +118,79 @@ def shared() -> Path:
 def write_config(path: Path, body: str) -> Path:
     path.write_text(body, encoding="utf-8")
     return path
+
+
+def _postgres_bindir() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return candidates[-1].parent if candidates else None
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL server on 127.0.0.1, trust auth, superuser ``digest``."""
+
+    port: int
+    databases: int = 0
+
+    def dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://digest@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg
+
+        self.databases += 1
+        name = f"digest_test_{self.databases}"
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.dsn(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server started from the installed binaries (initdb, pg_ctl), or a skip."""
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (no pg_ctl; Debian package postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
+    prefix: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="digest-pg-"))
+    if os.geteuid() == 0:
+        # The server refuses to run as root: run it as the postgres system user.
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server as")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"
+    commands = (
+        [str(bindir / "initdb"), "-D", str(data), "-U", "digest", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o", options, "start"],
+    )
+    try:
+        for command in commands:
+            subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
+        yield PostgresServer(port)
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh, empty state store lives: a SQLite file, or a new database on the test server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()

