@@ -16,6 +16,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import count
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -40,12 +41,15 @@ _NOISE = frozenset(["http", "https", "www", "com", "html", "htm", "php", "aspx",
 _STOP = frozenset(ENGLISH_STOP_WORDS) | _NOISE
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|[^\W\d_]|\d+(?:[.,]\d+)*", re.UNICODE)
 # A capitalized word that follows a lower-case word, a comma or a figure on the same line does not
-# open a sentence: it is a name. Runs of such words are one name.
-_NAME_RUN = re.compile(r"(?<=[\w,;] )([A-Z][\w'’\-]*(?: (?:[A-Z][\w'’\-]*|of|de|van|von|al))*(?<![ \-]))")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+# open a sentence: it is a name. Runs of such words are one name. The entity patterns open with the
+# character they match first and look behind only after it, so the regex engine skips straight to
+# candidate characters instead of trying a lookbehind at every position of the text.
+_NAME_RUN = re.compile(r"([A-Z](?<=[\w,;] [A-Z])[\w'’\-]*(?: (?:[A-Z][\w'’\-]*|of|de|van|von|al))*(?<![ \-]))")
+_NUMBER = re.compile(r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)*")
 _MONTH_NAME = re.compile(
-    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
-    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?"
+    r"(?:J(?<!\wJ)(?:an(?:uary)?|une?|uly?)|F(?<!\wF)eb(?:ruary)?|M(?<!\wM)(?:ar(?:ch)?|ay)"
+    r"|A(?<!\wA)(?:pr(?:il)?|ug(?:ust)?)|S(?<!\wS)ept?(?:ember)?|O(?<!\wO)ct(?:ober)?"
+    r"|N(?<!\wN)ov(?:ember)?|D(?<!\wD)ec(?:ember)?)\b\.?"
 )
 _DENSE_ROWS = 64
 _COLUMNS = 1 << 24
@@ -108,21 +112,33 @@ def _counts(token_lists: Iterable[list[str]], keep: Callable[[str], bool] | None
     Each distinct token is hashed once (crc32: the same column in every process) and judged by
     ``keep`` once; counting is done on arrays for the whole week at once.
     """
-    vocabulary: dict[str, int] = {}
-    ids: list[int] = []
-    lengths: list[int] = []
-    for tokens in token_lists:
-        ids.extend([vocabulary.setdefault(t, len(vocabulary)) for t in tokens])
-        lengths.append(len(tokens))
+    vocabulary, token_ids, lengths = _token_ids(token_lists)
     n = len(lengths)
     column_of = np.array([zlib.crc32(t.encode("utf-8")) % _COLUMNS for t in vocabulary], dtype=np.int64)
     kept = np.array([keep is None or keep(t) for t in vocabulary], dtype=bool)
-    token_ids = np.asarray(ids, dtype=np.int64)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     wanted = kept[token_ids] if len(token_ids) else np.zeros(0, dtype=bool)
     cells, counts = np.unique(rows[wanted] * _COLUMNS + column_of[token_ids[wanted]], return_counts=True)
     indptr = np.searchsorted(cells // _COLUMNS, np.arange(n + 1), side="left")
     return csr_matrix((1.0 + np.log(counts), cells % _COLUMNS, indptr), shape=(n, _COLUMNS))
+
+
+def _token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray, list[int]]:
+    """The distinct tokens, the number of each token of each list among them, and the lists' lengths.
+
+    Only tokens not seen before go through Python one by one; the rest are looked up with C-level
+    ``map``, and each list's tokens are dropped once numbered so the week's strings are never all
+    held at once.
+    """
+    index: dict[str, int] = {}
+    chunks: list[np.ndarray] = []
+    lengths: list[int] = []
+    for tokens in token_lists:
+        index.update(zip(set(tokens).difference(index), count(len(index))))
+        chunks.append(np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        lengths.append(len(tokens))
+    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+    return list(index), ids, lengths
 
 
 def featurize(documents: Sequence[str]) -> Features:
