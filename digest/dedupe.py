@@ -26,7 +26,6 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
-from itertools import count
 
 import numpy as np
 
@@ -58,6 +57,14 @@ def shingles(text: str, size: int = _SHINGLE) -> frozenset[str]:
     return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
 
 
+class _Numbering(dict[str, int]):
+    """Numbers words in order of first appearance; hits are plain dict lookups done in C."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = number = len(self)
+        return number
+
+
 def _shingle_sets(texts: Sequence[str]) -> list[np.ndarray]:
     """Each text's set of word 3-shingles, as sorted 64-bit hashes.
 
@@ -65,19 +72,15 @@ def _shingle_sets(texts: Sequence[str]) -> list[np.ndarray]:
     hashes with array arithmetic over the whole week at once, so Python touches each word only to
     look it up. A text shorter than a shingle is the set of its words.
     """
-    vocabulary: dict[str, int] = {}
-    chunks: list[np.ndarray] = []
+    vocabulary = _Numbering()
+    ids: list[int] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
     for n, text in enumerate(texts):
         words = _WORD.findall(text.lower())
         lengths[n] = len(words)
-        # New words are numbered in bulk and known ones looked up by C-level map: no Python loop per word.
-        vocabulary.update(zip(set(words).difference(vocabulary), count(len(vocabulary))))
-        chunks.append(np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int64, count=len(words)))
-    crc = np.zeros(len(vocabulary), dtype=np.uint64)
-    for word, number in vocabulary.items():
-        crc[number] = zlib.crc32(word.encode("utf-8"))
-    hashes = crc[np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)]
+        ids.extend(map(vocabulary.__getitem__, words))
+    crc = np.array([zlib.crc32(w.encode("utf-8")) for w in vocabulary], dtype=np.uint64)
+    hashes = crc[np.array(ids, dtype=np.int64)]
     starts = np.concatenate([[0], np.cumsum(lengths)])
     with np.errstate(over="ignore"):
         mixed = hashes[: max(len(hashes) - _SHINGLE + 1, 0)].copy()

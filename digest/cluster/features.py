@@ -16,7 +16,6 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import count
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -123,22 +122,28 @@ def _counts(token_lists: Iterable[list[str]], keep: Callable[[str], bool] | None
     return csr_matrix((1.0 + np.log(counts), cells % _COLUMNS, indptr), shape=(n, _COLUMNS))
 
 
+class _Numbering(dict[str, int]):
+    """Numbers tokens in order of first appearance; hits are plain dict lookups done in C."""
+
+    def __missing__(self, token: str) -> int:
+        self[token] = number = len(self)
+        return number
+
+
 def _token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray, list[int]]:
     """The distinct tokens, the number of each token of each list among them, and the lists' lengths.
 
-    Only tokens not seen before go through Python one by one; the rest are looked up with C-level
-    ``map``, and each list's tokens are dropped once numbered so the week's strings are never all
-    held at once.
+    Tokens are numbered through C-level ``map`` over a dict that numbers new ones itself, not a
+    Python loop per token, and each list is dropped once numbered so the week's strings are never
+    all held at once.
     """
-    index: dict[str, int] = {}
-    chunks: list[np.ndarray] = []
+    index = _Numbering()
+    ids: list[int] = []
     lengths: list[int] = []
     for tokens in token_lists:
-        index.update(zip(set(tokens).difference(index), count(len(index))))
-        chunks.append(np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        ids.extend(map(index.__getitem__, tokens))
         lengths.append(len(tokens))
-    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
-    return list(index), ids, lengths
+    return list(index), np.array(ids, dtype=np.int64), lengths
 
 
 def featurize(documents: Sequence[str]) -> Features:
