@@ -133,3 +133,32 @@ def test_entity_tokens_keep_names_figures_and_dates() -> None:
 
 def test_word_tokens_drop_stop_words_and_url_fragments() -> None:
     assert word_tokens("The quake hit http:// www. example. com at dawn") == ["quake", "hit", "example", "dawn"]
+
+
+def test_entity_tokens_respect_word_and_line_boundaries() -> None:
+    tokens = entity_tokens("Mayor Lee met the Mayor on Mayday, Sept. 9; Anna Berg-\nKarl x12 3.5% of 1,250 in June")
+    assert {"@sep", "@jun", "#9", "#3.5", "#1250", "&anna"} <= set(tokens)
+    assert "@may" not in tokens  # Mayor and Mayday are not months
+    assert "#12" not in tokens  # a figure glued to a word is part of the word
+    assert "&karl" not in tokens  # a capital at the start of a line may open a sentence
+    assert {"&mayor", "&lee", "&berg"} <= set(tokens)  # names after a word, not at the start of the text
+
+
+def test_heaviest_terms_keep_each_rows_largest_and_break_ties_by_position() -> None:
+    from scipy.sparse import csr_matrix
+
+    from digest.cluster.graph import _heaviest
+
+    rng = np.random.default_rng(0)
+    # Enough cells to span several sorting blocks, values from a small set so ties are common.
+    dense = rng.integers(0, 4, size=(3000, 120)).astype(np.float64)
+    dense[5] = 0.0
+    dense[7, :3] = [1.0, 0.0, 2.0]
+    matrix = csr_matrix(dense)
+    cut = _heaviest(matrix, 16).toarray()
+    for row in range(dense.shape[0]):
+        nonzero = np.flatnonzero(dense[row])
+        top = sorted(nonzero, key=lambda col: (-dense[row, col], col))[:16]
+        expected = np.zeros(dense.shape[1])
+        expected[top] = dense[row, top]
+        assert np.array_equal(cut[row], expected)

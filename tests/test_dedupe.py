@@ -110,3 +110,12 @@ def test_shingles() -> None:
 def test_drop_seen_keeps_earliest_of_same_id() -> None:
     late, early = make("same", "a", "t", "x", minutes=30), make("same", "b", "t", "x")
     assert drop_seen([late, early, make("old", "a", "t", "y")], {"old"}) == (early,)
+
+
+def test_minhash_rows_do_not_depend_on_the_other_sets() -> None:
+    rng = np.random.default_rng(1)
+    # More sets than are hashed in one block, of uneven sizes, so block edges are crossed.
+    sets = [np.unique(rng.integers(0, 10**9, size=int(rng.integers(1, 60)))).astype(np.uint64) for _ in range(2500)]
+    together = minhash_signatures(sets, num_perm=16, seed=3)
+    for i in (0, 1023, 1024, 1025, 2499):
+        assert np.array_equal(together[i], minhash_signatures([sets[i]], num_perm=16, seed=3)[0])
