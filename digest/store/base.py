@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -124,9 +124,24 @@ class Store(ABC):
     @abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    # The statement that opens a write transaction: SQLite takes its write lock at BEGIN IMMEDIATE so
+    # two runs never both read before either writes.
+    begin_statement: ClassVar[str] = "BEGIN"
+
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
+    def _rollback(self) -> None:
+        """Roll back on the raw connection: an error here must not hide the one that caused it."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """All writes inside commit together or not at all."""
+        self.execute(self.begin_statement)
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self.execute("COMMIT")
 
     @abstractmethod
     def lock(self) -> AbstractContextManager[None]:

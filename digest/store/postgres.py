@@ -79,15 +79,8 @@ class PostgresStore(Store):
         rows = self.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         return frozenset(r[0] for r in rows)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+    def _rollback(self) -> None:
+        self._db.execute("ROLLBACK")
 
     @contextmanager
     def lock(self) -> Iterator[None]:

@@ -79,15 +79,10 @@ class SqliteStore(Store):
         rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         return frozenset(r[0] for r in rows)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+    begin_statement = "BEGIN IMMEDIATE"
+
+    def _rollback(self) -> None:
+        self._db.execute("ROLLBACK")
 
     @contextmanager
     def lock(self) -> Iterator[None]:
