@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +17,13 @@ from typing import Any
 import brotli
 import httpx
 import pytest
+import trustme
 
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.models import FeedState
 from digest.sources import Gathered, gather
+from digest.sources.fetch import Fetcher
+from digest.sources.transport import PerHostTransport
 from digest.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -42,6 +47,7 @@ class Server:
     port: int
     routes: dict[str, Callable[[dict[str, str]], Reply]] = field(default_factory=dict)
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    connections: set[tuple[str, int]] = field(default_factory=set)
     in_flight: int = 0
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.state
         with state.lock:
             state.seen.append((self.path, headers))
+            state.connections.add(self.client_address)
             state.in_flight += 1
             state.most_in_flight = max(state.most_in_flight, state.in_flight)
         try:
@@ -98,16 +105,40 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[Server]:
+    yield from _serve()
+
+
+def _serve(tls: ssl.SSLContext | None = None, idle_timeout: float | None = None) -> Iterator[Server]:
     state = Server(port=0)
-    handler = type("Handler", (_Handler,), {"state": state})
+    handler = type("Handler", (_Handler,), {"state": state, "timeout": idle_timeout})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield state
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[Server]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    yield from _serve(context)
+
+
+@pytest.fixture
+def impatient_server() -> Iterator[Server]:
+    """Hangs up on a kept-alive connection after 0.2 s of silence, as busy servers do."""
+    yield from _serve(idle_timeout=0.2)
 
 
 def config(*urls: str, fetch: FetchConfig = FAST, **source: Any) -> Config:
@@ -253,6 +284,35 @@ def test_tls_failure_and_refused_connection_are_named(server: Server) -> None:
     by_source = {p.source: p for p in gathered.problems}
     assert "TLS" in by_source[tls].hint
     assert "cannot connect" in by_source[closed].hint
+
+
+def test_https_feed_is_fetched_over_verified_tls_and_kept_alive(tls_server: Server, ca: trustme.CA) -> None:
+    urls = [tls_server.serve(f"/s{i}.xml", Reply()).replace("http://", "https://") for i in range(3)]
+    trusted = ssl.create_default_context()
+    ca.configure_trust(trusted)
+    transport = PerHostTransport(per_host=1, keep_hosts=4, ssl_context=trusted)
+    gathered = gather(config(*urls), now=NOW, transport=transport)
+    assert gathered.problems == () and len(gathered.articles) == 3
+    assert len(tls_server.connections) == 1  # one handshake carried all three requests
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(impatient_server: Server) -> None:
+    url = impatient_server.serve("/feed.xml", Reply())
+
+    async def twice() -> list[int]:
+        async with Fetcher(FAST) as fetcher:
+            first = await fetcher.get(url)
+            await asyncio.sleep(0.5)
+            return [first.status, (await fetcher.get(url)).status]
+
+    assert asyncio.run(twice()) == [200, 200]  # no retries: a stale connection would fail the second
+    assert len(impatient_server.connections) == 2
+
+
+def test_untrusted_certificate_is_a_named_tls_problem(tls_server: Server) -> None:
+    url = tls_server.serve("/s.xml", Reply()).replace("http://", "https://")
+    [problem] = gather(config(url), now=NOW).problems
+    assert problem.source == url and "TLS" in problem.hint and "certificate" in problem.message.lower()
 
 
 def test_dns_failure_is_named() -> None:

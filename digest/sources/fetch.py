@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +22,7 @@ import httpx
 
 from ..config import FetchConfig
 from ..errors import FetchError
+from .transport import PerHostTransport
 
 __all__ = ["Fetched", "Fetcher", "status_hint"]
 
@@ -73,7 +73,7 @@ class Fetcher:
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             follow_redirects=True,
             max_redirects=10,
-            transport=transport or _PerHost(settings),
+            transport=transport or PerHostTransport(per_host=settings.per_host, keep_hosts=settings.concurrency),
         )
         self._all = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -160,76 +160,6 @@ class Fetcher:
         body = await _capped_body(url, response, self.settings.max_bytes)
         content_type = response.headers.get("Content-Type", "")
         return Fetched(url, status, body, content_type=content_type, moved_to=moved, **validators)
-
-
-class _PerHost(httpx.AsyncBaseTransport):
-    """A small connection pool per host behind the one client.
-
-    One httpcore pool shared by many hosts either evicts keep-alive connections (a new TCP and TLS
-    handshake for nearly every feed) or, made large, looks at every connection for every request.
-    A pool per host keeps ``per_host`` connections alive for the feeds that host serves; pools of
-    hosts not asked for lately are closed, so open sockets stay near ``concurrency``.
-    """
-
-    def __init__(self, settings: FetchConfig) -> None:
-        self._limits = httpx.Limits(max_connections=settings.per_host, max_keepalive_connections=settings.per_host)
-        self._keep = settings.concurrency
-        self._ssl = httpx.create_ssl_context()
-        self._pools: OrderedDict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = OrderedDict()
-        self._busy: Counter[tuple[bytes, bytes, int | None]] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            await self._close_idle()
-            pool = self._pools[key] = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits)
-        self._pools.move_to_end(key)
-        self._busy[key] += 1
-        try:
-            response = await pool.handle_async_request(request)
-        except BaseException:
-            self._busy[key] -= 1
-            raise
-        stream = _Tracked(response.stream, lambda: self._busy.subtract((key,)))
-        return httpx.Response(
-            response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
-        )
-
-    async def _close_idle(self) -> None:
-        """Close the pools of the hosts asked for longest ago that have no response open."""
-        extra = len(self._pools) - 2 * self._keep
-        if extra > 0:
-            for key in [k for k in self._pools if not self._busy[k]][:extra]:
-                del self._busy[key]
-                await self._pools.pop(key).aclose()
-
-    async def aclose(self) -> None:
-        for pool in self._pools.values():
-            await pool.aclose()
-        self._pools.clear()
-
-
-class _Tracked(httpx.AsyncByteStream):
-    """A response body that says when it is closed, so its host's pool is not closed under it."""
-
-    def __init__(self, stream: httpx.AsyncByteStream | httpx.SyncByteStream, done: Callable[[], None]) -> None:
-        self._stream = stream
-        self._done: Callable[[], None] | None = done
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            if isinstance(self._stream, httpx.AsyncByteStream):
-                await self._stream.aclose()
-        finally:
-            if self._done is not None:
-                self._done()
-                self._done = None
 
 
 class _Retry(Exception):
