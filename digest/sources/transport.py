@@ -68,7 +68,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, per_host: int, keep_hosts: int, ssl_context: ssl.SSLContext | None = None) -> None:
         self._per_host = per_host
         self._keep = keep_hosts
-        self._ssl = ssl_context or httpx.create_ssl_context()
+        self._ssl = ssl_context
         self._backend = AsyncioBackend()
         self._pools: OrderedDict[_PoolKey, httpcore.AsyncConnectionPool] = OrderedDict()
         self._busy: Counter[_PoolKey] = Counter()
@@ -79,6 +79,9 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         pool = self._pools.get(key)
         if pool is None:
             await self._close_idle()
+            if self._ssl is None and url.raw_scheme == b"https":
+                # Loading the CA bundle costs tens of milliseconds: only once, and only if TLS is used.
+                self._ssl = httpx.create_ssl_context()
             pool = self._pools[key] = httpcore.AsyncConnectionPool(
                 ssl_context=self._ssl,
                 max_connections=self._per_host,
