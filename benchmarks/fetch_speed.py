@@ -5,8 +5,9 @@ Usage: python benchmarks/fetch_speed.py --feeds 2000
 Serves ``--feeds`` generated RSS feeds (``--items`` items each, gzip when asked) from a server
 process listening on ``--hosts`` loopback addresses (127.0.0.1, 127.0.0.2, …) that waits a random
 ``--latency-ms`` (±50 %) before each answer and honours If-None-Match. Then runs the source stage
-(:func:`digest.sources.gather`, the code path of a real run) twice against a state store: cold (empty
-store) and warm (validators saved, every answer 304). ``parse_ratio`` is the cold run's wall time
+(:func:`digest.sources.gather`, the code path of a real run) against a state store: once cold (empty
+store) and warm (validators saved, every answer 304; ``--warm-runs`` of them, the median counts, since a
+run of two seconds is easily disturbed on a shared machine). ``parse_ratio`` is the cold run's wall time
 over the time feedparser alone takes to parse the same bodies one after another: what fetching,
 normalizing and the rest add on top of the parser. Last line: ``cold_s=… warm_s=… warm_speedup=…
 parse_ratio=…``.
@@ -21,6 +22,7 @@ import hashlib
 import multiprocessing
 import random
 import socket
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -151,6 +153,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--hosts", type=int, default=50, help="loopback addresses to spread the feeds over")
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--warm-runs", type=int, default=3, help="warm runs to take the median of (a short run is easily disturbed)"
+    )
     parser.add_argument("--parse-workers", type=int, default=1, help="fetch.parse_workers (0: one per core)")
     args = parser.parse_args()
     hosts = [f"127.0.0.{n}" for n in range(1, args.hosts + 1)]
@@ -180,9 +185,12 @@ def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
         cold_s = time.perf_counter() - start
         with store.transaction():
             store.record_feeds(cold.feeds)
-        start = time.perf_counter()
-        warm = gather(config, now=NOW, store=store)
-        warm_s = time.perf_counter() - start
+        warm_times = []
+        for _ in range(args.warm_runs):
+            start = time.perf_counter()
+            warm = gather(config, now=NOW, store=store)
+            warm_times.append(time.perf_counter() - start)
+        warm_s = statistics.median(warm_times)
     bodies = [make_feed(i, args.items) for i in range(args.feeds)]
     start = time.perf_counter()
     for body in bodies:
@@ -194,6 +202,7 @@ def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
     )
     print(f"cold: {len(cold.articles)} articles, {len(cold.problems)} problems, {args.feeds / cold_s:.0f} feeds/s")
     print(f"warm: {len(warm.articles)} articles, {len(warm.problems)} problems, {args.feeds / warm_s:.0f} feeds/s")
+    print(f"warm runs (the median is warm_s): {' '.join(f'{t:.2f}s' for t in warm_times)}")
     print(f"feedparser alone on the same bodies: {parser_s:.2f}s")
     for problem in (*cold.problems, *warm.problems)[:5]:
         print(f"  problem: {problem}")
