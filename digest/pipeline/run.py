@@ -1,24 +1,4 @@
-"""The weekly run: the only module that knows the order of the stages.
-
-    finish the outbox → gather → extract → drop already sent → dedupe → cluster → recall updates
-           → summarize → rank → render → store pending → deliver → publish → mark sent and seen
-
-Everything up to render reads the state store but never writes it, so :func:`preview` and
-``--dry-run`` have no side effect. Delivery is an outbox: the rendered message is stored
-``pending`` (with its articles and recipients) in one transaction, then sent; each recipient's
-acceptance is recorded as the server confirms it; only when every recipient was handled and the
-site published does one transaction mark the issue ``sent`` and its articles seen. A run that
-finds a pending issue (a crash, a down server) finishes it first — the stored message, so the same
-Message-ID, and only to recipients who did not get it — and builds no new digest until it is done.
-A crash can therefore re-send a message (the server accepted it but the run died before
-recording that) but never lose an article or put one in two digests.
-
-The pending transaction also keeps the run's first-seen times, its new LLM answers and the stories
-the issue carries (story memory): since no digest is built while one is pending, a later week is
-only ever compared with stories that went out or are about to.
-
-The whole run holds the store's run lock, so two overlapping runs cannot interleave.
-"""
+"""Deliver the week through the outbox, publish the site, and mark the issue sent: the run's side effects."""
 
 from __future__ import annotations
 
@@ -27,149 +7,23 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
 
-from . import dedupe, deliver, extract, rank, render, site, sources, summarize
-from .cluster import LeadPolicy, StoryClusterer, build_stories
-from .config import Config
-from .errors import DeliveryError, DigestError
-from .models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
-from .store import IssueRecord, OutboxEntry, SeenArticle, Store
+from .. import deliver, rank, render, site, sources
+from ..config import Config
+from ..errors import DeliveryError, DigestError
+from ..models import FeedState, Problem, RankedStory, RunReport
+from ..store import IssueRecord, OutboxEntry, SeenArticle, Store
+from .week import Week, build_week, write_renderings
 
-__all__ = ["Week", "build_week", "preview", "run", "write_renderings", "write_report"]
+__all__ = ["run", "write_report"]
 
 log = logging.getLogger(__name__)
-
-RENDERINGS = (("markdown", "digest.md"), ("html", "digest.html"), ("email_html", "email.html"), ("text", "digest.txt"))
-
-
-@dataclass(frozen=True, slots=True)
-class Week:
-    """A week's digest, built and rendered, before anything is sent or written."""
-
-    digest: Digest
-    rendering: render.Rendering
-    gathered: int
-    new: int
-    first_seen: tuple[tuple[str, datetime], ...]
-    problems: tuple[Problem, ...]
-    # LLM answers fetched this run: stored with the run's other writes, never by a preview.
-    responses: tuple[CachedResponse, ...] = ()
-    # Feed state (validators, health) from the source stage: saved with the run, never by a preview.
-    feeds: tuple[FeedState, ...] = ()
-
-
-def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
-    """The ISO week the run ends in, e.g. ``2026-W48``; suffixed if that week was already sent."""
-    year, week, _ = now.isocalendar()
-    base = f"{year}-W{week:02d}"
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def build_week(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    env: Mapping[str, str] | None = None,
-    progress: sources.Progress | None = None,
-) -> Week:
-    """Run every stage up to render. Reads the store, never writes it."""
-    start = now - timedelta(days=config.digest.window_days)
-    log.info("stage: fetch")
-    gathered = sources.gather(config, now=now, store=store, progress=progress)
-    known = store.first_seen(gathered.undated)
-    dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
-    in_window = [a for a in dated if start < a.published <= now]
-    articles = extract.extract(in_window)
-    fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
-    unique = dedupe.near_duplicates(
-        fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
-    )
-    clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
-    policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
-    stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
-    sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
-    memory = tuple(m for m in sent if m.sent_at <= now)
-    stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)
-    summaries = summarize.summarize(
-        stories,
-        config=config.summary,
-        client=client,
-        env=os.environ if env is None else env,
-        cached=store.cached_response,
-    )
-    sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
-    digest = Digest(
-        id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
-    )
-    log.info("stage: render")
-    templates = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
-    site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
-    rendering = render.render(
-        digest,
-        env=templates,
-        now=now,
-        site_url=site_url,
-        unsubscribe_url=deliver.unsubscribe_link(config.email),
-        email_budget=config.email.max_html_bytes,
-    )
-    stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
-    problems = gathered.problems + summaries.problems
-    return Week(
-        digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses, gathered.feeds
-    )
-
-
-def _first_seen(article: Article, undated: frozenset[str], known: Mapping[str, datetime]) -> Article:
-    if article.id in undated and article.id in known:
-        return replace(article, published=known[article.id])
-    return article
-
-
-def write_renderings(rendering: render.Rendering, folder: Path) -> tuple[tuple[str, str], ...]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for attribute, name in RENDERINGS:
-        path = folder / name
-        path.write_text(getattr(rendering, attribute), encoding="utf-8")
-        written.append((attribute, str(path)))
-    return tuple(written)
-
-
-def preview(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    out: Path,
-    progress: sources.Progress | None = None,
-) -> RunReport:
-    """Write the four renderings of the week to ``out``; the store is only read."""
-    week = build_week(config, now=now, client=client, store=store, progress=progress)
-    outputs = write_renderings(week.rendering, out)
-    return RunReport(
-        digest_id=week.digest.id,
-        now=now,
-        dry_run=True,
-        articles_gathered=week.gathered,
-        articles_new=week.new,
-        stories=len(week.digest.stories),
-        outputs=outputs,
-        problems=week.problems,
-        ranking=tuple(RankedStory.of(s) for s in week.digest.stories),
-    )
 
 
 @dataclass
