@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import (
+from .base import Store
+from .migrations import MIGRATIONS, Migration
+from .postgres import PostgresStore
+from .records import (
     DELIVERY_STATES,
     FeedHealth,
     IssueRecord,
     OutboxEntry,
     RunRecord,
     SeenArticle,
-    Store,
     StoreStatus,
 )
-from .migrations import MIGRATIONS, Migration
-from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
 __all__ = [

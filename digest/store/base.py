@@ -13,90 +13,15 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from ..errors import StoreError
 from ..models import CachedResponse, FeedState, StoryMemory
 from .migrations import MIGRATIONS, Migration
+from .records import DELIVERY_STATES, FeedHealth, IssueRecord, OutboxEntry, RunRecord, SeenArticle, StoreStatus
 
-__all__ = [
-    "DELIVERY_STATES",
-    "FeedHealth",
-    "IssueRecord",
-    "OutboxEntry",
-    "RunRecord",
-    "SeenArticle",
-    "Store",
-    "StoreStatus",
-]
-
-# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message.
-DELIVERY_STATES = ("pending", "sent", "refused")
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRecord:
-    """A published issue as the site needs it."""
-
-    id: str
-    title: str
-    start: datetime
-    end: datetime
-    body_html: str
-
-
-@dataclass(frozen=True, slots=True)
-class SeenArticle:
-    """An article a digest carries: what ``seen`` records once the digest went out."""
-
-    id: str
-    source: str = ""
-    published: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """An issue stored ``pending``: its exact message, its articles and each recipient's state."""
-
-    issue: IssueRecord
-    message: bytes
-    articles: tuple[SeenArticle, ...]
-    deliveries: tuple[tuple[str, str], ...]
-
-    @property
-    def undelivered(self) -> tuple[str, ...]:
-        return tuple(r for r, state in self.deliveries if state == "pending")
-
-    def recipients(self, state: str) -> tuple[str, ...]:
-        return tuple(r for r, s in self.deliveries if s == state)
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    at: datetime
-    report: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedHealth:
-    """How one feed has been doing, for ``digest status``."""
-
-    feed: str
-    last_success: datetime | None = None
-    consecutive_failures: int = 0
-    quarantined: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStatus:
-    location: str
-    version: int
-    counts: tuple[tuple[str, int], ...]
-    runs: tuple[RunRecord, ...]
-    outbox: tuple[OutboxEntry, ...]
-    feeds: tuple[FeedHealth, ...]
+__all__ = ["Store"]
 
 
 class Store(ABC):
