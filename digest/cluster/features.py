@@ -30,6 +30,7 @@ __all__ = [
     "combine",
     "entity_tokens",
     "featurize",
+    "lede",
     "local_similarity",
     "tfidf",
     "word_tokens",
@@ -62,16 +63,29 @@ class Features:
     entities: csr_matrix
 
 
-def article_document(article: Article, *, title_weight: int, summary_weight: int) -> str:
-    """The text the clusterer reads: the title repeated ``title_weight`` times, the summary, the body."""
+def article_document(article: Article, *, title_weight: int, summary_weight: int, lead_words: int = 0) -> str:
+    """The text the clusterer reads: the title repeated ``title_weight`` times, the summary, the lede, the body.
+
+    The lede (the body's first ``lead_words`` words) is counted once more than the rest: news is
+    written top down, the opening says who did what where and when, while later paragraphs recall
+    the background, which is often the earlier event of the same kind that a different story is about.
+    """
     parts = [article.title] * title_weight
     if summary_weight and article.summary_html:
         summary = html_to_text(article.summary_html)
         # A feed summary is often the article's first paragraph: counting it twice adds nothing.
         if summary and summary not in article.text:
             parts.extend([summary] * summary_weight)
+    if lead_words > 0:
+        parts.append(lede(article.text, lead_words))
     parts.append(article.text)
     return "\n".join(p for p in parts if p)
+
+
+def lede(text: str, words: int) -> str:
+    """The first ``words`` words of ``text`` (all of it when shorter)."""
+    head = text.split(maxsplit=words)
+    return " ".join(head[:words])
 
 
 def word_tokens(text: str) -> list[str]:
