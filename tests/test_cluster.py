@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from digest.cluster import StoryClusterer, build_stories
-from digest.cluster.features import article_document, entity_tokens, lede, word_tokens
+from digest.cluster.features import article_document, article_parts, entity_tokens, lede_end, word_tokens
 from digest.models import Article
 
 from .labelled_week import labelled_week, two_fires
@@ -50,17 +50,23 @@ def test_the_lede_keeps_apart_stories_that_recall_each_other() -> None:
     assert StoryClusterer(lead_words=0).fit(articles).n_clusters_ == 1
 
 
-def test_lede_is_the_first_words() -> None:
-    assert lede("One two  three\nfour five", 4) == "One two three four"
-    assert lede("Short text.", 60) == "Short text."
-    assert lede("", 10) == ""
+def test_lede_ends_after_the_first_words() -> None:
+    text = "One two  three\nfour five"
+    assert text[: lede_end(text, 4)] == "One two  three\nfour"
+    assert lede_end("Short text.", 60) == len("Short text.")
+    assert lede_end("", 10) == 0
 
 
-def test_document_counts_title_and_lede_again() -> None:
+def test_title_and_lede_count_again() -> None:
     article = Article(id="a", title="Dam bursts", url="", source="s", published=NOW, text="Water rose fast. Then more.")
+    parts = article_parts(article, title_weight=2, summary_weight=1, lead_words=3)
+    assert parts == (("Dam bursts", 2), ("Water rose fast.", 2), (" Then more.", 1))
     document = article_document(article, title_weight=2, summary_weight=1, lead_words=3)
-    assert document.split("\n") == ["Dam bursts", "Dam bursts", "Water rose fast.", "Water rose fast. Then more."]
-    assert article_document(article, title_weight=1, summary_weight=1, lead_words=0).count("Water") == 1
+    assert document.split("\n") == ["Dam bursts", "Dam bursts", "Water rose fast.", "Water rose fast.", "Then more."]
+    assert article_parts(article, title_weight=1, summary_weight=1, lead_words=0) == (
+        ("Dam bursts", 1),
+        ("Water rose fast. Then more.", 1),
+    )
 
 
 def test_labels_are_deterministic_across_runs_and_shuffles() -> None:

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from ..models import Article
 from . import graph
-from .features import article_document, combine, featurize, local_similarity, tfidf
+from .features import article_document, article_parts, combine, featurize, local_similarity, tfidf
 
 __all__ = ["StoryClusterer"]
 
@@ -204,7 +204,17 @@ class _Model:
 
     def __init__(self, params: StoryClusterer, articles: Sequence[Article]) -> None:
         self.params = params
-        self.features = featurize([self._document(a, params.lead_words) for a in articles])
+        self.features = featurize(
+            [
+                article_parts(
+                    a,
+                    title_weight=params.title_weight,
+                    summary_weight=params.summary_weight,
+                    lead_words=params.lead_words,
+                )
+                for a in articles
+            ]
+        )
         self.vectors = combine(
             tfidf(self.features.words), tfidf(self.features.entities), entity_weight=params.entity_weight
         )
@@ -214,15 +224,14 @@ class _Model:
 
             # The model reads a sequence, not a bag of words: a lede said twice would only push the
             # rest of the opening out of its window.
-            self.embeddings = embed([self._document(a, 0) for a in articles])
+            self.embeddings = embed(
+                [
+                    article_document(a, title_weight=params.title_weight, summary_weight=params.summary_weight)
+                    for a in articles
+                ]
+            )
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
-
-    def _document(self, article: Article, lead_words: int) -> str:
-        p = self.params
-        return article_document(
-            article, title_weight=p.title_weight, summary_weight=p.summary_weight, lead_words=lead_words
-        )
 
     def pair_scores(self, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
         """Similarity of each pair: exact unless ``sims`` (the candidate graph's estimate) is given."""
