@@ -144,6 +144,8 @@ def test_bad_parameters_are_refused_at_fit() -> None:
         StoryClusterer(representation="magic").fit([])
     with pytest.raises(ValueError, match="entity_weight"):
         StoryClusterer(entity_weight=1.5).fit([])
+    with pytest.raises(ValueError, match="lead_words"):
+        StoryClusterer(lead_words=-1).fit([])
 
 
 def test_similarity_is_higher_within_a_story() -> None:

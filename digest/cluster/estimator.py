@@ -174,6 +174,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if self.lead_words < 0:
+            raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
             raise ValueError("top_terms and neighbours must be at least 1, max_block at least 2")
 
