@@ -106,6 +106,9 @@ class ClusterConfig:
     entity_weight: float = 0.5
     title_weight: int = 2
     summary_weight: int = 1
+    # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
+    # recall background, often the earlier event of the same kind, which pulled different stories together.
+    lead_words: int = 60
     # Articles further apart than this many days have their similarity multiplied by time_factor.
     window_days: float = 3.0
     time_factor: float = 0.5
@@ -129,6 +132,7 @@ _ESTIMATOR_KEYS = (
     "entity_weight",
     "title_weight",
     "summary_weight",
+    "lead_words",
     "window_days",
     "time_factor",
     "representation",

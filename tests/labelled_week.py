@@ -1,7 +1,8 @@
 """A small week written for the tests: several outlets covering the same events in their own words.
 
 Two of the events are of the same kind (two earthquakes, days apart, on different continents), the
-case where word overlap alone merges stories that an editor keeps apart.
+case where word overlap alone merges stories that an editor keeps apart. :func:`two_fires` is a
+harder pair: two wildfires whose articles each recall the other fire at length after their lede.
 """
 
 from __future__ import annotations
@@ -177,4 +178,95 @@ def labelled_week() -> tuple[list[Article], list[str]]:
             )
         )
         labels.append(story)
+    return articles, labels
+
+
+_RIDGE = (
+    "Cedar Ridge",
+    [
+        (
+            "Evacuations ordered as Cedar Ridge fire jumps highway",
+            "The Cedar Ridge fire jumped Highway 58 on Wednesday night and forced 2,400 residents of Oakridge "
+            "and Westfir to leave their homes, the Lane County sheriff said. Crews from the Oregon Department "
+            "of Forestry estimated the blaze at 11,000 acres, with no containment, after dry east winds pushed "
+            "it across the river before midnight.",
+        ),
+        (
+            "Oakridge empties as blaze crosses Highway 58",
+            "Sheriff's deputies went door to door in Oakridge and Westfir after the Cedar Ridge fire crossed "
+            "Highway 58, and about 2,400 people left overnight. Oregon forestry officials said the fire had "
+            "grown to 11,000 acres by Thursday morning and was not contained, driven by gusty east winds "
+            "along the Willamette River.",
+        ),
+        (
+            "Cedar Ridge fire grows to 11,000 acres",
+            "Firefighters in Lane County lost ground to the Cedar Ridge fire, which reached 11,000 acres on "
+            "Thursday and pushed evacuation orders to 2,400 residents of Oakridge and Westfir. The Oregon "
+            "Department of Forestry said the east winds that carried it over Highway 58 should ease by "
+            "the weekend, and shelters opened at the Eugene fairgrounds.",
+        ),
+    ],
+)
+_HOLLOW = (
+    "Pine Hollow",
+    [
+        (
+            "Pine Hollow fire burns ranch land near Helena",
+            "The Pine Hollow fire burned across 6,500 acres of ranch land north of Helena, Montana, on "
+            "Monday, destroying two barns and closing Interstate 15 for six hours. The Lewis and Clark "
+            "County sheriff ordered 300 homes around Wolf Creek evacuated while air tankers from Missoula "
+            "dropped retardant along the ridgelines.",
+        ),
+        (
+            "Interstate closed as Montana blaze spreads",
+            "Montana closed Interstate 15 between Helena and Wolf Creek for six hours on Monday as the Pine "
+            "Hollow fire spread to 6,500 acres. About 300 homes were evacuated by the Lewis and Clark County "
+            "sheriff, two barns were lost, and tankers flying from Missoula laid retardant on the ridges "
+            "above the ranches.",
+        ),
+        (
+            "Wolf Creek families wait out Pine Hollow fire",
+            "Families from 300 homes around Wolf Creek spent Monday night in a Helena school gym while the "
+            "Pine Hollow fire held at 6,500 acres. Crews from Missoula and the Lewis and Clark County "
+            "sheriff's office reopened Interstate 15 in the evening after six hours, and ranchers counted "
+            "two burned barns.",
+        ),
+    ],
+)
+_RECALL = {
+    "Cedar Ridge": (
+        "It is the second large wildfire of the week in the Northwest. Earlier, a wildfire north of "
+        "Helena, Montana burned across 6,500 acres of ranch land, destroyed two barns, closed Interstate 15 "
+        "for six hours and forced 300 homes around Wolf Creek to evacuate, while air tankers from Missoula "
+        "dropped retardant and the Lewis and Clark County sheriff set up a shelter. Fire officials warned "
+        "that wildfire crews, tankers and firefighters are stretched thin across the West, that the "
+        "wildfire season has grown longer, and that evacuation orders may widen if winds rise."
+    ),
+    "Pine Hollow": (
+        "It is one of several large wildfires burning across the Northwest. In Oregon a wildfire crossed "
+        "Highway 58 and reached 11,000 acres, forcing 2,400 residents of Oakridge and Westfir from their "
+        "homes as east winds pushed it over the Willamette River, and the Lane County sheriff opened "
+        "shelters at the Eugene fairgrounds. Fire officials warned that wildfire crews, tankers and "
+        "firefighters are stretched thin across the West, that the wildfire season has grown longer, "
+        "and that evacuation orders may widen if winds rise."
+    ),
+}
+
+
+def two_fires() -> tuple[list[Article], list[str]]:
+    """Two wildfires of one week, each article's second paragraph recalling the other fire."""
+    articles, labels = [], []
+    for name, pieces in (_RIDGE, _HOLLOW):
+        for i, (title, lede) in enumerate(pieces):
+            articles.append(
+                Article(
+                    id=f"{name}-{i}",
+                    title=title,
+                    url="",
+                    source=f"Outlet {i}",
+                    published=datetime(2026, 8, 12 + i, 9, tzinfo=UTC),
+                    text=lede + "\n" + _RECALL[name],
+                )
+            )
+            labels.append(name)
     return articles, labels

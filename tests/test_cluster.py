@@ -12,10 +12,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from digest.cluster import StoryClusterer, build_stories
-from digest.cluster.features import entity_tokens, word_tokens
+from digest.cluster.features import article_document, article_parts, entity_tokens, lede_end, word_tokens
 from digest.models import Article
 
-from .labelled_week import labelled_week
+from .labelled_week import labelled_week, two_fires
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -40,6 +40,33 @@ def test_two_earthquakes_share_a_topic_but_not_a_story() -> None:
     fitted = StoryClusterer().fit(articles)
     quakes = [i for i, g in enumerate(gold) if g.startswith("quake")]
     assert len({int(fitted.labels_[i]) for i in quakes}) == 2
+
+
+def test_the_lede_keeps_apart_stories_that_recall_each_other() -> None:
+    articles, gold = two_fires()
+    expected = partition([a.id for a in articles], np.array([sorted(set(gold)).index(g) for g in gold]))
+    assert partition([a.id for a in articles], StoryClusterer().fit(articles).labels_) == expected
+    # Read as one bag of words, each fire's coverage is as much about the other fire.
+    assert StoryClusterer(lead_words=0).fit(articles).n_clusters_ == 1
+
+
+def test_lede_ends_after_the_first_words() -> None:
+    text = "One two  three\nfour five"
+    assert text[: lede_end(text, 4)] == "One two  three\nfour"
+    assert lede_end("Short text.", 60) == len("Short text.")
+    assert lede_end("", 10) == 0
+
+
+def test_title_and_lede_count_again() -> None:
+    article = Article(id="a", title="Dam bursts", url="", source="s", published=NOW, text="Water rose fast. Then more.")
+    parts = article_parts(article, title_weight=2, summary_weight=1, lead_words=3)
+    assert parts == (("Dam bursts", 2), ("Water rose fast.", 2), (" Then more.", 1))
+    document = article_document(article, title_weight=2, summary_weight=1, lead_words=3)
+    assert document.split("\n") == ["Dam bursts", "Dam bursts", "Water rose fast.", "Water rose fast.", "Then more."]
+    assert article_parts(article, title_weight=1, summary_weight=1, lead_words=0) == (
+        ("Dam bursts", 1),
+        ("Water rose fast. Then more.", 1),
+    )
 
 
 def test_labels_are_deterministic_across_runs_and_shuffles() -> None:
@@ -117,6 +144,8 @@ def test_bad_parameters_are_refused_at_fit() -> None:
         StoryClusterer(representation="magic").fit([])
     with pytest.raises(ValueError, match="entity_weight"):
         StoryClusterer(entity_weight=1.5).fit([])
+    with pytest.raises(ValueError, match="lead_words"):
+        StoryClusterer(lead_words=-1).fit([])
 
 
 def test_similarity_is_higher_within_a_story() -> None:

@@ -16,6 +16,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -25,11 +26,14 @@ from ..models import Article
 from ..textutil import html_to_text
 
 __all__ = [
+    "Document",
     "Features",
     "article_document",
+    "article_parts",
     "combine",
     "entity_tokens",
     "featurize",
+    "lede_end",
     "local_similarity",
     "tfidf",
     "word_tokens",
@@ -50,6 +54,8 @@ _MONTH_NAME = re.compile(
     r"|A(?<!\wA)(?:pr(?:il)?|ug(?:ust)?)|S(?<!\wS)ept?(?:ember)?|O(?<!\wO)ct(?:ober)?"
     r"|N(?<!\wN)ov(?:ember)?|D(?<!\wD)ec(?:ember)?)\b\.?"
 )
+# An article's text as pieces, each with the number of times it counts.
+Document = tuple[tuple[str, int], ...]
 _DENSE_ROWS = 64
 _COLUMNS = 1 << 24
 
@@ -62,16 +68,44 @@ class Features:
     entities: csr_matrix
 
 
-def article_document(article: Article, *, title_weight: int, summary_weight: int) -> str:
-    """The text the clusterer reads: the title repeated ``title_weight`` times, the summary, the body."""
-    parts = [article.title] * title_weight
+def article_parts(article: Article, *, title_weight: int, summary_weight: int, lead_words: int = 0) -> Document:
+    """The pieces of text the clusterer reads, each with how many times it counts: the title
+    ``title_weight`` times, the feed summary, the lede twice, the rest of the body once.
+
+    The lede (the body's first ``lead_words`` words) counts once more than the rest: news is written
+    top down, the opening says who did what where and when, while later paragraphs recall the
+    background, which is often the earlier event of the same kind that a different story is about.
+    Each piece is tokenized once however many times it counts.
+    """
+    parts = [(article.title, title_weight)]
     if summary_weight and article.summary_html:
         summary = html_to_text(article.summary_html)
         # A feed summary is often the article's first paragraph: counting it twice adds nothing.
         if summary and summary not in article.text:
-            parts.extend([summary] * summary_weight)
-    parts.append(article.text)
-    return "\n".join(p for p in parts if p)
+            parts.append((summary, summary_weight))
+    if lead_words > 0:
+        end = lede_end(article.text, lead_words)
+        parts.extend([(article.text[:end], 2), (article.text[end:], 1)])
+    else:
+        parts.append((article.text, 1))
+    return tuple((text, count) for text, count in parts if text and count > 0)
+
+
+def article_document(article: Article, *, title_weight: int, summary_weight: int, lead_words: int = 0) -> str:
+    """:func:`article_parts` as one text, each piece repeated as many times as it counts."""
+    parts = article_parts(article, title_weight=title_weight, summary_weight=summary_weight, lead_words=lead_words)
+    return "\n".join(text.strip() for text, count in parts for _ in range(count))
+
+
+def lede_end(text: str, words: int) -> int:
+    """Where the first ``words`` words of ``text`` end (its length when it is shorter)."""
+    found = _words_pattern(words).match(text)
+    return found.end() if found else 0
+
+
+@lru_cache(maxsize=4)
+def _words_pattern(words: int) -> re.Pattern[str]:
+    return re.compile(rf"(?:\s*\S+){{1,{words}}}")
 
 
 def word_tokens(text: str) -> list[str]:
@@ -146,12 +180,19 @@ def _token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray,
     return list(index), np.array(ids, dtype=np.int64), lengths
 
 
-def featurize(documents: Sequence[str]) -> Features:
+def featurize(documents: Sequence[Document]) -> Features:
     """Word and entity counts for each document."""
     return Features(
-        words=_counts((_raw_words(d) for d in documents), keep=_is_word),
-        entities=_counts(entity_tokens(d) for d in documents),
+        words=_counts((_repeated(d, _raw_words) for d in documents), keep=_is_word),
+        entities=_counts(_repeated(d, entity_tokens) for d in documents),
     )
+
+
+def _repeated(document: Document, tokens: Callable[[str], list[str]]) -> list[str]:
+    out: list[str] = []
+    for text, count in document:
+        out.extend(tokens(text) * count)
+    return out
 
 
 def tfidf(counts: csr_matrix) -> csr_matrix:
