@@ -1,0 +1,255 @@
+"""Every setting of the config file, with its default, as frozen dataclasses (one per TOML table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ClusterConfig",
+    "Config",
+    "DedupeConfig",
+    "DigestSettings",
+    "EmailConfig",
+    "FetchConfig",
+    "LlmConfig",
+    "RankConfig",
+    "SectionRule",
+    "SiteConfig",
+    "SmtpConfig",
+    "SourceConfig",
+    "SummaryConfig",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    title: str = "Weekly Digest"
+    window_days: int = 7
+    state: str = "digest.db"
+    output: str = "output"
+    theme: str = ""
+    # Exit code of a run that found nothing new: 0 (a warning only) or e.g. 3 to make schedulers notice.
+    nothing_new_exit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One source: exactly one of ``url``, ``path``, ``opml`` or ``folder``."""
+
+    name: str = ""
+    url: str = ""
+    path: str = ""
+    opml: str = ""
+    folder: str = ""
+    category: str = ""
+    # Fetch each new item's linked page and extract the article, for feeds that carry only a teaser.
+    full_text: bool = False
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("url", "path", "opml", "folder") if getattr(self, k))
+
+    @property
+    def location(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    # Seconds one request may take from connect to last byte (a slow drip cannot stall the run).
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    max_bytes: int = 10_000_000
+    user_agent: str = "digest/0.1 (+https://github.com/digest-news/digest)"
+    # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).
+    concurrency: int = 64
+    per_host: int = 4
+    # Extra attempts after a timeout, HTTP 429 or 5xx, waiting backoff * 2**attempt seconds or the
+    # server's Retry-After, whichever is longer; a Retry-After beyond max_retry_after gives up at once.
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 60.0
+    # Processes that parse feeds when a run reads 32 or more (0: one per core). 1, parsing in the fetching
+    # process, measured faster on two cores: workers cost start-up and pickling that parallel parsing
+    # only repays with cores to spare.
+    parse_workers: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Story clustering and the lead-article policy; every number is explained in the README."""
+
+    # Average similarity (TF-IDF recomputed inside the topic) at which articles of a topic are one story.
+    threshold: float = 0.14
+    # Average similarity (TF-IDF over the week) at which articles are one topic.
+    block_threshold: float = 0.1
+    # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity.
+    attach_threshold: float = 0.06
+    attach_size: int = 3
+    # Share of similarity from names, figures and dates rather than all words.
+    entity_weight: float = 0.5
+    title_weight: int = 2
+    summary_weight: int = 1
+    # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
+    # recall background, often the earlier event of the same kind, which pulled different stories together.
+    lead_words: int = 60
+    # Articles further apart than this many days have their similarity multiplied by time_factor.
+    window_days: float = 3.0
+    time_factor: float = 0.5
+    # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
+    representation: str = "lexical"
+    semantic_weight: float = 0.3
+    # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
+    lead_sources: tuple[str, ...] = ()
+    derivative_sources: tuple[str, ...] = ()
+
+    def estimator_params(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`digest.cluster.StoryClusterer`."""
+        return {name: getattr(self, name) for name in _ESTIMATOR_KEYS}
+
+
+_ESTIMATOR_KEYS = (
+    "threshold",
+    "block_threshold",
+    "attach_threshold",
+    "attach_size",
+    "entity_weight",
+    "title_weight",
+    "summary_weight",
+    "lead_words",
+    "window_days",
+    "time_factor",
+    "representation",
+    "semantic_weight",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    # Jaccard similarity of word 3-shingles at or above which two articles are copies of one another.
+    threshold: float = 0.7
+    # MinHash values per article and LSH bands they are cut into (num_perm must be a multiple of bands).
+    num_perm: int = 120
+    bands: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class LlmConfig:
+    """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, llama.cpp…)."""
+
+    base_url: str = ""
+    model: str = ""
+    # The name of the environment variable holding the API key; empty for local servers.
+    api_key_env: str = ""
+    timeout: float = 60.0
+    max_tokens: int = 512
+    # Share of a summary sentence's content words that must occur in the article it cites.
+    min_overlap: float = 0.7
+    # Characters of article text in the prompt, spent in story order (the lead article first).
+    max_input_chars: int = 12_000
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryConfig:
+    sentences: int = 2
+    # When above 0, the summary is as many sentences as fit in this many words (at least one).
+    words: int = 0
+    # Weight of a sentence's position in its article against its centrality (0: centrality only).
+    lead_weight: float = 0.2
+    damping: float = 0.85
+    # A sentence whose TF-IDF cosine similarity to one already picked exceeds this is a repeat.
+    redundancy: float = 0.3
+    # Shorter sentences (datelines, captions, "Read more.") are never picked.
+    min_words: int = 4
+    keyphrases: int = 4
+    backend: str = "extractive"
+    llm: LlmConfig = LlmConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRule:
+    """A section and what puts a story in it; the first rule that matches wins."""
+
+    name: str = ""
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    # Regular expressions searched (case-insensitively) in the lead article's title and text.
+    patterns: tuple[str, ...] = ()
+    # Language tags: "en" takes "en", "en-GB", "en-US".
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RankConfig:
+    max_stories: int = 40
+    max_per_section: int = 15
+    # By source name or web domain; the highest weight among a story's sources is added to its score.
+    source_weights: dict[str, float] = field(default_factory=dict)
+    # Regular expression → points added when it occurs in the lead's title or text (negative: a penalty).
+    keyword_weights: dict[str, float] = field(default_factory=dict)
+    # Stories these sources cover lead their section and are never cut by the limits.
+    pinned_sources: tuple[str, ...] = ()
+    recency_weight: float = 1.0
+    # Cosine similarity to a story sent earlier above which a story is shown as its update.
+    update_threshold: float = 0.5
+    # How long a sent story is remembered for updates.
+    memory_days: int = 30
+    # Without [[sections]] rules: when above 1, group stories into up to this many topic sections.
+    auto_sections: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = ""
+    timeout: float = 30.0
+    # Transient failures (connection lost, 4xx) are retried this many times, waiting retry_wait, then twice that…
+    retries: int = 2
+    retry_wait: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    sender: str = "Digest <digest@localhost>"
+    to: tuple[str, ...] = ()
+    subject: str = "{title}: {week}"
+    outbox: str = "outbox"
+    mode: str = "each"  # "each": one message per recipient; "bcc": one message, every recipient in the envelope
+    list_id: str = ""  # default: 'Title <title-slug.sender-domain>'
+    unsubscribe_mailto: str = ""
+    unsubscribe_url: str = ""  # may contain {recipient}; an https URL also gets one-click List-Unsubscribe-Post
+    max_html_bytes: int = 100_000  # Gmail clips at 102 KB: past this, stories are cut and the site linked
+    smtp: SmtpConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    dir: str = "site"
+    base_url: str = ""
+    per_page: int = 20  # issues per archive page
+    feed_items: int = 20  # newest issues in the Atom and JSON feeds
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    digest: DigestSettings = DigestSettings()
+    sources: tuple[SourceConfig, ...] = ()
+    sections: tuple[SectionRule, ...] = ()
+    fetch: FetchConfig = FetchConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    dedupe: DedupeConfig = DedupeConfig()
+    summary: SummaryConfig = SummaryConfig()
+    rank: RankConfig = RankConfig()
+    email: EmailConfig = EmailConfig()
+    site: SiteConfig = SiteConfig()
+    base_dir: str = "."
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, anchored at the config file's folder."""
+        return (Path(self.base_dir) / relative).resolve()
