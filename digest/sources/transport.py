@@ -17,7 +17,7 @@ import asyncio
 import socket
 import ssl
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,7 +48,7 @@ _HTTPX_ERROR: dict[type[Exception], type[httpx.TransportError]] = {
 
 
 @contextmanager
-def _httpx_errors(request: httpx.Request) -> Any:
+def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
