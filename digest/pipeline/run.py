@@ -17,7 +17,7 @@ import httpx
 from .. import deliver, rank, render, site, sources
 from ..config import Config
 from ..errors import DeliveryError, DigestError
-from ..models import FeedState, Problem, RankedStory, RunReport
+from ..models import FeedState, Problem, RunReport
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store
 from .week import Week, build_week, write_renderings
 
@@ -67,7 +67,7 @@ def run(
                 report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
                 return _record(config, store, report, done, ())
         week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-        report = _week_report(week, now)
+        report = week.report(now)
         if not week.digest.stories:
             log.info("nothing new for %s", week.digest.id)
             return _record(config, store, report, done, week.first_seen, week.feeds)
@@ -87,19 +87,6 @@ def run(
         return _record(config, store, replace(report, outputs=outputs), done, ())
 
 
-def _week_report(week: Week, now: datetime) -> RunReport:
-    return RunReport(
-        digest_id=week.digest.id,
-        now=now,
-        dry_run=False,
-        articles_gathered=week.gathered,
-        articles_new=week.new,
-        stories=len(week.digest.stories),
-        problems=week.problems,
-        ranking=tuple(RankedStory.of(s) for s in week.digest.stories),
-    )
-
-
 def _dry_run(
     config: Config,
     *,
@@ -110,7 +97,7 @@ def _dry_run(
     progress: sources.Progress | None,
 ) -> RunReport:
     week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-    report = replace(_week_report(week, now), dry_run=True, status="dry_run")
+    report = replace(week.report(now, dry_run=True), status="dry_run")
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)

@@ -39,6 +39,20 @@ class Week:
     # Feed state (validators, health) from the source stage: saved with the run, never by a preview.
     feeds: tuple[FeedState, ...] = ()
 
+    def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
+        """What the run report says of this week before anything is sent."""
+        return RunReport(
+            digest_id=self.digest.id,
+            now=now,
+            dry_run=dry_run,
+            articles_gathered=self.gathered,
+            articles_new=self.new,
+            stories=len(self.digest.stories),
+            outputs=outputs,
+            problems=self.problems,
+            ranking=tuple(RankedStory.of(s) for s in self.digest.stories),
+        )
+
 
 def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
     """The ISO week the run ends in, e.g. ``2026-W48``; suffixed if that week was already sent."""
@@ -134,15 +148,4 @@ def preview(
 ) -> RunReport:
     """Write the four renderings of the week to ``out``; the store is only read."""
     week = build_week(config, now=now, client=client, store=store, progress=progress)
-    outputs = write_renderings(week.rendering, out)
-    return RunReport(
-        digest_id=week.digest.id,
-        now=now,
-        dry_run=True,
-        articles_gathered=week.gathered,
-        articles_new=week.new,
-        stories=len(week.digest.stories),
-        outputs=outputs,
-        problems=week.problems,
-        ranking=tuple(RankedStory.of(s) for s in week.digest.stories),
-    )
+    return week.report(now, dry_run=True, outputs=write_renderings(week.rendering, out))
