@@ -201,6 +201,16 @@ def test_temporary_redirect_is_followed_silently(server: Server) -> None:
     assert gathered.feeds[0].moved_to == ""
 
 
+def test_a_cookie_set_by_a_redirect_comes_back_on_the_next_hop(server: Server) -> None:
+    def feed(headers: dict[str, str]) -> Reply:
+        return Reply() if "consent=yes" in headers.get("cookie", "") else Reply(403, b"no cookie")
+
+    server.routes["/feed.xml"] = feed
+    here = server.serve("/consent", Reply(302, b"", {"Location": "/feed.xml", "Set-Cookie": "consent=yes; Path=/"}))
+    gathered = gather(config(here), now=NOW)
+    assert [a.id for a in gathered.articles] == ["a"] and gathered.problems == ()
+
+
 def test_redirect_loop_is_one_problem(server: Server) -> None:
     a = server.url("/a")
     server.serve("/b", Reply(302, b"", {"Location": a}))
