@@ -32,7 +32,7 @@ _Origin = tuple[bytes, bytes, int]
 
 # Servers drop idle keep-alive connections after a few seconds (Apache after 5): reusing one that
 # old risks the server's close crossing our request on the wire.
-KEEPALIVE_EXPIRY = 4.0
+_KEEPALIVE_EXPIRY = 4.0
 _READ_SIZE = 65536
 _DEFAULT_PORT = {b"http": 80, b"https": 443}
 
@@ -85,7 +85,7 @@ class _Connection:
         # already seen means it must not carry the next request.
         reader = self._reader
         hung_up = reader.at_eof() or reader.exception() is not None or self._writer.is_closing()
-        return not hung_up and now - self.idle_since < KEEPALIVE_EXPIRY
+        return not hung_up and now - self.idle_since < _KEEPALIVE_EXPIRY
 
     def finished(self) -> bool:
         """Whether the exchange ended cleanly; if so the connection is ready for the next one."""
@@ -258,10 +258,9 @@ class _Body(httpx.AsyncByteStream):
         with _HttpxErrors(self._request, httpx.ReadTimeout, httpx.ReadError):
             while True:
                 event = await connection.receive(self._timeout)
-                if isinstance(event, h11.Data):
-                    yield bytes(event.data)
-                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                    return
+                if not isinstance(event, h11.Data):
+                    return  # EndOfMessage: h11 has checked the body's framing
+                yield bytes(event.data)
 
     async def aclose(self) -> None:
         connection, self._connection = self._connection, None
