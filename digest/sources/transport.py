@@ -201,7 +201,8 @@ class PerHostTransport(httpx.AsyncBaseTransport):
                 )
         sock = writer.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            # A request may go out in two writes (head, then body): Nagle would hold the second back.
+            # A request longer than one segment would have its last, partial segment held back by
+            # Nagle until the server's delayed ACK, tens of milliseconds later.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Connection(reader, writer)
 
