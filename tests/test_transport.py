@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
+import ssl
+import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
+import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -237,3 +243,40 @@ def test_whatever_bytes_a_server_sends_the_fetch_ends_in_a_response_or_a_fetch_e
             await server.wait_closed()
 
     asyncio.run(exchange())
+
+
+def test_closing_the_transport_leaves_no_socket_open_even_when_tls_goodbye_goes_unanswered() -> None:
+    ca = trustme.CA()
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_side)
+    client_side = ssl.create_default_context()
+    ca.configure_trust(client_side)
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve_then_go_silent() -> None:
+        # Answers one request, then neither reads nor closes: the client's close_notify is never answered.
+        conn, _ = listener.accept()
+        with server_side.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            done.wait(10)
+
+    thread = threading.Thread(target=serve_then_go_silent, daemon=True)
+    thread.start()
+
+    async def fetch() -> bytes:
+        transport = PerHostTransport(per_host=1, keep_hosts=1, ssl_context=client_side)
+        async with httpx.AsyncClient(transport=transport) as client:
+            return (await client.get(f"https://127.0.0.1:{listener.getsockname()[1]}/")).content
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            assert asyncio.run(fetch()) == b"ok"
+            gc.collect()
+        assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    finally:
+        done.set()
+        thread.join(5)
+        listener.close()

@@ -34,6 +34,8 @@ _Origin = tuple[bytes, bytes, int]
 # old risks the server's close crossing our request on the wire.
 _KEEPALIVE_EXPIRY = 4.0
 _READ_SIZE = 65536
+# How long a closing connection may take to say goodbye (TLS close_notify) before it is cut.
+_CLOSE_WAIT = 1.0
 _DEFAULT_PORT = {b"http": 80, b"https": 443}
 
 
@@ -114,8 +116,18 @@ class _Connection:
                 raise h11.RemoteProtocolError("the server closed the connection without answering")
             self.h11.receive_data(data)
 
-    def close(self) -> None:
+    async def close(self, within: float) -> None:
+        """Close, waiting for the close to complete; cut the connection if that takes over ``within`` seconds.
+
+        TLS says goodbye both ways (close_notify): a socket still waiting for the server's when the
+        event loop ends is never closed at all.
+        """
         self._writer.close()
+        try:
+            async with asyncio.timeout(within):
+                await self._writer.wait_closed()
+        except (TimeoutError, OSError):
+            self._writer.transport.abort()
 
 
 class PerHostTransport(httpx.AsyncBaseTransport):
@@ -132,6 +144,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl_context
         self._idle: OrderedDict[_Origin, list[_Connection]] = OrderedDict()
         self._slots: dict[_Origin, asyncio.Semaphore] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -154,7 +167,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         except BaseException:
             slot.release()
             if connection is not None:
-                connection.close()
+                self._discard(connection)
             raise
 
     async def _exchange(
@@ -187,7 +200,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
             connection = idle.pop()  # the most recently used is the least likely to have been dropped
             if connection.reusable(now):
                 return connection
-            connection.close()
+            self._discard(connection)
         return None
 
     async def _connect(self, origin: _Origin, request: httpx.Request, timeout: float | None) -> _Connection:
@@ -217,24 +230,31 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         """Keep a connection whose exchange ended cleanly for the host's next request; close any other."""
         self._slots[origin].release()
         if self._closed or not connection.finished():
-            connection.close()
+            self._discard(connection)
             return
         idle = self._idle.setdefault(origin, [])
         self._idle.move_to_end(origin)
         if len(idle) >= self._per_host:
-            connection.close()
+            self._discard(connection)
         else:
             idle.append(connection)
         while len(self._idle) > 2 * self._keep:
             for stale in self._idle.popitem(last=False)[1]:
-                stale.close()
+                self._discard(stale)
+
+    def _discard(self, connection: _Connection) -> None:
+        """Close a connection in the background; :meth:`aclose` waits for every close to finish."""
+        closing = asyncio.get_running_loop().create_task(connection.close(_CLOSE_WAIT))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def aclose(self) -> None:
         self._closed = True
         for idle in self._idle.values():
             for connection in idle:
-                connection.close()
+                self._discard(connection)
         self._idle.clear()
+        await asyncio.gather(*self._closing)
 
 
 class _Body(httpx.AsyncByteStream):
