@@ -9,7 +9,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -283,6 +283,34 @@ def test_per_host_limit_holds(server: Server) -> None:
     gathered = gather(config(*urls, fetch=settings), now=NOW)
     assert gathered.problems == () and len(gathered.articles) == 6
     assert server.most_in_flight == 2
+
+
+def test_feeds_waiting_for_a_busy_host_do_not_hold_back_other_hosts(server: Server) -> None:
+    busy = [server.serve(f"/busy{i}.xml", Reply(delay=0.3)) for i in range(8)]
+    # The same server under another name is another host to the fetcher.
+    other = [server.serve(f"/other{i}.xml", Reply(delay=0.3)).replace("127.0.0.1", "localhost") for i in range(2)]
+    settings = replace(FAST, concurrency=4, per_host=2)
+    gathered = gather(config(*busy, *other, fetch=settings), now=NOW)
+    assert gathered.problems == () and len(gathered.articles) == 10
+    first_wave = sorted(path for path, _ in server.seen[:4])
+    assert first_wave == ["/busy0.xml", "/busy1.xml", "/other0.xml", "/other1.xml"]
+
+
+def test_a_request_cancelled_while_waiting_gives_its_host_slot_back(server: Server) -> None:
+    slow = server.serve("/slow.xml", Reply(delay=0.3))
+    other = server.serve("/other.xml", Reply()).replace("127.0.0.1", "localhost")
+
+    async def run() -> int:
+        async with Fetcher(replace(FAST, concurrency=1, per_host=1)) as fetcher:
+            holding = asyncio.create_task(fetcher.get(slow))
+            await asyncio.sleep(0.05)
+            waiting = asyncio.create_task(fetcher.get(other))  # takes other's host slot, waits for the global
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+            await holding
+            return (await asyncio.wait_for(fetcher.get(other), 2.0)).status
+
+    assert asyncio.run(run()) == 200
 
 
 def test_tls_failure_and_refused_connection_are_named(server: Server) -> None:

@@ -118,7 +118,9 @@ class Fetcher:
         host = urlsplit(url).netloc.lower()
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
-        return _Slots(self._all, self._hosts[host])
+        # The host's slot first: a feed waiting for a busy host must not hold one of the global slots
+        # meanwhile, or a list with many feeds on one host would fetch only per_host at a time.
+        return _Slots(self._hosts[host], self._all)
 
     async def _once(self, url: str, headers: dict[str, str]) -> Fetched:
         try:
@@ -192,14 +194,22 @@ class _Retry(Exception):
 
 
 class _Slots:
-    """Hold the global slot and the host's slot for one request."""
+    """Hold the host's slot and the global slot for one request, taken in that order."""
 
     def __init__(self, *semaphores: asyncio.Semaphore) -> None:
         self._semaphores = semaphores
 
     async def __aenter__(self) -> None:
-        for semaphore in self._semaphores:
-            await semaphore.acquire()
+        held: list[asyncio.Semaphore] = []
+        try:
+            for semaphore in self._semaphores:
+                await semaphore.acquire()
+                held.append(semaphore)
+        except BaseException:
+            # Cancelled while waiting for the second slot: __aexit__ will not run to give back the first.
+            for semaphore in reversed(held):
+                semaphore.release()
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
         for semaphore in reversed(self._semaphores):
