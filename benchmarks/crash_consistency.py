@@ -142,6 +142,10 @@ state = "state.db"
 output = "out"
 theme = "theme"
 {sources}
+[fetch]
+# The feeds are served on loopback, which a run refuses unless allowed.
+allow_networks = ["127.0.0.1/32"]
+
 [email]
 sender = "Crash Weekly <weekly@example.org>"
 to = {list(RECIPIENTS)!r}

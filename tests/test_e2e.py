@@ -34,6 +34,9 @@ opml = "{server.url("subscriptions.opml")}"
 folder = "{server.root / "saved"}"
 {extra_sources}
 
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
 [email]
 sender = "Loopback Weekly <weekly@example.org>"
 to = ["ann@example.org", "bob@example.org"]

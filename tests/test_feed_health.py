@@ -31,6 +31,9 @@ url = "{server.url("feeds/harbor-tech.xml")}"
 [[sources]]
 url = "{server.url("feeds/missing.xml")}"
 
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
 [email]
 to = ["reader@example.org"]
 {email}

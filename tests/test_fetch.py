@@ -22,16 +22,18 @@ import trustme
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.models import FeedState
 from digest.sources import Gathered, gather
+from digest.sources.client import GuardedTransport
 from digest.sources.fetch import Fetcher
-from digest.sources.transport import PerHostTransport
+from digest.sources.guard import DestinationPolicy
 from digest.store import Store
 
+LOOPBACK = ("127.0.0.1/32",)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>
 <item><guid>a</guid><title>First</title><link>http://127.0.0.1/a</link>
 <pubDate>Sat, 21 Nov 2026 10:00:00 GMT</pubDate><description>Teaser.</description></item>
 </channel></rss>"""
-FAST = FetchConfig(timeout=2.0, connect_timeout=2.0, retries=0, backoff=0.0)
+FAST = FetchConfig(allow_networks=LOOPBACK, timeout=2.0, connect_timeout=2.0, retries=0, backoff=0.0)
 
 
 @dataclass
@@ -245,7 +247,7 @@ def test_failures_are_counted_across_runs_and_reset_by_success(server: Server) -
 
 def test_429_waits_for_retry_after_then_succeeds(server: Server) -> None:
     url = server.serve("/busy.xml", Reply(429, b"slow down", {"Retry-After": "1"}), Reply())
-    settings = FetchConfig(timeout=2.0, retries=1, backoff=0.0)
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=2.0, retries=1, backoff=0.0)
     start = time.monotonic()
     gathered = gather(config(url, fetch=settings), now=NOW)
     assert time.monotonic() - start >= 1.0
@@ -255,7 +257,7 @@ def test_429_waits_for_retry_after_then_succeeds(server: Server) -> None:
 
 def test_retry_after_beyond_the_limit_gives_up_at_once(server: Server) -> None:
     url = server.serve("/later.xml", Reply(503, b"", {"Retry-After": "3600"}))
-    settings = FetchConfig(timeout=2.0, retries=3, max_retry_after=5.0)
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=2.0, retries=3, max_retry_after=5.0)
     [problem] = gather(config(url, fetch=settings), now=NOW).problems
     assert "503" in problem.message and "next run" in problem.hint
     assert len(server.requests("/later.xml")) == 1
@@ -263,7 +265,7 @@ def test_retry_after_beyond_the_limit_gives_up_at_once(server: Server) -> None:
 
 def test_slow_response_hits_the_timeout(server: Server) -> None:
     url = server.serve("/slow.xml", Reply(delay=2.0))
-    settings = FetchConfig(timeout=0.3, retries=0)
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=0.3, retries=0)
     start = time.monotonic()
     [problem] = gather(config(url, fetch=settings), now=NOW).problems
     assert time.monotonic() - start < 1.5
@@ -272,14 +274,14 @@ def test_slow_response_hits_the_timeout(server: Server) -> None:
 
 def test_oversized_body_is_cut_off(server: Server) -> None:
     url = server.serve("/huge.xml", Reply(body=FEED + b"<!--" + b"x" * 50_000 + b"-->"))
-    settings = FetchConfig(timeout=2.0, retries=0, max_bytes=10_000)
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=2.0, retries=0, max_bytes=10_000)
     [problem] = gather(config(url, fetch=settings), now=NOW).problems
     assert "larger than 10000 bytes" in problem.message and "fetch.max_bytes" in problem.hint
 
 
 def test_per_host_limit_holds(server: Server) -> None:
     urls = [server.serve(f"/f{i}.xml", Reply(delay=0.15)) for i in range(6)]
-    settings = FetchConfig(timeout=5.0, retries=0, per_host=2)
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=5.0, retries=0, per_host=2)
     gathered = gather(config(*urls, fetch=settings), now=NOW)
     assert gathered.problems == () and len(gathered.articles) == 6
     assert server.most_in_flight == 2
@@ -328,8 +330,9 @@ def test_https_feed_is_fetched_over_verified_tls_and_kept_alive(tls_server: Serv
     urls = [tls_server.serve(f"/s{i}.xml", Reply()).replace("http://", "https://") for i in range(3)]
     trusted = ssl.create_default_context()
     ca.configure_trust(trusted)
-    transport = PerHostTransport(per_host=1, keep_hosts=4, ssl_context=trusted)
-    gathered = gather(config(*urls), now=NOW, transport=transport)
+    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), max_connections=4, ssl_context=trusted)
+    one_at_a_time = replace(config(*urls), fetch=replace(FAST, per_host=1))
+    gathered = gather(one_at_a_time, now=NOW, transport=transport)
     assert gathered.problems == () and len(gathered.articles) == 3
     assert len(tls_server.connections) == 1  # one handshake carried all three requests
 

@@ -36,6 +36,9 @@ output = "out"
 [[sources]]
 opml = "{server.url("subscriptions.opml")}"
 
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
 [email]
 sender = "Outbox Weekly <weekly@example.org>"
 to = {json.dumps(list(RECIPIENTS))}

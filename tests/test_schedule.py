@@ -117,6 +117,9 @@ output = "out"
 [[sources]]
 opml = "{server.url("subscriptions.opml")}"
 
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
 [email]
 to = ["ann@example.org"]
 

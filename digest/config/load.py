@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import tomllib
 import types
@@ -153,6 +154,13 @@ def _check(config: Config, path: str) -> None:
             raise ConfigError("must be greater than 0", path=path, key=f"fetch.{key}")
     if fetch.retries < 0 or fetch.backoff < 0 or fetch.max_retry_after < 0 or fetch.parse_workers < 0:
         raise ConfigError("must not be negative", path=path, key="fetch.retries/backoff/max_retry_after/parse_workers")
+    for network in fetch.allow_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                f"not a network: {network!r}", path=path, key="fetch.allow_networks", hint='e.g. "10.0.0.0/8"'
+            ) from exc
     if not 0 <= config.digest.nothing_new_exit <= 125:
         raise ConfigError("must be between 0 and 125", path=path, key="digest.nothing_new_exit")
     if config.digest.window_days < 1:

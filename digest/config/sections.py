@@ -75,6 +75,10 @@ class FetchConfig:
     # process, measured faster on two cores: workers cost start-up and pickling that parallel parsing
     # only repays with cores to spare.
     parse_workers: int = 1
+    # Networks (CIDR) that feeds, OPML lists, redirects and article pages may reach besides public
+    # addresses, e.g. ["10.0.0.0/8"] for an intranet feed. Loopback, private, link-local and reserved
+    # addresses are refused otherwise: a stranger's feed must not make the run read 169.254.169.254.
+    allow_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

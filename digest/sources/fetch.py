@@ -2,9 +2,12 @@
 
 A global and a per-host limit on requests in flight, a deadline per request, bounded retries with
 exponential backoff on timeouts, 429 and 5xx (a server's ``Retry-After`` wins when longer),
-conditional GET with ``ETag``/``Last-Modified``, gzip/deflate/brotli, redirects followed with a
-permanent one noted, a size cap enforced while streaming, and a User-Agent that says who we are.
-Every failure leaves as a :class:`~digest.errors.FetchError` naming the URL and the fix.
+conditional GET with ``ETag``/``Last-Modified``, gzip/deflate/brotli, and a User-Agent that says
+who we are. What a stranger's server answers is held to bounds: redirects are followed here, hop by
+hop, each hop's destination judged again and no 3xx body ever read; the size cap holds on the wire
+and after decompression; only the networks the user allowed besides public ones are reached
+(:mod:`digest.sources.guard`). Every failure leaves as a :class:`~digest.errors.FetchError` naming
+the URL and the fix.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import httpx
 
 from ..config import FetchConfig
 from ..errors import FetchError
-from .transport import PerHostTransport
+from .client import GuardedTransport
+from .decode import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_capped
+from .guard import DestinationPolicy, Refused
 
 __all__ = ["Fetched", "Fetcher", "status_hint"]
 
@@ -37,6 +42,9 @@ ACCEPT = (
 )
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _PERMANENT = frozenset({301, 308})
+_REDIRECT = frozenset({301, 302, 303, 307, 308})
+# Browsers stop at 20, feed readers at 5 to 10: a feed behind more is misconfigured or a trap.
+MAX_REDIRECTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +79,17 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self._sleep = sleep
+        policy = DestinationPolicy.from_strings(settings.allow_networks)
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            follow_redirects=True,
-            max_redirects=10,
+            # Redirects are followed in get(), where each hop is checked and its body left unread.
+            follow_redirects=False,
             cookies=_CookieJar(),
-            transport=transport or PerHostTransport(per_host=settings.per_host, keep_hosts=settings.concurrency),
+            # The transport reads the proxy variables itself; .netrc credentials must never be
+            # sent to a host a stranger's feed named.
+            trust_env=False,
+            transport=transport or GuardedTransport(policy, max_connections=settings.concurrency),
         )
         self._all = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -102,8 +114,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                async with self._slot(url):
-                    return await self._once(url, headers)
+                return await self._follow(url, headers)
             except _Retry as retry:
                 if attempt >= self.settings.retries:
                     raise retry.error from None
@@ -122,11 +133,18 @@ class Fetcher:
         # meanwhile, or a list with many feeds on one host would fetch only per_host at a time.
         return _Slots(self._hosts[host], self._all)
 
-    async def _once(self, url: str, headers: dict[str, str]) -> Fetched:
+    async def _follow(self, url: str, headers: dict[str, str]) -> Fetched:
+        """GET ``url`` and the redirects it leads to, within one deadline for the whole chain."""
+        hop, permanent = url, True
         try:
             async with asyncio.timeout(self.settings.timeout):
-                async with self._client.stream("GET", url, headers=headers) as response:
-                    return await self._read(url, response)
+                for _ in range(MAX_REDIRECTS + 1):
+                    async with self._slot(hop):
+                        fetched, redirect = await self._once(url, hop, headers)
+                    if fetched is not None:
+                        return _moved(fetched, hop if permanent and hop != url else "")
+                    hop, status = redirect
+                    permanent = permanent and status in _PERMANENT
         except TimeoutError as exc:
             error = FetchError(
                 f"timed out after {self.settings.timeout:g}s",
@@ -134,11 +152,29 @@ class Fetcher:
                 hint="the server is slow; raise fetch.timeout if it is always like this",
             )
             raise _Retry(error) from exc
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects", source=url, hint="the URL redirects in a loop: fix it")
+
+    async def _once(self, url: str, hop: str, headers: dict[str, str]) -> tuple[Fetched | None, tuple[str, int]]:
+        """One request: its response, or ``None`` and where a redirect points (with its status)."""
+        request = _request(self._client, url, hop, headers)
+        try:
+            response = await self._client.send(request, stream=True)
+            try:
+                if response.status_code in _REDIRECT and "Location" in response.headers:
+                    # A redirect's body is never read: closing the unread stream drops that connection.
+                    return None, (_next_hop(url, response), response.status_code)
+                return await self._read(url, response), ("", 0)
+            finally:
+                await response.aclose()
+        except Refused as exc:
+            raise FetchError(
+                f"refused: {exc}, a private or reserved address",
+                source=url,
+                hint=f'to read it, allow its network in fetch.allow_networks (e.g. ["{_network_of(exc.address)}"])',
+            ) from exc
         except httpx.TimeoutException as exc:
             error = FetchError("timed out", source=url, hint="the server is slow; raise fetch.timeout")
             raise _Retry(error) from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchError("too many redirects", source=url, hint="the URL redirects in a loop: fix it") from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             error = FetchError(f"connection broken: {exc}", source=url, hint="the server hung up; retried next run")
             raise _Retry(error) from exc
@@ -151,9 +187,8 @@ class Fetcher:
             after = _retry_after(response.headers.get("Retry-After", ""))
             error = FetchError(f"HTTP {status}", source=url, status=status, hint=status_hint(status))
             raise _Retry(error, after)
-        if status >= 400:
+        if status >= 300 and status != 304:
             raise FetchError(f"HTTP {status}", source=url, status=status, hint=status_hint(status))
-        moved = _permanent_target(response)
         validators = {
             "etag": response.headers.get("ETag", ""),
             "last_modified": response.headers.get("Last-Modified", ""),
@@ -162,10 +197,10 @@ class Fetcher:
             # Read the (empty) body all the same: a connection is kept alive only after the response's
             # end was seen, and a new connection per 304 would cost more than the 304.
             await response.aread()
-            return Fetched(url, 304, moved_to=moved, **validators)
+            return Fetched(url, 304, **validators)
         body = await _capped_body(url, response, self.settings.max_bytes)
         content_type = response.headers.get("Content-Type", "")
-        return Fetched(url, status, body, content_type=content_type, moved_to=moved, **validators)
+        return Fetched(url, status, body, content_type=content_type, **validators)
 
 
 class _CookieJar(CookieJar):
@@ -225,19 +260,60 @@ async def _capped_body(url: str, response: httpx.Response, limit: int) -> bytes:
     )
     if declared.isdigit() and int(declared) > limit:
         raise too_big
-    body = bytearray()
-    async for chunk in response.aiter_bytes():  # decoded: a gzip bomb hits the cap too
-        body += chunk
-        if len(body) > limit:
-            raise too_big
-    return bytes(body)
+    try:
+        return await read_capped(response.aiter_raw(), response.headers.get("Content-Encoding", ""), limit)
+    except TooLarge as exc:
+        raise too_big from exc
+    except UnsupportedEncoding as exc:
+        raise FetchError(str(exc), source=url, hint="the server's compression is broken or unusual") from exc
 
 
-def _permanent_target(response: httpx.Response) -> str:
-    """Where the URL now lives if every hop from it was a permanent redirect, else ``""``."""
-    if not response.history or any(r.status_code not in _PERMANENT for r in response.history):
-        return ""
-    return str(response.url)
+def _request(client: httpx.AsyncClient, url: str, hop: str, headers: dict[str, str]) -> httpx.Request:
+    try:
+        request = client.build_request("GET", hop, headers=headers)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"not a valid URL: {hop[:200]}", source=url, hint="check the URL") from exc
+    if request.url.scheme not in ("http", "https"):
+        raise FetchError(
+            f"cannot fetch a {request.url.scheme or 'relative'} URL ({hop[:200]})",
+            source=url,
+            hint="only http:// and https:// URLs are read",
+        )
+    return request
+
+
+def _next_hop(url: str, response: httpx.Response) -> str:
+    """The absolute URL a redirect points to; an HTTPS page never sends us on over plain HTTP."""
+    try:
+        target = response.url.join(response.headers["Location"])
+    except httpx.InvalidURL as exc:
+        raise FetchError("redirects to an invalid URL", source=url, hint="the server's redirect is broken") from exc
+    if response.url.scheme == "https" and target.scheme != "https":
+        raise FetchError(
+            f"refused: redirect from HTTPS to {target.scheme} ({str(target)[:200]})",
+            source=url,
+            hint="the server downgrades the connection; use the final URL if it is meant to be read",
+        )
+    return str(target)
+
+
+def _moved(fetched: Fetched, moved_to: str) -> Fetched:
+    """``fetched`` noting where the URL now lives, when every hop to it was a permanent redirect."""
+    if not moved_to:
+        return fetched
+    return Fetched(
+        fetched.url,
+        fetched.status,
+        fetched.body,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        content_type=fetched.content_type,
+        moved_to=moved_to,
+    )
+
+
+def _network_of(address: str) -> str:
+    return f"{address}/128" if ":" in address else f"{address}/32"
 
 
 def _retry_after(value: str) -> float:

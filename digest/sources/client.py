@@ -1,0 +1,183 @@
+"""The httpx transport every fetch goes through: httpcore's pools, the destination policy, proxies.
+
+httpx's own ``AsyncHTTPTransport`` builds its httpcore pool with the default network backend and
+offers no way to hand it another, so this transport builds the same pools through httpcore's
+public API with a :class:`~digest.sources.guard.GuardedBackend`, and adapts requests, responses and
+errors at the boundary as httpx's does. Everything else (connection reuse, stale-connection checks,
+TLS, HTTP/1.1 framing) is httpcore's.
+
+Proxies come from the environment as every HTTP tool reads them (``HTTP_PROXY``, ``HTTPS_PROXY``,
+``ALL_PROXY``, ``NO_PROXY``, upper or lower case). httpx would read them too, but only when it builds
+its own transport.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+import urllib.request
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+
+import httpcore
+import httpx
+
+from .guard import DestinationPolicy, GuardedBackend, check_destination
+
+__all__ = ["GuardedTransport"]
+
+# Most specific first: httpcore's timeouts and network errors are subclasses of wider ones.
+_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+@contextmanager
+def _mapped(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for theirs, ours in _ERRORS:
+            if isinstance(exc, theirs):
+                raise ours(str(exc), request=request) from exc
+        raise
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, stream: AsyncIterable[bytes], request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped(self._request):
+            async for chunk in self._stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        closer = getattr(self._stream, "aclose", None)
+        if closer is not None:
+            with _mapped(self._request):
+                await closer()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over httpcore, connecting only where ``policy`` allows, through the environment's proxies."""
+
+    def __init__(
+        self,
+        policy: DestinationPolicy,
+        *,
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None = None,
+        proxies: Mapping[str, str] | None = None,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.policy = policy
+        self._ssl = ssl_context or httpx.create_ssl_context()
+        self._max = max_connections
+        self._proxies = dict(urllib.request.getproxies() if proxies is None else proxies)
+        self._inner = network_backend
+        self._direct = httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl,
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            network_backend=GuardedBackend(policy, network_backend),
+        )
+        self._via: dict[str, httpcore.AsyncHTTPProxy] = {}
+
+    def proxy_for(self, url: httpx.URL) -> str:
+        """The proxy a request to ``url`` goes through, or ``""`` for a direct connection."""
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all", "")
+        if not proxy or _bypassed(url.host, url.port, self._proxies):
+            return ""
+        return proxy if "://" in proxy else f"http://{proxy}"
+
+    def _pool(self, proxy: str) -> httpcore.AsyncConnectionPool:
+        if proxy not in self._via:
+            # The proxy is the user's own choice: connecting to it is never judged, whatever its address.
+            self._via[proxy] = httpcore.AsyncHTTPProxy(
+                proxy_url=proxy,
+                ssl_context=self._ssl,
+                max_connections=self._max,
+                max_keepalive_connections=self._max,
+                network_backend=self._inner,
+            )
+        return self._via[proxy]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = self.proxy_for(request.url)
+        if proxy:
+            await check_destination(self.policy, request.url.host, request.url.port or _port(request.url.scheme))
+        pool = self._pool(proxy) if proxy else self._direct
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped(request):
+            response = await pool.handle_async_request(core)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream, request),  # type: ignore[arg-type]
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._direct.aclose()
+        for pool in self._via.values():
+            await pool.aclose()
+
+
+def _port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _bypassed(host: str, port: int | None, proxies: Mapping[str, str]) -> bool:
+    """Whether ``NO_PROXY`` names the host: as curl reads it, a list of ``*``, host names (which
+    cover their subdomains, with or without a leading dot), addresses and CIDR networks, each
+    optionally with a port. The standard library's reader is undocumented and knows no CIDR.
+    """
+    host = host.lower().strip("[]")
+    for entry in (e.strip().lower() for e in proxies.get("no", "").split(",")):
+        name, _, only_port = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
+        if not name or (only_port and only_port != str(port)):
+            continue
+        name = name.strip("[]")
+        if name == "*" or host == name.lstrip(".") or host.endswith("." + name.lstrip(".")):
+            return True
+        if _in_network(host, name):
+            return True
+    return False
+
+
+def _has_port(entry: str) -> bool:
+    head, sep, tail = entry.rpartition(":")
+    return bool(sep) and tail.isdigit() and (head.endswith("]") or ":" not in head)
+
+
+def _in_network(host: str, entry: str) -> bool:
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False

@@ -1,0 +1,138 @@
+"""Where a fetch may connect: public addresses, plus the networks the user allowed.
+
+A feed, an OPML list or an article page is named by a stranger, and so is every redirect it
+answers with. Left alone, a run in CI would GET ``http://169.254.169.254/`` (a cloud's credentials),
+``http://localhost:6379/`` or an intranet page and publish what came back. The check is made on the
+addresses a host name resolves to, at the moment of connecting, inside the network backend httpcore
+connects through: a name that resolves to a public address when first looked at and to a private
+one a second later (DNS rebinding) is judged on the address actually connected to.
+
+A proxy the user configured is trusted: the policy never judges the proxy's own address, only the
+destination (see :func:`check_destination`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpcore
+
+__all__ = ["DestinationPolicy", "GuardedBackend", "Refused", "check_destination"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Refused(Exception):
+    """A destination the policy refuses; carries the host and the address it resolved to."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}" if host != address else address)
+        self.host = host
+        self.address = address
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationPolicy:
+    """Refuse every address that is not globally routable, unless it lies in ``allow``."""
+
+    allow: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_strings(cls, networks: Iterable[str]) -> DestinationPolicy:
+        return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks))
+
+    def allows(self, address: str) -> bool:
+        ip = _parse(address)
+        if any(ip.version == net.version and ip in net for net in self.allow):
+            return True
+        # An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches the IPv4 host: judge that one.
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        if mapped is not None:
+            return self.allows(str(mapped))
+        # is_global is False for loopback, RFC 1918, link-local, unique-local, shared (100.64/10),
+        # documentation and reserved ranges; multicast can be "global", so it is refused apart.
+        return ip.is_global and not ip.is_multicast and not ip.is_unspecified
+
+
+def _parse(address: str) -> IPAddress:
+    # A scoped IPv6 address (fe80::1%eth0) names its zone after the percent sign.
+    return ipaddress.ip_address(address.split("%", 1)[0])
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        return [str(_parse(host))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def check_destination(policy: DestinationPolicy, host: str, port: int) -> None:
+    """For a request sent through a proxy: refuse when the destination resolves here to a refused address.
+
+    The proxy makes the connection, so there is no connect-time check; every address the name has
+    here must be allowed. A name this machine cannot resolve is left to the proxy (behind a corporate
+    proxy, outside names often resolve only there), which the user trusts by configuring it.
+    """
+    try:
+        addresses = await _resolve(host, port)
+    except OSError:
+        return
+    for address in addresses:
+        if not policy.allows(address):
+            raise Refused(host, address)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to addresses the policy allows.
+
+    The name is resolved here and the connection made to one of its allowed addresses, in the
+    resolver's order of preference, the next one tried when one cannot be reached. TLS still
+    verifies the certificate against the host name: httpcore takes it from the request, not from
+    the address connected to.
+    """
+
+    def __init__(self, policy: DestinationPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.policy = policy
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await _resolve(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        allowed = [a for a in addresses if self.policy.allows(a)]
+        if not allowed:
+            raise Refused(host, addresses[0])
+        for address in allowed[:-1]:
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return await self._inner.connect_tcp(allowed[-1], port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise Refused(path, path)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
