@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -108,7 +109,11 @@ def _parse_xml_feed(
 ) -> Parsed:
     headers = {"content-type": content_type} if content_type else None
     try:
-        parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False, response_headers=headers)
+        # A stream, never the bytes: given bytes or a str, feedparser first tries them as a file name or
+        # URL, so a server answering "/home/runner/.env" or "/dev/zero" would have it read that file.
+        parsed = feedparser.parse(
+            io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        )
     except Exception as exc:  # feedparser has no error contract; one odd file must not sink the run
         raise ParseError(f"the feed parser failed: {exc}", source=location, hint="the feed is malformed") from exc
     if not parsed.get("version") and not parsed.entries:
