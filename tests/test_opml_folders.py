@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest.config import Config, FetchConfig, SourceConfig
-from digest.errors import ParseError
+from digest.errors import ParseError, SourceError
 from digest.models import Article
-from digest.sources import gather, read_folder, read_opml
+from digest.sources import Gathered, gather, read_folder, read_opml, read_saved
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RSS = '<rss version="2.0"><channel><title>{t}</title><item><guid>{t}-1</guid><title>x</title></item></channel></rss>'
@@ -186,3 +189,62 @@ def test_long_lists_parse_in_worker_processes(tmp_path: Path) -> None:
     assert sorted(a.id for a in gathered.articles) == sorted(f"f{i}-1" for i in range(32))
     [problem] = gathered.problems
     assert problem.source == str(broken) and "not a feed" in problem.message
+
+
+def _hostile_folder(tmp_path: Path, outside: Path) -> Path:
+    """A folder holding one good article beside every kind of file that must not be read."""
+    folder = tmp_path / "saved"
+    (folder / "deep" / "er").mkdir(parents=True)
+    _write(folder, "good.txt", "Good news today\n\nFine text.")
+    _write(folder / "deep", "real.txt", "Inside story\n\nIt stays in the folder.")
+    (folder / "inside.txt").symlink_to(folder / "deep" / "real.txt")
+    (folder / "deep" / "er" / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (folder / "up").symlink_to(folder, target_is_directory=True)
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(folder / "pipe.txt")
+    _write(folder, "huge.md", b"x" * 2001)
+    return folder
+
+
+def test_a_hostile_folder_reads_only_what_is_inside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _write(outside, "secret.txt", "API_KEY=hunter2\n\nsecret")
+    folder = _hostile_folder(tmp_path, outside)
+    monkeypatch.chdir(folder)  # a socket's path must be short: bind it by a relative name
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind("sock.txt")
+        config = Config(sources=(SourceConfig(folder=str(folder)),), fetch=FetchConfig(max_bytes=2000))
+        done: list[object] = []
+        # A FIFO opened for reading without O_NONBLOCK waits for a writer forever: a hang fails the test.
+        worker = threading.Thread(target=lambda: done.append(gather(config, now=NOW)), daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+    assert done, "reading the folder hung"
+    [gathered] = done
+    assert isinstance(gathered, Gathered)
+    assert sorted(a.title for a in gathered.articles) == ["Good news today", "Inside story", "Inside story"]
+    assert not any("hunter2" in a.text or "API_KEY" in a.title for a in gathered.articles)
+    why = {Path(p.source).name: p.message for p in gathered.problems}
+    assert sorted(why) == ["elsewhere", "huge.md", "loop.txt", "pipe.txt", "secret.txt", "sock.txt", "zero.txt"]
+    assert "outside the folder" in why["secret.txt"] and "outside the folder" in why["elsewhere"]
+    assert "outside the folder" in why["zero.txt"] and "loop" in why["loop.txt"]
+    assert why["pipe.txt"].startswith("is a FIFO") and why["sock.txt"].startswith("is a socket")
+    assert "larger than 2000 bytes" in why["huge.md"]
+    assert all(p.hint for p in gathered.problems)
+
+
+def test_a_fifo_swapped_in_after_the_walk_is_refused_on_the_open_descriptor(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "late.txt")
+    with pytest.raises(SourceError) as caught:  # returns at once: opened O_NONBLOCK, refused by fstat
+        read_saved(tmp_path / "late.txt", source="Saved", now=NOW)
+    assert caught.value.message.startswith("is a FIFO")
+
+
+def test_read_saved_does_not_follow_a_symlink(tmp_path: Path) -> None:
+    _write(tmp_path, "secret.txt", "API_KEY=hunter2")
+    (tmp_path / "note.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(SourceError, match="cannot read"):
+        read_saved(tmp_path / "note.txt", source="Saved", now=NOW)

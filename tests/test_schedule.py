@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,24 @@ def _uses(job: dict[str, Any]) -> list[str]:
     return [str(step["uses"]).split("@")[0] for step in job["steps"] if "uses" in step]
 
 
+# A third-party action pinned to a full commit SHA, the release tag it is in a comment.
+_PINNED = re.compile(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+def _assert_pinned(path: Path) -> int:
+    """Every ``uses:`` of a non-local action in ``path`` is SHA-pinned (read as text: YAML drops comments)."""
+    lines = [line.strip().removeprefix("- ") for line in path.read_text(encoding="utf-8").splitlines()]
+    uses = [line for line in lines if line.startswith("uses:") and not line.startswith("uses: ./")]
+    assert uses, f"{path.name} uses no action"
+    unpinned = [line for line in uses if not _PINNED.fullmatch(line)]
+    assert not unpinned, f"{path.name}: not pinned to a commit SHA with its tag: {unpinned}"
+    return len(uses)
+
+
+def _checkouts(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")]
+
+
 def test_init_writes_a_config_that_loads_a_theme_folder_and_a_workflow(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path / "news")]) == 0
     root = tmp_path / "news"
@@ -38,27 +57,58 @@ def test_init_writes_a_config_that_loads_a_theme_folder_and_a_workflow(tmp_path:
     assert "digest" in (root / "requirements.txt").read_text()
     assert "state/" in (root / ".gitignore").read_text().splitlines()
 
-    flow = _workflow(root / ".github" / "workflows" / "digest.yml")
+    path = root / ".github" / "workflows" / "digest.yml"
+    flow = _workflow(path)
     assert flow["on"]["schedule"][0]["cron"].endswith("* * 1")
     assert "workflow_dispatch" in flow["on"]
     assert flow["concurrency"]["cancel-in-progress"] is False
-    assert flow["permissions"] == {"contents": "write", "pages": "write", "id-token": "write"}
-    (job,) = flow["jobs"].values()
-    assert _uses(job) == [
+    assert config.digest.state == flow["env"]["STATE_FILE"], "the workflow saves the file the config writes"
+    _assert_pinned(path)
+
+    run = flow["jobs"]["run"]
+    setup = next(s for s in run["steps"] if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert setup["with"]["cache"] == "pip"
+    scripts = "\n".join(str(s.get("run", "")) for s in run["steps"])
+    assert "digest -v run --config digest.toml" in scripts
+    assert "git push" not in scripts
+    run_step = next(s for s in run["steps"] if s.get("id") == "run")
+    assert run_step["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
+    assert "${{ inputs.now }}" in run_step["env"].values()
+
+
+def test_the_workflow_reads_feeds_without_write_permissions(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    flow = _workflow(tmp_path / ".github" / "workflows" / "digest.yml")
+    jobs = flow["jobs"]
+    assert flow["permissions"] == {}, "no job inherits a permission it does not ask for"
+    assert {name: job["permissions"] for name, job in jobs.items()} == {
+        "run": {"contents": "read"},
+        "save-state": {"contents": "write"},
+        "deploy": {"pages": "write", "id-token": "write"},
+    }
+    run = jobs["run"]
+    assert _checkouts(run)
+    for job in jobs.values():  # no token left on disk, not even in the job that pushes
+        assert all(s["with"]["persist-credentials"] is False for s in _checkouts(job))
+    assert _uses(run) == [
+        "actions/checkout",
         "actions/checkout",
         "actions/setup-python",
         "actions/upload-artifact",
+        "actions/upload-artifact",
         "actions/upload-pages-artifact",
-        "actions/deploy-pages",
     ]
-    setup = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/setup-python"))
-    assert setup["with"]["cache"] == "pip"
-    scripts = "\n".join(str(s.get("run", "")) for s in job["steps"])
-    assert "digest -v run --config digest.toml" in scripts
-    assert 'git push origin "$commit:refs/heads/$STATE_BRANCH"' in scripts
-    run_step = next(s for s in job["steps"] if s.get("id") == "run")
-    assert run_step["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
-    assert config.digest.state == flow["env"]["STATE_FILE"], "the workflow saves the file the config writes"
+    assert "environment" not in run and all("secrets." not in str(s.get("env")) for s in jobs["deploy"]["steps"])
+
+    # Publishing runs after the run job, failed or not, from what it handed over, and runs no digest.
+    for name in ("save-state", "deploy"):
+        assert jobs[name]["needs"] == "run" and jobs[name]["if"].startswith("${{ always() &&")
+        assert all("digest " not in str(s.get("run", "")) for s in jobs[name]["steps"])
+    save = jobs["save-state"]
+    assert _uses(save) == ["actions/checkout", "actions/download-artifact"]
+    assert 'git push origin "$commit:refs/heads/$STATE_BRANCH"' in "\n".join(str(s.get("run")) for s in save["steps"])
+    assert jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert _uses(jobs["deploy"]) == ["actions/deploy-pages"]
 
 
 def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,6 +129,20 @@ def test_the_project_ci_and_action_are_wired_together() -> None:
     assert action["runs"]["using"] == "composite"
     used = next(s for s in ci["jobs"]["action"]["steps"] if s.get("uses") == "./")
     assert set(used["with"]) <= set(action["inputs"]), "the CI job passes only inputs the action declares"
+    for job in ci["jobs"].values():
+        assert all(s["with"]["persist-credentials"] is False for s in _checkouts(job))
+    _assert_pinned(ROOT / ".github" / "workflows" / "ci.yml")
+
+
+def test_the_action_pushes_only_when_asked() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert _assert_pinned(ROOT / "action.yml") == 1
+    assert action["inputs"]["push-state"]["default"] == "false"
+    steps = action["runs"]["steps"]
+    pushing = [s for s in steps if "git push" in str(s.get("run", ""))]
+    assert [s.get("if") for s in pushing] == ["${{ inputs.push-state == 'true' }}"]
+    run = next(s for s in steps if s.get("id") == "run")
+    assert "TOKEN" not in run["env"] and "token" not in str(run["env"]), "digest itself never sees the token"
 
 
 def _actionlint() -> str:

@@ -61,6 +61,7 @@ class FetchConfig:
     # Seconds one request may take from connect to last byte (a slow drip cannot stall the run).
     timeout: float = 20.0
     connect_timeout: float = 10.0
+    # The largest response body, and the largest saved-article file a folder source reads.
     max_bytes: int = 10_000_000
     user_agent: str = "digest/0.1 (+https://github.com/digest-news/digest)"
     # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).

@@ -4,15 +4,21 @@ Each file is one article. Front matter may give ``title``, ``date``, ``url``, ``
 ``source``; without a title the first line is the title. Saved web pages keep only their article
 text (see :func:`~digest.textutil.main_text`). A file that cannot be read is one problem naming the
 file; the other files still count.
+
+The folder is treated as hostile: a symlink (at any depth) that leads outside it, a symlink loop, a
+FIFO, socket or device, and a file larger than ``fetch.max_bytes`` are each one problem and never read.
+A symlink that stays inside the folder is read like the file it points at.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -22,6 +28,7 @@ from typing import Any
 
 import markdown
 
+from ..config import FetchConfig
 from ..errors import ParseError, SourceError
 from ..models import Article, Problem
 from ..textutil import canonical_url, content_hash, guess_title, html_to_text, main_text, normalize_space
@@ -30,6 +37,12 @@ __all__ = ["FOLDER_SUFFIXES", "read_folder", "read_saved"]
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".eml")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_MAX_BYTES = FetchConfig().max_bytes
+# O_NONBLOCK: opening a FIFO swapped in after the walk returns at once instead of waiting for a writer
+# (fstat then refuses it). O_NOFOLLOW: the path opened is the already resolved target, so a link that
+# appears there afterwards is refused rather than followed out of the folder.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,32 +53,129 @@ class _Saved:
     meta: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """What walking one folder found: files to read as (shown path, resolved target), and refusals."""
+
+    root: Path
+    found: list[tuple[Path, Path]] = field(default_factory=list)
+    refused: list[SourceError] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+
+    def refuse(self, path: Path, message: str, hint: str) -> None:
+        self.refused.append(SourceError(message, source=str(path), hint=hint))
+
+
 def read_folder(
-    folder: Path, *, name: str = "", now: datetime, problems: list[Problem] | None = None
+    folder: Path,
+    *,
+    name: str = "",
+    now: datetime,
+    problems: list[Problem] | None = None,
+    max_bytes: int = _MAX_BYTES,
 ) -> list[tuple[Article, bool]]:
     """Saved articles in ``folder`` (recursively, in name order); unreadable files go to ``problems``."""
     if not folder.is_dir():
         raise SourceError("not a folder", source=str(folder), hint="point folder = … at a directory")
     source = name or folder.name
+    walk = _Walk(folder.resolve())
+    _walk(folder, walk)
     results = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in FOLDER_SUFFIXES and p.is_file()):
+    for shown, target in sorted(walk.found):
         try:
-            results.append(read_saved(path, source=source, now=now))
+            results.append(_parse_saved(shown, _read_capped(target, shown, max_bytes), source=source, now=now))
         except SourceError as exc:
-            if problems is None:
-                raise
-            problems.append(Problem(exc.source, exc.message, exc.hint))
+            walk.refused.append(exc)
+    if walk.refused and problems is None:
+        raise walk.refused[0]
+    if problems is not None:
+        problems.extend(Problem(exc.source, exc.message, exc.hint) for exc in walk.refused)
     return results
 
 
-def read_saved(path: Path, *, source: str, now: datetime) -> tuple[Article, bool]:
-    """One saved article, and whether its front matter or headers dated it."""
+def _walk(directory: Path, walk: _Walk) -> None:
+    walk.seen.add(directory.resolve())
     try:
-        raw = path.read_bytes()
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        walk.refuse(directory, f"cannot list: {exc.strerror or exc}", "check its permissions")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            found = _link(path, walk) if entry.is_symlink() else (path, entry.stat(follow_symlinks=False).st_mode)
+        except OSError:
+            continue  # vanished while the folder was listed
+        if found is None:
+            continue
+        target, mode = found
+        if stat.S_ISDIR(mode):
+            if target.resolve() not in walk.seen:  # a link back up the tree would walk forever
+                _walk(path, walk)
+        elif path.suffix.lower() not in FOLDER_SUFFIXES:
+            continue
+        elif stat.S_ISREG(mode):
+            walk.found.append((path, target))
+        else:
+            kind = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+            walk.refuse(path, f"is {kind}, not a saved article: skipped", "keep only saved articles in the folder")
+
+
+def _link(path: Path, walk: _Walk) -> tuple[Path, int] | None:
+    """The target of the symlink ``path`` and its mode if it stays inside the folder, else ``None``.
+
+    A link the folder would not read anyway (a name without an article suffix, to a file) is
+    dropped quietly; any other link that breaks, loops or leaves the folder is one refusal.
+    """
+    listed = path.suffix.lower() in FOLDER_SUFFIXES
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a symlink loop
+        if listed:
+            walk.refuse(path, "is a symlink that leads nowhere (a loop or a missing target)", "fix or remove the link")
+        return None
+    if not (listed or stat.S_ISDIR(mode)):
+        return None
+    if not target.is_relative_to(walk.root):
+        walk.refuse(
+            path, f"is a symlink to {target}, outside the folder: skipped", "copy the file into the folder instead"
+        )
+        return None
+    return target, mode
+
+
+def _read_capped(target: Path, shown: Path, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of the regular file ``target``, judged on the opened descriptor (no race)."""
+    try:
+        fd = os.open(target, _OPEN_FLAGS)
     except OSError as exc:
         raise SourceError(
-            f"cannot read: {exc.strerror or exc}", source=str(path), hint="check its permissions"
+            f"cannot read: {exc.strerror or exc}", source=str(shown), hint="check its permissions"
         ) from exc
+    with open(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _SPECIAL.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise SourceError(f"is {kind}, not a saved article: skipped", source=str(shown), hint="remove it")
+        # st_size can lie (a file still growing): the read itself stops one byte past the cap.
+        data = b"" if info.st_size > max_bytes else file.read(max_bytes + 1)
+    if info.st_size > max_bytes or len(data) > max_bytes:
+        raise SourceError(
+            f"larger than {max_bytes} bytes: skipped",
+            source=str(shown),
+            hint="raise fetch.max_bytes if this saved article is really that large",
+        )
+    return data
+
+
+def read_saved(path: Path, *, source: str, now: datetime, max_bytes: int = _MAX_BYTES) -> tuple[Article, bool]:
+    """One saved article, and whether its front matter or headers dated it; ``path`` must not be a symlink."""
+    return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now)
+
+
+def _parse_saved(path: Path, raw: bytes, *, source: str, now: datetime) -> tuple[Article, bool]:
     reader = _READERS[".md" if path.suffix.lower() == ".markdown" else path.suffix.lower()]
     try:
         saved = reader(raw)

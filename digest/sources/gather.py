@@ -177,7 +177,13 @@ class _Reader:
         outcome = _Outcome()
         try:
             if source.kind == "folder":
-                outcome.found = read_folder(Path(where), name=source.name, now=self.now, problems=outcome.problems)
+                outcome.found = read_folder(
+                    Path(where),
+                    name=source.name,
+                    now=self.now,
+                    problems=outcome.problems,
+                    max_bytes=self.config.fetch.max_bytes,
+                )
             elif source.kind == "url":
                 await self._read_url(source, outcome)
             else:
