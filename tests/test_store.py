@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from digest.cli import main
 from digest.errors import StoreError
-from digest.store import MIGRATIONS, IssueRecord, SeenArticle, SqliteStore, Store, open_store
+from digest.store import MIGRATIONS, IssueRecord, SeenArticle, SqliteStore, Store, open_store, redact
+
+from .conftest import PostgresServer, free_port
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ISSUE = IssueRecord("2026-W48", "Weekly", datetime(2026, 11, 16, 9, tzinfo=UTC), NOW, "<p>body</p>")
@@ -195,3 +198,84 @@ def test_feed_health_reads_the_feeds_table(store_location: str) -> None:
         good, bad = store.feed_health()
         assert (good.last_success, good.consecutive_failures, good.quarantined) == (NOW, 0, False)
         assert (bad.last_success, bad.consecutive_failures, bad.quarantined) == (None, 4, True)
+
+
+SECRET = "s3cret-Hunter2"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://digest@db/digest?password=s3cret&sslmode=require",
+            "postgresql://digest@db/digest?password=***&sslmode=require",
+        ),
+        ("postgresql://digest:s3cret@db:5432/digest", "postgresql://digest:***@db:5432/digest"),
+        ("postgres://u:p%40ss@h1,h2/d?PassWord=x%2Fy&x=1", "postgres://u:***@h1,h2/d?PassWord=***&x=1"),
+        ("postgresql://u:pw@db/x?options=-c%20a@b", "postgresql://u:***@db/x?options=-c%20a@b"),
+        ("postgresql://digest@db/digest", "postgresql://digest@db/digest"),
+    ],
+)
+def test_a_url_is_shown_without_its_passwords(url: str, shown: str) -> None:
+    assert redact(url, url) == shown
+
+
+def test_a_password_a_driver_quotes_is_masked_encoded_or_not() -> None:
+    url = "postgres://u:p%40ss@h/d?password=x%2Fy"
+    text = f'invalid token "p@ss", "p%40ss", "x/y" in {url}'
+    assert redact(text, url) == 'invalid token "***", "***", "***" in postgres://u:***@h/d?password=***'
+
+
+def _closed_port_url(form: str) -> str:
+    port = free_port()  # bound and closed again: nothing listens there, so connecting is refused at once
+    if form == "userinfo":
+        return f"postgresql://digest:{SECRET}@127.0.0.1:{port}/digest"
+    if form == "query":
+        return f"postgresql://digest@127.0.0.1:{port}/digest?password={SECRET}&sslmode=disable"
+    return f"postgresql://digest:{SECRET}%zz@127.0.0.1:{port}/digest"  # libpq quotes the bad token back
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query", "malformed"])
+def test_a_failed_connection_never_shows_the_password(form: str) -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(StoreError) as caught:
+        open_store(_closed_port_url(form))
+    error = caught.value
+    assert "***" in error.path and error.path.startswith("postgresql://digest")
+    for text in (str(error), repr(error), error.path, repr(error.__cause__), repr(error.__context__)):
+        assert SECRET not in text
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query", "malformed"])
+def test_the_cli_and_the_run_report_never_show_the_password(
+    form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("psycopg")
+    (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>T</title></channel></rss>")
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[digest]\nstate = "{_closed_port_url(form)}"\noutput = "out"\n\n[[sources]]\npath = "feed.xml"\n',
+        encoding="utf-8",
+    )
+    assert main(["status", "--config", str(config)]) == 1
+    assert main(["-v", "run", "--config", str(config), "--now", NOW.isoformat()]) == 1
+    out, err = capsys.readouterr()
+    assert err.count("Error: cannot connect to PostgreSQL") == 2
+    report = (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
+    assert "cannot connect" in report
+    assert SECRET not in out + err + report
+
+
+def test_status_of_a_postgres_store_shows_its_url_without_the_password(
+    postgres_server: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The test server trusts every local login, so it never asks for the passwords the URL carries.
+    url = postgres_server.new_database().replace("digest@", f"digest:{SECRET}@") + f"?password={SECRET}"
+    config = tmp_path / "digest.toml"
+    config.write_text(f'[digest]\nstate = "{url}"\n\n[[sources]]\nurl = "https://example.org/feed"\n')
+    with open_store(url):
+        pass  # creates the schema, so status has a store to read
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"state store: postgresql://digest:***@127.0.0.1:{postgres_server.port}/" in out
+    assert "?password=***" in out and SECRET not in out

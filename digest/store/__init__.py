@@ -21,6 +21,7 @@ from .records import (
     SeenArticle,
     StoreStatus,
 )
+from .redact import redact
 from .sqlite import SqliteStore
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StoreStatus",
     "is_postgres",
     "open_store",
+    "redact",
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .base import Store
+from .redact import redact
 
 __all__ = ["PostgresStore"]
 
@@ -27,7 +28,8 @@ class PostgresStore(Store):
     dialect = "postgres"
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
-        self.location = _redact(dsn)
+        self.location = redact(dsn, dsn)
+        self._dsn = dsn
         try:
             import psycopg
         except ImportError as exc:
@@ -35,14 +37,20 @@ class PostgresStore(Store):
                 "PostgreSQL support is not installed", path=self.location, hint="pip install 'digest[postgres]'"
             ) from exc
         self._errors: type[Exception] = psycopg.Error
+        failure = ""
         try:
             self._db = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
+            failure = self._redact(exc)
+        if failure:
+            # Raised outside the except block, so neither chained nor with psycopg's error as its context:
+            # that message may quote the URL it could not parse, password and all, and a traceback
+            # prints a cause or context whole.
             raise StoreError(
-                f"cannot connect to PostgreSQL: {str(exc).strip()}",
+                f"cannot connect to PostgreSQL: {failure}",
                 path=self.location,
                 hint="check digest.state and that the server is up",
-            ) from exc
+            )
         if migrate:
             try:
                 self.migrate()
@@ -73,7 +81,10 @@ class PostgresStore(Store):
             with self._db.cursor() as cur:
                 return action(cur)
         except self._errors as exc:
-            raise StoreError(f"state store failed: {str(exc).strip()}", path=self.location) from exc
+            raise StoreError(f"state store failed: {self._redact(exc)}", path=self.location) from exc
+
+    def _redact(self, exc: Exception) -> str:
+        return redact(str(exc).strip(), self._dsn)
 
     def tables(self) -> frozenset[str]:
         rows = self.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
@@ -99,13 +110,3 @@ class PostgresStore(Store):
 def _placeholders(sql: str) -> str:
     # The shared SQL never holds a literal '?' or '%', so a plain replace is exact.
     return sql.replace("?", "%s")
-
-
-def _redact(dsn: str) -> str:
-    """The DSN without its password, for messages."""
-    scheme, sep, rest = dsn.partition("://")
-    if not sep or "@" not in rest:
-        return dsn
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
