@@ -4,6 +4,7 @@ Templates come from the user's theme folder first and the built-in theme second 
 ``ChoiceLoader``), so a user overrides one template without copying the rest. HTML templates
 autoescape; every URL goes through :func:`~digest.textutil.safe_url` before it reaches an ``href``,
 and article HTML goes through :func:`~digest.extract.sanitize_html` before a template marks it safe.
+The Markdown and text templates encode titles and URLs with the filters of :mod:`digest.escape`.
 
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
@@ -26,6 +27,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import RenderError
+from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
 from .models import Article, Digest, Section, Story
 from .textutil import safe_url
@@ -92,15 +94,13 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["date"] = lambda d, fmt="%d %B %Y": d.strftime(fmt)
-    env.filters["md_escape"] = _markdown_escape
+    env.filters["md_escape"] = markdown_text
+    env.filters["md_url"] = markdown_url
+    env.filters["text_line"] = text_line
+    env.filters["text_url"] = text_url
     env.filters["article_html"] = _article_html
     env.filters["cited_sentences"] = cited_sentences
     return env
-
-
-def _markdown_escape(text: str) -> str:
-    """Text that Markdown shows literally: a title with ``*`` or ``[`` stays a title."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
 
 
 def _article_html(markup: str) -> Markup:
