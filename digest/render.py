@@ -5,6 +5,7 @@ Templates come from the user's theme folder first and the built-in theme second 
 autoescape; every URL goes through :func:`~digest.textutil.safe_url` before it reaches an ``href``,
 and article HTML goes through :func:`~digest.extract.sanitize_html` before a template marks it safe.
 The Markdown and text templates encode titles and URLs with the filters of :mod:`digest.escape`.
+With ``remote_images`` off, the email is rendered from article HTML without its web images.
 
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
@@ -47,6 +48,7 @@ __all__ = [
     "render_email",
     "render_template",
     "wire_size",
+    "without_remote_images",
 ]
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
@@ -167,6 +169,23 @@ def first_stories(digest: Digest, count: int) -> Digest:
     return replace(digest, sections=tuple(sections))
 
 
+def without_remote_images(digest: Digest) -> Digest:
+    """``digest`` with every image loaded from the web cut from its article HTML.
+
+    Done to the data rather than in the email template, so a theme's own email template cannot
+    bring the images back.
+    """
+
+    def strip(article: Article) -> Article:
+        return replace(article, summary_html=sanitize_html(article.summary_html, remote_images=False))
+
+    def story(item: Story) -> Story:
+        return replace(item, lead=strip(item.lead), articles=tuple(strip(a) for a in item.articles))
+
+    sections = tuple(replace(s, stories=tuple(story(item) for item in s.stories)) for s in digest.sections)
+    return replace(digest, sections=sections)
+
+
 def wire_size(html: str) -> int:
     """Bytes of ``html`` as a quoted-printable UTF-8 message part on the wire, the way :mod:`email` encodes it.
 
@@ -185,11 +204,14 @@ def render_email(
     site_url: str = "",
     unsubscribe_url: str = "",
     budget: int = EMAIL_BUDGET,
+    remote_images: bool = True,
 ) -> tuple[str, int]:
     """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
 
     A binary search over the number of stories kept: a handful of renders, whatever the digest's size.
     """
+    if not remote_images:
+        digest = without_remote_images(digest)
     total = len(digest.stories)
 
     def attempt(keep: int) -> str:
@@ -229,6 +251,7 @@ def render(
     site_url: str = "",
     unsubscribe_url: str = "",
     email_budget: int = EMAIL_BUDGET,
+    remote_images: bool = True,
 ) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes."""
     context = {
@@ -240,7 +263,13 @@ def render(
     }
     body = render_template(env, "issue_body.html.j2", **context)
     email_html, omitted = render_email(
-        digest, env=env, now=now, site_url=site_url, unsubscribe_url=unsubscribe_url, budget=email_budget
+        digest,
+        env=env,
+        now=now,
+        site_url=site_url,
+        unsubscribe_url=unsubscribe_url,
+        budget=email_budget,
+        remote_images=remote_images,
     )
     page = render_template(
         env,
