@@ -4,6 +4,8 @@ Templates come from the user's theme folder first and the built-in theme second 
 ``ChoiceLoader``), so a user overrides one template without copying the rest. HTML templates
 autoescape; every URL goes through :func:`~digest.textutil.safe_url` before it reaches an ``href``,
 and article HTML goes through :func:`~digest.extract.sanitize_html` before a template marks it safe.
+The Markdown and text templates encode titles and URLs with the filters of :mod:`digest.escape`.
+With ``remote_images`` off, the email is rendered from article HTML without its web images.
 
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
@@ -26,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import RenderError
+from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
 from .models import Article, Digest, Section, Story
 from .textutil import safe_url
@@ -45,6 +48,7 @@ __all__ = [
     "render_email",
     "render_template",
     "wire_size",
+    "without_remote_images",
 ]
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
@@ -92,15 +96,13 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["date"] = lambda d, fmt="%d %B %Y": d.strftime(fmt)
-    env.filters["md_escape"] = _markdown_escape
+    env.filters["md_escape"] = markdown_text
+    env.filters["md_url"] = markdown_url
+    env.filters["text_line"] = text_line
+    env.filters["text_url"] = text_url
     env.filters["article_html"] = _article_html
     env.filters["cited_sentences"] = cited_sentences
     return env
-
-
-def _markdown_escape(text: str) -> str:
-    """Text that Markdown shows literally: a title with ``*`` or ``[`` stays a title."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
 
 
 def _article_html(markup: str) -> Markup:
@@ -167,6 +169,23 @@ def first_stories(digest: Digest, count: int) -> Digest:
     return replace(digest, sections=tuple(sections))
 
 
+def without_remote_images(digest: Digest) -> Digest:
+    """``digest`` with every image loaded from the web cut from its article HTML.
+
+    Done to the data rather than in the email template, so a theme's own email template cannot
+    bring the images back.
+    """
+
+    def strip(article: Article) -> Article:
+        return replace(article, summary_html=sanitize_html(article.summary_html, remote_images=False))
+
+    def story(item: Story) -> Story:
+        return replace(item, lead=strip(item.lead), articles=tuple(strip(a) for a in item.articles))
+
+    sections = tuple(replace(s, stories=tuple(story(item) for item in s.stories)) for s in digest.sections)
+    return replace(digest, sections=sections)
+
+
 def wire_size(html: str) -> int:
     """Bytes of ``html`` as a quoted-printable UTF-8 message part on the wire, the way :mod:`email` encodes it.
 
@@ -185,11 +204,14 @@ def render_email(
     site_url: str = "",
     unsubscribe_url: str = "",
     budget: int = EMAIL_BUDGET,
+    remote_images: bool = True,
 ) -> tuple[str, int]:
     """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
 
     A binary search over the number of stories kept: a handful of renders, whatever the digest's size.
     """
+    if not remote_images:
+        digest = without_remote_images(digest)
     total = len(digest.stories)
 
     def attempt(keep: int) -> str:
@@ -229,6 +251,7 @@ def render(
     site_url: str = "",
     unsubscribe_url: str = "",
     email_budget: int = EMAIL_BUDGET,
+    remote_images: bool = True,
 ) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes."""
     context = {
@@ -240,7 +263,13 @@ def render(
     }
     body = render_template(env, "issue_body.html.j2", **context)
     email_html, omitted = render_email(
-        digest, env=env, now=now, site_url=site_url, unsubscribe_url=unsubscribe_url, budget=email_budget
+        digest,
+        env=env,
+        now=now,
+        site_url=site_url,
+        unsubscribe_url=unsubscribe_url,
+        budget=email_budget,
+        remote_images=remote_images,
     )
     page = render_template(
         env,

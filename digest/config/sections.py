@@ -230,6 +230,9 @@ class EmailConfig:
     unsubscribe_mailto: str = ""
     unsubscribe_url: str = ""  # may contain {recipient}; an https URL also gets one-click List-Unsubscribe-Post
     max_html_bytes: int = 100_000  # Gmail clips at 102 KB: past this, stories are cut and the site linked
+    # False: article images loaded from the web are left out of the email, since fetching one tells the
+    # image's server that, when and from where the message was read. Tracking pixels are always dropped.
+    remote_images: bool = True
     smtp: SmtpConfig | None = None
 
 

@@ -113,6 +113,7 @@ def build_week(
         site_url=site_url,
         unsubscribe_url=deliver.unsubscribe_link(config.email),
         email_budget=config.email.max_html_bytes,
+        remote_images=config.email.remote_images,
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems
