@@ -47,6 +47,7 @@ class Reply:
 @dataclass
 class Server:
     port: int
+    host: str = "127.0.0.1"
     routes: dict[str, Callable[[dict[str, str]], Reply]] = field(default_factory=dict)
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     connections: set[tuple[str, int]] = field(default_factory=set)
@@ -55,7 +56,7 @@ class Server:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def serve(self, path: str, *replies: Reply) -> str:
         """Answer ``path`` with ``replies`` in turn, the last one from then on."""
@@ -110,10 +111,12 @@ def server() -> Iterator[Server]:
     yield from _serve()
 
 
-def _serve(tls: ssl.SSLContext | None = None, idle_timeout: float | None = None) -> Iterator[Server]:
-    state = Server(port=0)
+def _serve(
+    tls: ssl.SSLContext | None = None, idle_timeout: float | None = None, host: str = "127.0.0.1"
+) -> Iterator[Server]:
+    state = Server(port=0, host=host)
     handler = type("Handler", (_Handler,), {"state": state, "timeout": idle_timeout})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = ThreadingHTTPServer((host, 0), handler)
     httpd.daemon_threads = True
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
@@ -404,3 +407,13 @@ def test_feed_state_round_trips_through_the_store() -> None:
             store.record_feeds([FeedState("http://x/f", failures=3)], validators=False)
         kept = store.feed_states(["http://x/f"])["http://x/f"]
         assert (kept.etag, kept.failures) == ('"e"', 3)
+
+
+def test_an_https_feed_never_redirects_to_plain_http(tls_server: Server, ca: trustme.CA) -> None:
+    plain = "http://127.0.0.1:9/feed.xml"
+    url = tls_server.serve("/feed.xml", Reply(301, b"", {"Location": plain})).replace("http://", "https://")
+    trusted = ssl.create_default_context()
+    ca.configure_trust(trusted)
+    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), max_connections=4, ssl_context=trusted)
+    [problem] = gather(config(url), now=NOW, transport=transport).problems
+    assert "HTTPS to http" in problem.message

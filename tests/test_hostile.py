@@ -74,3 +74,43 @@ def test_stacked_or_unasked_encodings_are_refused(server: Server, encoding: str)
     url = server.serve("/feed.xml", Reply(body=b"\x28\xb5\x2f\xfd", headers={"Content-Encoding": encoding}))
     [problem] = gather(config(url), now=NOW).problems
     assert "Content-Encoding" in problem.message
+
+
+def test_endless_redirects_stop_at_the_hop_limit(server: Server) -> None:
+    for i in range(30):
+        server.serve(f"/r{i}", Reply(302, b"", {"Location": f"/r{i + 1}"}))
+    [problem] = gather(config(server.url("/r0")), now=NOW).problems
+    assert "more than 10 redirects" in problem.message
+    assert len(server.seen) == 11
+
+
+def test_a_redirect_loop_between_two_hosts_stops(server: Server) -> None:
+    other = server.url("/b").replace("127.0.0.1", "localhost")
+    server.serve("/a", Reply(302, b"", {"Location": other}))
+    server.serve("/b", Reply(302, b"", {"Location": server.url("/a")}))
+    [problem] = gather(config(server.url("/a")), now=NOW).problems
+    assert "redirects" in problem.message
+
+
+def test_a_redirect_to_a_file_url_is_refused(server: Server) -> None:
+    url = server.serve("/feed.xml", Reply(302, b"", {"Location": "file:///etc/passwd"}))
+    [problem] = gather(config(url), now=NOW).problems
+    assert "file" in problem.message and "http" in problem.hint
+
+
+def test_a_huge_header_line_is_a_problem_not_a_hang(server: Server) -> None:
+    url = server.serve("/feed.xml", Reply(headers={"X-Filler": "a" * 200_000}))
+    [problem] = gather(config(url), now=NOW).problems
+    assert problem.source == url
+
+
+def test_an_external_entity_in_a_feed_reads_no_local_file(server: Server, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("LEAKED-SECRET")
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<rss version='2.0'><channel><title>T</title><item><guid>1</guid><title>a &x; b</title>"
+        "<description>&x;</description></item></channel></rss>"
+    ).encode()
+    [article] = gather(config(server.serve("/feed.xml", Reply(body=body))), now=NOW).articles
+    assert article.title == "a b" and "LEAKED" not in article.text + article.summary_html

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import urllib.request
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import HTTPResponse
@@ -142,7 +142,8 @@ class Fetcher:
                     async with self._slot(hop):
                         fetched, redirect = await self._once(url, hop, headers)
                     if fetched is not None:
-                        return _moved(fetched, hop if permanent and hop != url else "")
+                        # Every hop permanent: the feed now lives at the last one, and the report says so.
+                        return replace(fetched, moved_to=hop) if permanent and hop != url else fetched
                     hop, status = redirect
                     permanent = permanent and status in _PERMANENT
         except TimeoutError as exc:
@@ -295,21 +296,6 @@ def _next_hop(url: str, response: httpx.Response) -> str:
             hint="the server downgrades the connection; use the final URL if it is meant to be read",
         )
     return str(target)
-
-
-def _moved(fetched: Fetched, moved_to: str) -> Fetched:
-    """``fetched`` noting where the URL now lives, when every hop to it was a permanent redirect."""
-    if not moved_to:
-        return fetched
-    return Fetched(
-        fetched.url,
-        fetched.status,
-        fetched.body,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        content_type=fetched.content_type,
-        moved_to=moved_to,
-    )
 
 
 def _network_of(address: str) -> str:
