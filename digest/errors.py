@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError             the TOML file is missing, malformed, or has an unknown key / wrong type
     ├── SourceError             one source could not be read; the run reports it and goes on
     │   ├── FetchError          the network or the server failed (DNS, timeout, 4xx/5xx)
+    │   │   └── RefusedError    the address is private or reserved and not in fetch.allow_networks
     │   └── ParseError          the bytes are not a feed / OPML / article we can read
     ├── StoreError              the state store cannot be opened, is too new, or is busy (locked)
     ├── SummaryError            the LLM endpoint failed or its answer was unusable; the story falls back
@@ -25,6 +26,7 @@ __all__ = [
     "DigestError",
     "FetchError",
     "ParseError",
+    "RefusedError",
     "RenderError",
     "SourceError",
     "StoreError",
@@ -76,6 +78,14 @@ class FetchError(SourceError):
     def __init__(self, message: str, *, source: str, status: int | None = None, hint: str = "") -> None:
         super().__init__(message, source=source, hint=hint)
         self.status = status
+
+
+class RefusedError(FetchError):
+    """Raised when a URL, or a redirect from it, leads to an address the destination policy refuses."""
+
+    def __init__(self, message: str, *, source: str, address: str, hint: str = "") -> None:
+        super().__init__(message, source=source, hint=hint)
+        self.address = address
 
 
 class ParseError(SourceError):

@@ -114,3 +114,13 @@ def test_an_external_entity_in_a_feed_reads_no_local_file(server: Server, tmp_pa
     ).encode()
     [article] = gather(config(server.serve("/feed.xml", Reply(body=body))), now=NOW).articles
     assert article.title == "a b" and "LEAKED" not in article.text + article.summary_html
+
+
+def test_a_full_text_page_on_a_refused_host_keeps_the_teaser_and_says_why(server: Server) -> None:
+    page = server.url("/page.html").replace("127.0.0.1", "127.0.0.2")
+    body = Reply().body.replace(b"http://127.0.0.1/a", page.encode())
+    url = server.serve("/feed.xml", Reply(body=body))
+    gathered = gather(config(url, full_text=True), now=NOW)
+    assert gathered.articles == gather(config(url), now=NOW).articles  # the teaser, as without full_text
+    [problem] = gathered.problems
+    assert problem.source == page and "127.0.0.2" in problem.message and "allow_networks" in problem.hint

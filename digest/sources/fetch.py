@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..config import FetchConfig
-from ..errors import FetchError
+from ..errors import FetchError, RefusedError
 from .client import GuardedTransport
 from .decode import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_capped
 from .guard import DestinationPolicy, Refused
@@ -168,9 +168,10 @@ class Fetcher:
             finally:
                 await response.aclose()
         except Refused as exc:
-            raise FetchError(
+            raise RefusedError(
                 f"refused: {exc}, a private or reserved address",
                 source=url,
+                address=exc.address,
                 hint=f'to read it, allow its network in fetch.allow_networks (e.g. ["{_network_of(exc.address)}"])',
             ) from exc
         except httpx.TimeoutException as exc:

@@ -16,7 +16,7 @@ from typing import Protocol
 import httpx
 
 from ..config import Config, SourceConfig
-from ..errors import FetchError, ParseError, SourceError
+from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
 from .feeds import Parsed, parse_feed
@@ -235,18 +235,24 @@ class _Reader:
             outcome.problems.append(_failure_problem(outcome.state, exc))
             return
         outcome.state = _succeeded(old, fetched, moved, self.now)
-        outcome.found = await self._full_text(found) if source.full_text else found
+        outcome.found = await self._full_text(found, outcome.problems) if source.full_text else found
 
-    async def _full_text(self, found: Parsed) -> Parsed:
+    async def _full_text(self, found: Parsed, problems: list[Problem]) -> Parsed:
         """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
         start = self.now - timedelta(days=self.config.digest.window_days)
-        return list(await asyncio.gather(*(self._page(a, d) if a.published > start else _same(a, d) for a, d in found)))
+        pages = (self._page(a, d, problems) if a.published > start else _same(a, d) for a, d in found)
+        return list(await asyncio.gather(*pages))
 
-    async def _page(self, article: Article, dated: bool) -> tuple[Article, bool]:
+    async def _page(self, article: Article, dated: bool, problems: list[Problem]) -> tuple[Article, bool]:
         if not article.url:
             return article, dated
         try:
             page = await self.fetcher.get(article.url, accept="text/html,application/xhtml+xml")
+        except RefusedError as exc:
+            # Not a page that happens to be down: the feed links to a private address, which its
+            # owner may be probing for. The teaser stays; the report says why its page was not read.
+            problems.append(Problem(exc.source, exc.message, exc.hint))
+            return article, dated
         except FetchError as exc:
             log.warning("full text of %s not fetched: %s", article.url, exc)
             return article, dated
