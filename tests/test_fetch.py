@@ -333,7 +333,7 @@ def test_https_feed_is_fetched_over_verified_tls_and_kept_alive(tls_server: Serv
     urls = [tls_server.serve(f"/s{i}.xml", Reply()).replace("http://", "https://") for i in range(3)]
     trusted = ssl.create_default_context()
     ca.configure_trust(trusted)
-    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), max_connections=4, ssl_context=trusted)
+    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), per_host=1, ssl_context=trusted)
     one_at_a_time = replace(config(*urls), fetch=replace(FAST, per_host=1))
     gathered = gather(one_at_a_time, now=NOW, transport=transport)
     assert gathered.problems == () and len(gathered.articles) == 3
@@ -414,6 +414,6 @@ def test_an_https_feed_never_redirects_to_plain_http(tls_server: Server, ca: tru
     url = tls_server.serve("/feed.xml", Reply(301, b"", {"Location": plain})).replace("http://", "https://")
     trusted = ssl.create_default_context()
     ca.configure_trust(trusted)
-    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), max_connections=4, ssl_context=trusted)
+    transport = GuardedTransport(DestinationPolicy.from_strings(LOOPBACK), per_host=1, ssl_context=trusted)
     [problem] = gather(config(url), now=NOW, transport=transport).problems
     assert "HTTPS to http" in problem.message

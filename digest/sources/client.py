@@ -16,7 +16,8 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import urllib.request
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import httpcore
@@ -57,9 +58,10 @@ def _mapped(request: httpx.Request) -> Iterator[None]:
 
 
 class _Body(httpx.AsyncByteStream):
-    def __init__(self, stream: AsyncIterable[bytes], request: httpx.Request) -> None:
+    def __init__(self, stream: AsyncIterable[bytes], request: httpx.Request, done: Callable[[], None]) -> None:
         self._stream = stream
         self._request = request
+        self._done = done
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _mapped(self._request):
@@ -67,36 +69,45 @@ class _Body(httpx.AsyncByteStream):
                 yield chunk
 
     async def aclose(self) -> None:
-        closer = getattr(self._stream, "aclose", None)
-        if closer is not None:
-            with _mapped(self._request):
-                await closer()
+        try:
+            closer = getattr(self._stream, "aclose", None)
+            if closer is not None:
+                with _mapped(self._request):
+                    await closer()
+        finally:
+            self._done()
+
+
+Pool = httpcore.AsyncConnectionPool
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over httpcore, connecting only where ``policy`` allows, through the environment's proxies."""
+    """HTTP/1.1 over httpcore, connecting only where ``policy`` allows, through the environment's proxies.
+
+    One small httpcore pool per origin (``per_host`` connections), the ``keep_hosts`` most recently
+    used kept alive. httpcore's pool finds a connection for each request by scanning all of its own,
+    so one pool for a run over hundreds of hosts spends more on that scan than on the requests.
+    """
 
     def __init__(
         self,
         policy: DestinationPolicy,
         *,
-        max_connections: int,
+        per_host: int = 4,
+        keep_hosts: int = 64,
         ssl_context: ssl.SSLContext | None = None,
         proxies: Mapping[str, str] | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
         self._ssl = ssl_context or httpx.create_ssl_context()
-        self._max = max_connections
+        self._per_host = per_host
+        self._keep = keep_hosts
         self._proxies = dict(urllib.request.getproxies() if proxies is None else proxies)
         self._inner = network_backend
-        self._direct = httpcore.AsyncConnectionPool(
-            ssl_context=self._ssl,
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            network_backend=GuardedBackend(policy, network_backend),
-        )
-        self._via: dict[str, httpcore.AsyncHTTPProxy] = {}
+        self._guarded = GuardedBackend(policy, network_backend)
+        self._pools: OrderedDict[tuple[str, ...], Pool] = OrderedDict()
+        self._busy: Counter[tuple[str, ...]] = Counter()
 
     def proxy_for(self, url: httpx.URL) -> str:
         """The proxy a request to ``url`` goes through, or ``""`` for a direct connection."""
@@ -105,48 +116,65 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             return ""
         return proxy if "://" in proxy else f"http://{proxy}"
 
-    def _pool(self, proxy: str) -> httpcore.AsyncConnectionPool:
-        if proxy not in self._via:
+    def _new_pool(self, proxy: str) -> Pool:
+        if proxy:
             # The proxy is the user's own choice: connecting to it is never judged, whatever its address.
-            self._via[proxy] = httpcore.AsyncHTTPProxy(
+            return httpcore.AsyncHTTPProxy(
                 proxy_url=proxy,
                 ssl_context=self._ssl,
-                max_connections=self._max,
-                max_keepalive_connections=self._max,
+                max_connections=self._per_host * self._keep,
                 network_backend=self._inner,
             )
-        return self._via[proxy]
+        return Pool(ssl_context=self._ssl, max_connections=self._per_host, network_backend=self._guarded)
+
+    async def _take(self, key: tuple[str, ...], proxy: str) -> Pool:
+        pool = self._pools.pop(key, None) or self._new_pool(proxy)
+        self._pools[key] = pool  # now the most recently used
+        self._busy[key] += 1
+        # Past keep_hosts, close the least recently used pools that have nothing in flight.
+        idle = [k for k in self._pools if not self._busy[k]][: max(0, len(self._pools) - self._keep)]
+        for old in idle:
+            closing = self._pools.pop(old, None)  # another request may have closed it while we waited
+            if closing is not None:
+                await closing.aclose()
+        return pool
+
+    def _give_back(self, key: tuple[str, ...]) -> None:
+        self._busy[key] -= 1
+        if not self._busy[key]:
+            del self._busy[key]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        proxy = self.proxy_for(request.url)
+        url = request.url
+        proxy = self.proxy_for(url)
         if proxy:
-            await check_destination(self.policy, request.url.host, request.url.port or _port(request.url.scheme))
-        pool = self._pool(proxy) if proxy else self._direct
+            await check_destination(self.policy, url.host, url.port or _port(url.scheme))
+        key = ("proxy", proxy) if proxy else (url.scheme, url.host, str(url.port))
+        pool = await self._take(key, proxy)
         core = httpcore.Request(
             method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
             headers=request.headers.raw,
             content=request.stream,
             extensions=request.extensions,
         )
-        with _mapped(request):
-            response = await pool.handle_async_request(core)
+        try:
+            with _mapped(request):
+                response = await pool.handle_async_request(core)
+        except BaseException:
+            self._give_back(key)
+            raise
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_Body(response.stream, request),  # type: ignore[arg-type]
+            stream=_Body(response.stream, request, lambda: self._give_back(key)),  # type: ignore[arg-type]
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
-        await self._direct.aclose()
-        for pool in self._via.values():
+        for pool in self._pools.values():
             await pool.aclose()
+        self._pools.clear()
 
 
 def _port(scheme: str) -> int:

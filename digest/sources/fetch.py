@@ -89,7 +89,8 @@ class Fetcher:
             # The transport reads the proxy variables itself; .netrc credentials must never be
             # sent to a host a stranger's feed named.
             trust_env=False,
-            transport=transport or GuardedTransport(policy, max_connections=settings.concurrency),
+            transport=transport
+            or GuardedTransport(policy, per_host=settings.per_host, keep_hosts=settings.concurrency),
         )
         self._all = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
