@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,11 @@ def test_a_full_text_page_on_a_refused_host_keeps_the_teaser_and_says_why(server
     assert gathered.articles == gather(config(url), now=NOW).articles  # the teaser, as without full_text
     [problem] = gathered.problems
     assert problem.source == page and "127.0.0.2" in problem.message and "allow_networks" in problem.hint
+
+
+def test_a_host_name_is_judged_by_the_address_it_resolves_to_when_connecting(server: Server) -> None:
+    url = server.serve("/feed.xml", Reply()).replace("127.0.0.1", "localhost")
+    only_elsewhere = replace(config(url), fetch=replace(FAST, allow_networks=("127.0.0.2/32",)))
+    [problem] = gather(only_elsewhere, now=NOW).problems
+    assert "localhost resolves to 127.0.0.1" in problem.message or "localhost resolves to ::1" in problem.message
+    assert server.seen == []
