@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest import extract, summarize
 from digest.cluster import build_stories
+from digest.config import SummaryConfig
 from digest.models import Article, Digest, Section
 from digest.render import environment, render
 from tests.browser import chromium, missing_reason
@@ -76,7 +77,8 @@ def digest_for(payload: str) -> Digest:
     other = Article(id="b", title=payload, url=payload, source="Other", published=NOW, summary_html=payload)
     bare = Article(id="c", title=payload, url=payload, source="Bare", published=NOW, summary_html=payload)
     articles = extract.extract([full, other, bare])
-    stories = summarize.summarize(build_stories(articles, [0, 0, 1]), sentences=2)
+    summaries = summarize.summarize(build_stories(articles, [0, 0, 1]), config=SummaryConfig(sentences=2))
+    stories = summaries.stories
     section = Section(name=payload, slug="s", stories=stories)
     return Digest(id="2026-W48", title=payload, start=NOW - timedelta(days=7), end=NOW, sections=(section,))
 
