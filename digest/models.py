@@ -7,6 +7,7 @@ Raw parser output (feedparser dicts, HTML trees) never leaves the stage that pro
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -85,6 +86,13 @@ class Story:
     def others(self) -> tuple[Article, ...]:
         """The story's articles other than the lead, in story order."""
         return tuple(a for a in self.articles if a.id != self.lead.id)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages its articles are in (``en``, not ``en-GB``), the lead's first, then by count."""
+        counts = Counter(a.language.replace("_", "-").split("-")[0].casefold() for a in self.articles if a.language)
+        lead = self.lead.language.replace("_", "-").split("-")[0].casefold()
+        return tuple(sorted(counts, key=lambda lang: (lang != lead, -counts[lang], lang)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +174,13 @@ class RankedStory:
     score: float
     parts: tuple[tuple[str, float], ...]
     update: bool = False
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, story: Story) -> RankedStory:
-        return cls(story.id, story.label, story.section, story.score, story.score_parts, story.is_update)
+        return cls(
+            story.id, story.label, story.section, story.score, story.score_parts, story.is_update, story.languages
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -179,6 +190,7 @@ class RankedStory:
             "score": self.score,
             "parts": dict(self.parts),
             "update": self.update,
+            "languages": list(self.languages),
         }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from .. import dedupe, deliver, extract, rank, render, sources, summarize
+from .. import dedupe, deliver, extract, language, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
 from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
@@ -81,7 +81,7 @@ def build_week(
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
-    articles = extract.extract(in_window)
+    articles = language.detect_languages(extract.extract(in_window))
     fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
     unique = dedupe.near_duplicates(
         fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
