@@ -7,6 +7,11 @@ and article HTML goes through :func:`~digest.extract.sanitize_html` before a tem
 The Markdown and text templates encode titles and URLs with the filters of :mod:`digest.escape`.
 With ``remote_images`` off, the email is rendered from article HTML without its web images.
 
+Every string a reader sees is marked for translation in the templates (``_()``, ``ngettext()``); the
+environment is built for one reader's language (:mod:`digest.i18n`): its catalog, its date and number
+formats, and the ``language`` every page and the email declare in their ``lang`` attribute. A theme
+uses the same ``_()``; a string no catalog knows stays as the template wrote it.
+
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
 inliner leaves alone. Over :data:`EMAIL_BUDGET` bytes, stories are cut from the tail and the
@@ -27,10 +32,12 @@ import css_inline
 import jinja2
 from markupsafe import Markup
 
+from . import i18n
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
 from .models import Article, Digest, Section, Story
+from .rank import DEFAULT_SECTION
 from .textutil import safe_url
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "first_stories",
     "headline_summary",
     "inline_css",
+    "localized",
     "render",
     "render_email",
     "render_template",
@@ -81,7 +89,8 @@ def builtin_templates() -> Path:
     raise RenderError("the built-in templates are missing", hint="reinstall digest")
 
 
-def environment(theme: Path | None = None) -> jinja2.Environment:
+def environment(theme: Path | None = None, *, language: str = "en") -> jinja2.Environment:
+    """The templates of ``theme`` over the built-in ones, speaking ``language`` (a BCP 47 tag)."""
     loaders: list[jinja2.BaseLoader] = []
     if theme is not None:
         loaders.append(jinja2.FileSystemLoader(str(theme)))
@@ -93,9 +102,13 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = language
     env.filters["safe_url"] = safe_url
-    env.filters["date"] = lambda d, fmt="%d %B %Y": d.strftime(fmt)
+    env.filters["date"] = lambda d, pattern="long": i18n.format_date(d, language, pattern)
+    env.filters["number"] = lambda n: i18n.format_number(n, language)
     env.filters["md_escape"] = markdown_text
     env.filters["md_url"] = markdown_url
     env.filters["text_line"] = text_line
@@ -254,6 +267,7 @@ def render(
     remote_images: bool = True,
 ) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes."""
+    digest = localized(digest, env)
     context = {
         "digest": digest,
         "now": now,
@@ -291,6 +305,15 @@ def render(
         body_html=body,
         email_omitted=omitted,
     )
+
+
+def localized(digest: Digest, env: jinja2.Environment) -> Digest:
+    """The digest with the name of the section no rule named ("Top stories") in the reader's language."""
+    name = i18n.translations(str(env.globals["language"])).gettext(DEFAULT_SECTION)
+    if name == DEFAULT_SECTION:
+        return digest
+    sections = tuple(replace(s, name=name) if s.name == DEFAULT_SECTION else s for s in digest.sections)
+    return replace(digest, sections=sections)
 
 
 def describe(digest: Digest) -> str:

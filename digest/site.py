@@ -27,6 +27,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import i18n
 from .render import headline_summary, render_template
 from .store import IssueRecord
 
@@ -131,6 +132,8 @@ class _Writer:
         self.env = env
         self.site_title = site_title
         self.base_url = base_url
+        # Page titles and descriptions in the reader's language, as the templates are.
+        self._ = i18n.translations(str(env.globals.get("language", "en"))).gettext
 
     def url(self, path: str) -> str:
         """The absolute URL of a page, without its ``index.html``; empty with no base_url."""
@@ -208,8 +211,11 @@ class _Writer:
                 newer=root + _archive_path(number - 1) if number > 1 else "",
                 older=root + _archive_path(number + 1) if number < pages else "",
             )
-            title = f"Archive · {self.site_title}" + (f" · page {number}" if number > 1 else "")
-            self.page(path, title, body, description=f"Every issue of {self.site_title}.")
+            _ = self._
+            title = f"{_('Archive')} · {self.site_title}"
+            if number > 1:
+                title += " · " + _("page %(page)s") % {"page": number}
+            self.page(path, title, body, description=_("Every issue of %(title)s.") % {"title": self.site_title})
         return pages
 
     def search(self, issues: Sequence[IssueRecord], outlines: Sequence[IssueOutline]) -> None:
@@ -225,9 +231,9 @@ class _Writer:
         body = render_template(self.env, "search.html.j2", count=len(entries))
         self.page(
             "search/index.html",
-            f"Search · {self.site_title}",
+            f"{self._('Search')} · {self.site_title}",
             body,
-            description=f"Search every issue of {self.site_title}.",
+            description=self._("Search every issue of %(title)s.") % {"title": self.site_title},
             scripts=("index.js", "search.js"),
         )
 

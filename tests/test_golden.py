@@ -1,4 +1,4 @@
-"""Golden files for the four renderings of the example week.
+"""Golden files for the four renderings of the example week, in English and, from the same week, in German.
 
 Regenerate after an intended change with ``DIGEST_UPDATE_GOLDEN=1 ./scripts/test tests/test_golden.py``
 and review the diff like any other change.
@@ -17,26 +17,31 @@ from digest.cli import main
 
 from .conftest import EXAMPLE_NOW, EXAMPLES
 
-GOLDEN = Path(__file__).parent / "golden" / "example-week"
+GOLDEN = Path(__file__).parent / "golden"
 NAMES = ("digest.md", "digest.html", "email.html", "digest.txt")
+# The example's own configuration, and the same with readers who read German.
+LANGUAGES = {"example-week": "", "example-week-de": "de"}
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=sorted(LANGUAGES))
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     work = tmp_path_factory.mktemp("golden")
     shutil.copytree(EXAMPLES, work / "example")
+    config = work / "example" / "digest.toml"
+    if language := LANGUAGES[request.param]:
+        text = config.read_text(encoding="utf-8")
+        assert "\nlanguage" not in text
+        config.write_text(text.replace("[digest]\n", f'[digest]\nlanguage = "{language}"\n', 1), encoding="utf-8")
     out = work / "preview"
-    assert (
-        main(["preview", "--config", str(work / "example" / "digest.toml"), "--out", str(out), "--now", EXAMPLE_NOW])
-        == 0
-    )
-    return out
+    assert main(["preview", "--config", str(config), "--out", str(out), "--now", EXAMPLE_NOW]) == 0
+    return request.param, out
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_rendering_matches_golden(rendered: Path, name: str) -> None:
-    actual = (rendered / name).read_text(encoding="utf-8")
-    golden = GOLDEN / name
+def test_rendering_matches_golden(rendered: tuple[str, Path], name: str) -> None:
+    folder, out = rendered
+    actual = (out / name).read_text(encoding="utf-8")
+    golden = GOLDEN / folder / name
     if os.environ.get("DIGEST_UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(actual, encoding="utf-8")

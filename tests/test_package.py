@@ -40,6 +40,8 @@ def test_wheel_contains_the_templates(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for template in ("digest.md.j2", "digest.txt.j2", "email.html.j2", "page.html.j2"):
         assert f"digest/templates/{template}" in names
+    for language in ("de", "fr", "es", "pt"):  # compiled catalogs: nothing is compiled at install time
+        assert f"digest/locale/{language}/LC_MESSAGES/digest.mo" in names
 
 
 def test_installed_package_previews_from_another_directory(wheel: Path, tmp_path: Path) -> None:

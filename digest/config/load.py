@@ -11,6 +11,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .. import i18n
 from ..errors import ConfigError
 from .sections import Config, SummaryConfig
 
@@ -165,6 +166,13 @@ def _check(config: Config, path: str) -> None:
         raise ConfigError("must be between 0 and 125", path=path, key="digest.nothing_new_exit")
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
+    if not i18n.is_known_language(config.digest.language):
+        raise ConfigError(
+            f"unknown language {config.digest.language!r}",
+            path=path,
+            key="digest.language",
+            hint='a language tag such as "en", "de" or "pt-BR"',
+        )
 
 
 def _check_summary(summary: SummaryConfig, path: str) -> None:

@@ -30,6 +30,8 @@ class DigestSettings:
     state: str = "digest.db"
     output: str = "output"
     theme: str = ""
+    # The readers' language (a BCP 47 tag): template strings, dates, numbers and the pages' lang attribute.
+    language: str = "en"
     # Exit code of a run that found nothing new: 0 (a warning only) or e.g. 3 to make schedulers notice.
     nothing_new_exit: int = 0
 

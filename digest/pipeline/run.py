@@ -268,7 +268,8 @@ def _status(report: RunReport, progress: _Progress) -> str:
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:
     issues = (issue, *(i for i in store.issues() if i.id != issue.id))
-    env = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
+    theme = config.resolve(config.digest.theme) if config.digest.theme else None
+    env = render.environment(theme, language=config.digest.language)
     try:
         site.build_site(
             sorted(issues, key=lambda i: (i.end, i.id), reverse=True),

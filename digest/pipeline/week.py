@@ -104,7 +104,8 @@ def build_week(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
     log.info("stage: render")
-    templates = render.environment(config.resolve(config.digest.theme) if config.digest.theme else None)
+    theme = config.resolve(config.digest.theme) if config.digest.theme else None
+    templates = render.environment(theme, language=config.digest.language)
     site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
     rendering = render.render(
         digest,

@@ -24,11 +24,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..config import SectionRule
+from ..i18n import N_
 from ..models import Story
 
 __all__ = ["DEFAULT_SECTION", "assign_section", "matches", "topic_sections"]
 
-DEFAULT_SECTION = "Top stories"
+# Marked for translation (the renderer shows it in the reader's language); N_ only marks it.
+DEFAULT_SECTION = N_("Top stories")
 
 
 def matches(rule: SectionRule, story: Story) -> bool:

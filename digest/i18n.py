@@ -1,0 +1,77 @@
+"""The reader's language: translated template strings, and dates and numbers written as that language writes them.
+
+Strings go through gettext: the templates mark them with ``_()`` / ``ngettext()`` (``jinja2.ext.i18n``), and
+the catalogs under ``digest/locale/<language>/LC_MESSAGES/digest.mo`` ship compiled inside the package, so
+nothing is compiled or downloaded at run time. A language without a catalog, or a string a catalog lacks,
+falls back to the English of the template. Dates and numbers use Babel's CLDR data, which knows every
+language's month names and separators (``5. März 2026``, ``1.234``), catalog or not.
+
+To add or update a catalog: ``scripts/translations`` (extract, update, compile; see its header).
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "format_date", "format_number", "is_known_language", "locale", "translations"]
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "digest"
+
+
+def N_(message: str) -> str:
+    """Marks a string in Python code for the catalogs (``scripts/translations`` extracts it); returns it as is."""
+    return message
+
+
+def _identifier(language: str) -> str:
+    # BCP 47 (``pt-BR``, what HTML's lang attribute takes) to a CLDR identifier (``pt_BR``).
+    return language.strip().replace("-", "_")
+
+
+def is_known_language(language: str) -> bool:
+    """Whether Babel knows the language tag (catalog or not)."""
+    try:
+        Locale.parse(_identifier(language))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=16)
+def locale(language: str) -> Locale:
+    """The CLDR locale of a language tag; English for one Babel does not know (config refuses those)."""
+    try:
+        return Locale.parse(_identifier(language))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale("en")
+
+
+@functools.lru_cache(maxsize=16)
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog for ``language`` (``pt-BR`` falls back to ``pt``), or none: English as the templates say it."""
+    found = Translations.load(str(LOCALE_DIR), [_identifier(language)], DOMAIN)
+    return found
+
+
+def format_date(value: date | datetime, language: str, pattern: str = "long") -> str:
+    """``value`` as ``language`` writes a date: ``long`` (``5 March 2026``, ``5. März 2026``), or a CLDR pattern.
+
+    A pattern with ``%`` is a strftime format, as themes written before translations used it.
+    """
+    if "%" in pattern:
+        return value.strftime(pattern)
+    return str(_babel_date(value, format=pattern, locale=locale(language)))
+
+
+def format_number(value: float, language: str) -> str:
+    """``1,234`` in English, ``1.234`` in German, ``1 234`` in French."""
+    return str(format_decimal(value, locale=locale(language)))
