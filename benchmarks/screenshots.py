@@ -53,9 +53,18 @@ def main(argv: list[str]) -> int:
         return 1
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    shots = overflowing = 0
-    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Built before the browser starts: Playwright's sync API runs an event loop, inside which the
+        # run's own asyncio.run() may not start.
         pages = build_example(Path(tmp))
+        shots, overflowing = take_screenshots(pages, out)
+    print(f"screenshots={shots} overflowing={overflowing}")
+    return 0
+
+
+def take_screenshots(pages: dict[str, Path], out: Path) -> tuple[int, int]:
+    shots = overflowing = 0
+    with chromium() as browser:
         for scheme in SCHEMES:
             for width in WIDTHS:
                 context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
@@ -70,8 +79,7 @@ def main(argv: list[str]) -> int:
                     shots += 1
                     print(f"{target} sideways_scroll_px={scroll}")
                 context.close()
-    print(f"screenshots={shots} overflowing={overflowing}")
-    return 0
+    return shots, overflowing
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""Each benchmark, run on a tiny input of its own, must still run and print its last line's figures.
+
+A benchmark nothing runs rots: a signature changes and the figure quoted for it can no longer be
+reproduced. These runs check the shape of each last line (and that the figures are sane), not the
+figures themselves, which only the full inputs measure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .browser import missing_reason
+from .conftest import ROOT
+
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+
+def run_benchmark(name: str, *args: str, timeout: float = 300) -> dict[str, float]:
+    """Run ``benchmarks/<name>.py`` and return its last line's ``key=value`` figures."""
+    command = [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    pairs = last.split()
+    assert all(re.fullmatch(rf"[a-z_0-9]+={NUMBER}", pair) for pair in pairs), f"last line of {name}: {last!r}"
+    return {key: float(value) for key, value in (pair.split("=") for pair in pairs)}
+
+
+def test_dedupe_quality() -> None:
+    figures = run_benchmark("dedupe_quality", "--articles", "60", "120")
+    assert set(figures) == {"n", "precision", "recall", "seconds"}
+    assert figures["n"] > 120 and 0 <= figures["precision"] <= 1 and figures["recall"] > 0.5
+
+
+def test_paraphrase_quality(tmp_path: Path) -> None:
+    pairs = [
+        ("1", "The council approved the tram line on Monday.", "On Monday the council approved the tram line."),
+        ("1", "Storms closed the harbour for two days.", "The harbour was closed for two days by storms."),
+        ("0", "The library reopened after its renovation.", "Garlic should be planted before the first frost."),
+        ("0", "Submarines mapped vents on the ridge.", "The mayor announced a new budget for schools."),
+    ]
+    corpus = tmp_path / "pairs.txt"
+    lines = ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String"]
+    lines += [f"{q}\t{2 * n}\t{2 * n + 1}\t{a}\t{b}" for n, (q, a, b) in enumerate(pairs)]
+    corpus.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    figures = run_benchmark("paraphrase_quality", str(corpus))
+    assert set(figures) == {"accuracy", "f1"}
+    assert 0 <= figures["accuracy"] <= 1
+
+
+def test_ingest_corpus(tmp_path: Path) -> None:
+    (tmp_path / "good.xml").write_text(
+        "<rss><channel><title>T</title><item><title>One</title><link>https://a.example/1</link></item></channel></rss>",
+        encoding="utf-8",
+    )
+    (tmp_path / "broken.xml").write_text("<rss><channel><item><title>", encoding="utf-8")
+    (tmp_path / "empty.xml").write_bytes(b"")
+    figures = run_benchmark("ingest_corpus", str(tmp_path))
+    assert figures["files"] == 3 and figures["crashed"] == 0
+    assert figures["parsed"] >= 1 and figures["parsed"] + figures["reported"] == 3
+
+
+def test_fetch_speed() -> None:
+    figures = run_benchmark("fetch_speed", "--feeds", "12", "--items", "3", "--hosts", "2", "--latency-ms", "1")
+    assert set(figures) == {"cold_s", "warm_s", "warm_speedup", "parse_ratio"}
+    assert figures["cold_s"] > 0 and figures["warm_s"] > 0
+
+
+def test_site_speed() -> None:
+    figures = run_benchmark("site_speed", "4", "3")
+    assert {"issues", "stories", "total_s", "ratio", "per_issue_ratio"} <= set(figures)
+    assert figures["issues"] == 4 and figures["stories"] == 3
+
+
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
+def test_xss_corpus(tmp_path: Path) -> None:
+    vectors = tmp_path / "tiny" / "vectors.jsonl"
+    vectors.parent.mkdir()
+    payloads = ['<img src=x onerror="window.__xss=1">', "<script>window.__xss=1</script>", "<b>harmless</b> text"]
+    vectors.write_text("".join(json.dumps({"id": f"v{n}", "payload": p}) + "\n" for n, p in enumerate(payloads)))
+    figures = run_benchmark("xss_corpus", str(tmp_path))
+    assert figures == {"vectors": 3, "executed": 0}
+
+
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
+def test_screenshots(tmp_path: Path) -> None:
+    figures = run_benchmark("screenshots", str(tmp_path / "shots"))
+    assert figures["screenshots"] >= 8 and figures["overflowing"] == 0
+    assert len(list((tmp_path / "shots").glob("*.png"))) == figures["screenshots"]
