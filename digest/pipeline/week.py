@@ -82,7 +82,8 @@ def build_week(
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
     articles = extract.extract(in_window)
-    fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
+    articles = dedupe.collapse_copies(articles)
+    fresh = dedupe.drop_seen(articles, store.seen_ids(i for a in articles for i in a.ids))
     unique = dedupe.near_duplicates(
         fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
     )
