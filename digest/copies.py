@@ -11,6 +11,10 @@ fetched):
 - :func:`article_key` — what names the article: host and path of the unwrapped link, its query
   ignored unless the path alone cannot name an article (``/item?id=…``, ``/?p=…``, ``/watch?v=…``);
   ``""`` for a short link whose target only a request would tell.
+
+Our own table rather than a library: ural, the library that infers such redirections offline, is
+GPL-3.0 (this project is MIT) and reads neither ``href.li/?…``, AMP cache paths nor FeedBurner's
+``/~r/`` links; courlan and url-normalize clean URLs but unwrap no redirect.
 """
 
 from __future__ import annotations
