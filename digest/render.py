@@ -27,6 +27,7 @@ import css_inline
 import jinja2
 from markupsafe import Markup
 
+from .coverage import coverage
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
@@ -102,6 +103,7 @@ def environment(theme: Path | None = None) -> jinja2.Environment:
     env.filters["text_url"] = text_url
     env.filters["article_html"] = _article_html
     env.filters["cited_sentences"] = cited_sentences
+    env.filters["coverage"] = coverage
     return env
 
 
