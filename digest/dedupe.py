@@ -299,12 +299,21 @@ def near_duplicates(
 
     The result is ordered by publication time, then id; each kept article lists its copies, the
     earliest first, in ``also_published_by``, each link with the ids of that copy's own ``copies``.
+    A copy with the kept article's source and title is the same article under another link (one
+    outlet filing it under two sections): it joins the kept article's ``copies`` instead.
     """
     ordered = sorted(articles, key=lambda a: (a.published, a.id))
     texts = [f"{a.title}\n{a.text}" for a in ordered]
     result = []
     for group in near_duplicate_groups(texts, threshold=threshold, num_perm=num_perm, bands=bands):
         kept, copies = ordered[group[0]], [ordered[i] for i in group[1:]]
-        links = tuple(Link(c.source, c.url, c.title, c.id, tuple(x.article_id for x in c.copies)) for c in copies)
-        result.append(replace(kept, also_published_by=kept.also_published_by + links) if links else kept)
+        if not copies:
+            result.append(kept)
+            continue
+        title = _title_key(kept.title)
+        own = [c for c in copies if c.source == kept.source and _title_key(c.title) == title]
+        others = [c for c in copies if not (c.source == kept.source and _title_key(c.title) == title)]
+        links = tuple(Link(c.source, c.url, c.title, c.id, tuple(x.article_id for x in c.copies)) for c in others)
+        merged = _with_copies(kept, [link for c in own for link in (Link(c.source, c.url, c.title, c.id), *c.copies)])
+        result.append(replace(merged, also_published_by=merged.also_published_by + links) if links else merged)
     return tuple(result)

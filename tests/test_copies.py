@@ -206,3 +206,14 @@ security = "none"
         report = run(config, now=now + timedelta(days=1), client=client, store=store, env={})
         assert report.stories == 0
     assert len(smtp_server.recorder.messages) == 1
+
+
+def test_the_same_text_and_title_from_one_source_under_two_paths_is_a_copy_not_coverage() -> None:
+    text = "The bridge reopened on Wednesday after six months of repairs, the city said. " * 4
+    world = make("world", ARTICLE, text=text)
+    uk = make("uk", ARTICLE.replace("/world/", "/uk-news/"), minutes=5, text=text)
+    daily = make("daily", "https://daily.example/bridge", source="Daily", minutes=9, text=text)
+    (kept,) = near_duplicates(collapse_copies([world, uk, daily]), threshold=0.7)
+    assert [c.article_id for c in kept.copies] == ["uk"]
+    assert [link.article_id for link in kept.also_published_by] == ["daily"]
+    assert kept.ids == ("world", "uk", "daily")
