@@ -31,6 +31,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
+from datetime import timedelta
 
 import numpy as np
 
@@ -48,6 +49,10 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A short link says nothing of where it leads, so it joins an article of the same source and title only
+# when published this close to it: the same post a year later ("GTAC Diversity Scholarship", 2016 and
+# 2017, through feedproxy) or a daily series ("Morning briefing") stays apart.
+_OPAQUE_WINDOW = timedelta(hours=12)
 _SHINGLE = 3
 _SIGNATURE_BLOCK = 1024
 
@@ -94,9 +99,10 @@ def collapse_copies(articles: Iterable[Article]) -> tuple[Article, ...]:
 
     Copies share a source and a title, and their links name the same article
     (:func:`~digest.copies.article_key`). A short link whose target is unknown joins the articles of
-    that source and title only when they all name one article. The one kept links directly (no
-    wrapper), then has no query, then has the most text, then is the earliest, then has the smallest
-    id; its copies follow from the earliest. Order of the result: each group where its first article came.
+    that source and title only when they all name one article, published within 12 hours of it. The
+    one kept links directly (no wrapper), then has no query, then has the most text, then is the
+    earliest, then has the smallest id; its copies follow from the earliest. Order of the result:
+    each group where its first article came.
     """
     items = list(articles)
     by_title: dict[tuple[str, str], list[int]] = {}
@@ -128,11 +134,14 @@ def _group_same_article(items: Sequence[Article], indices: Sequence[int], group_
         elif is_opaque(items[index].url):
             opaque.append(index)
     if len(first) == 1:
-        for index in opaque:
-            group_of[index] = next(iter(first.values()))
-    elif not first and len(opaque) > 1:  # the same title through short links only: one article
-        for index in opaque:
-            group_of[index] = opaque[0]
+        anchor = next(iter(first.values()))
+    elif not first and len(opaque) > 1:  # the same title through short links only
+        anchor = opaque[0]
+    else:
+        return
+    for index in opaque:
+        if abs(items[index].published - items[anchor].published) <= _OPAQUE_WINDOW:
+            group_of[index] = anchor
 
 
 def _one_article(members: Sequence[Article]) -> Article:

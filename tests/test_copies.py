@@ -217,3 +217,14 @@ def test_the_same_text_and_title_from_one_source_under_two_paths_is_a_copy_not_c
     assert [c.article_id for c in kept.copies] == ["uk"]
     assert [link.article_id for link in kept.also_published_by] == ["daily"]
     assert kept.ids == ("world", "uk", "daily")
+
+
+def test_short_links_to_the_same_title_a_year_apart_are_two_articles() -> None:
+    # As in a real FeedBurner feed: one blog's "GTAC Diversity Scholarship" post of 2016 and of 2017.
+    first = make("2016", "http://feedproxy.google.com/~r/blogspot/RLXA/~3/aXFut9UQVhE/gtac.html")
+    again = make("2017", "http://feedproxy.google.com/~r/blogspot/RLXA/~3/fr0rsUrGCGQ/gtac.html", minutes=60 * 24 * 383)
+    assert [a.id for a in collapse_copies([first, again])] == ["2016", "2017"]
+    late = make("t", "https://t.co/late", minutes=60 * 13)
+    assert [a.id for a in collapse_copies([make("a", ARTICLE), late])] == ["a", "t"]
+    soon = make("s", "https://t.co/soon", minutes=60 * 11)
+    assert [c.article_id for c in collapse_copies([make("a", ARTICLE), soon])[0].copies] == ["s"]
