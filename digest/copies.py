@@ -20,7 +20,7 @@ GPL-3.0 (this project is MIT) and reads neither ``href.li/?…``, AMP cache path
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .textutil import canonical_url
 
@@ -59,9 +59,34 @@ _OPAQUE_PATHS = (
 # Google's AMP cache: https://www.google.com/amp/s/example.com/path is https://example.com/path.
 _AMP = re.compile(r"^/amp/(s/)?(.+)$")
 # A last path segment that names an article by itself: a slug or a number (a hyphen, an underscore or a
-# digit, or long), not a script or a section that takes the article from the query (item, index.php).
+# digit, or long), not a section that takes the article from the query (/item?id=…, /watch?v=…). A
+# script's name counts only by a digit, a hyphen or its length: news_summ.jsp?id=… is not a slug.
 _SPECIFIC_SEGMENT = re.compile(r"[\d_-]|^.{21,}$")
-_SCRIPT = re.compile(r"\.(php|aspx?|cgi|jsp|pl)$", re.I)
+_SPECIFIC_SCRIPT = re.compile(r"[\d-]|^.{21,}$")
+_SCRIPT = re.compile(r"\.(php\d?|aspx?|cgi|jsp|pl|dll|html?)$", re.I)
+# Campaign and share parameters (beyond the tracking ones canonical_url drops) that never name an
+# article; dropped when the query has to be kept.
+_CAMPAIGN = frozenset(
+    (
+        "cmp",
+        "cmpid",
+        "ocid",
+        "smid",
+        "s_cid",
+        "ito",
+        "xtor",
+        "ref",
+        "src",
+        "share",
+        "ns_campaign",
+        "ns_mchannel",
+        "ns_source",
+        "ns_linkname",
+        "at_medium",
+        "at_campaign",
+        "__twitter_impression",
+    )
+)
 _MAX_UNWRAP = 4
 
 
@@ -80,7 +105,8 @@ def _target(url: str) -> str:
     if host.startswith("google.") or host.endswith(".google.com") or host == "google.com":
         amp = _AMP.match(parts.path)
         if amp:
-            return ("https://" if amp.group(1) else "http://") + amp.group(2)
+            query = f"?{parts.query}" if parts.query else ""
+            return ("https://" if amp.group(1) else "http://") + amp.group(2) + query
     whole = unquote(parts.query)
     if whole.lower().startswith(("http://", "https://")):  # href.li/?https://…
         return whole
@@ -124,6 +150,9 @@ def article_key(url: str) -> str:
         return ""
     path = parts.path.rstrip("/")
     last = path.rpartition("/")[2]
-    specific = bool(_SPECIFIC_SEGMENT.search(last)) and not _SCRIPT.search(last)
+    script = _SCRIPT.search(last)
+    stem, pattern = (last[: script.start()], _SPECIFIC_SCRIPT) if script else (last, _SPECIFIC_SEGMENT)
+    specific = bool(pattern.search(stem))
     key = f"{_host(parts.netloc)}{path}"
-    return key if specific or not parts.query else f"{key}?{parts.query}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _CAMPAIGN]
+    return key if specific or not query else f"{key}?{urlencode(sorted(query))}"
