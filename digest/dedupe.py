@@ -1,6 +1,10 @@
 """Stage 3: drop what readers already got and collapse copies of the same article.
 
-Exact duplicates share a stable id (the same article in two feeds). Near-duplicates are wire copies
+Exact duplicates share a stable id (the same article in two feeds). Copies from one source are the
+same title from the same source under links that name the same article once redirect wrappers and
+campaign queries are set aside (:mod:`digest.copies`): they become one article carrying the others
+in ``copies`` (:func:`collapse_copies`), and a group any of whose ids was delivered is dropped whole,
+so no article reaches readers twice. Near-duplicates are wire copies
 republished with small edits (a new headline, an extra paragraph, another byline): two articles are
 copies when the Jaccard similarity of their sets of word 3-shingles reaches ``threshold``.
 
@@ -23,30 +27,130 @@ them, because such edits move too many of its 64 bits.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
+from datetime import timedelta
 
 import numpy as np
 
+from .copies import article_key, is_opaque, unwrap
 from .models import Article, Link
+from .textutil import canonical_url
 
-__all__ = ["drop_seen", "minhash_signatures", "near_duplicate_groups", "near_duplicates", "shingles"]
+__all__ = [
+    "collapse_copies",
+    "drop_seen",
+    "minhash_signatures",
+    "near_duplicate_groups",
+    "near_duplicates",
+    "shingles",
+]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A short link says nothing of where it leads, so it joins an article of the same source and title only
+# when published this close to it: the same post a year later ("GTAC Diversity Scholarship", 2016 and
+# 2017, through feedproxy) or a daily series ("Morning briefing") stays apart.
+_OPAQUE_WINDOW = timedelta(hours=12)
 _SHINGLE = 3
 _SIGNATURE_BLOCK = 1024
 
 
 def drop_seen(articles: Iterable[Article], seen: Set[str]) -> tuple[Article, ...]:
-    """Articles not already delivered, with exact duplicates within the week removed."""
+    """Articles none of whose ids (copies included) were delivered, exact duplicates within the week merged.
+
+    Of two articles with one id the earlier is kept, with the copies of both.
+    """
     kept: dict[str, Article] = {}
     for article in articles:
-        if article.id in seen:
+        if any(i in seen for i in article.ids):
             continue
-        if article.id not in kept or article.published < kept[article.id].published:
+        other = kept.get(article.id)
+        if other is None:
             kept[article.id] = article
+            continue
+        first, second = (article, other) if article.published < other.published else (other, article)
+        kept[article.id] = _with_copies(first, second.copies)
     return tuple(kept.values())
+
+
+def _with_copies(article: Article, copies: Iterable[Link]) -> Article:
+    known = {article.id, *(c.article_id for c in article.copies)}
+    new = []
+    for link in copies:
+        if link.article_id not in known:
+            known.add(link.article_id)
+            new.append(link)
+    return replace(article, copies=article.copies + tuple(new)) if new else article
+
+
+def _title_key(title: str) -> str:
+    """A title as two copies of it compare: case, Unicode compatibility forms and spacing set aside."""
+    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+
+
+def _is_direct(article: Article) -> bool:
+    return bool(article.url) and not is_opaque(article.url) and unwrap(article.url) == canonical_url(article.url)
+
+
+def collapse_copies(articles: Iterable[Article]) -> tuple[Article, ...]:
+    """One article per group of copies from one source, the others in its ``copies``.
+
+    Copies share a source and a title, and their links name the same article
+    (:func:`~digest.copies.article_key`). A short link whose target is unknown joins the articles of
+    that source and title only when they all name one article, published within 12 hours of it. The
+    one kept links directly (no wrapper), then has no query, then has the most text, then is the
+    earliest, then has the smallest id; its copies follow from the earliest. Order of the result:
+    each group where its first article came.
+    """
+    items = list(articles)
+    by_title: dict[tuple[str, str], list[int]] = {}
+    for index, article in enumerate(items):
+        title = _title_key(article.title)
+        if title and article.title != "(untitled)":
+            by_title.setdefault((article.source, title), []).append(index)
+    group_of = list(range(len(items)))
+    for indices in by_title.values():
+        _group_same_article(items, indices, group_of)
+    groups: dict[int, list[Article]] = {}
+    for index, article in enumerate(items):
+        groups.setdefault(group_of[index], []).append(article)
+    return tuple(_one_article(members) for members in groups.values())
+
+
+def _group_same_article(items: Sequence[Article], indices: Sequence[int], group_of: list[int]) -> None:
+    """Point every article of one source and title to the first of those naming the same article."""
+    if len(indices) < 2:
+        return
+    first: dict[str, int] = {}
+    opaque = []
+    for index in indices:
+        if not items[index].url:
+            continue
+        key = article_key(items[index].url)
+        if key:
+            group_of[index] = first.setdefault(key, index)
+        elif is_opaque(items[index].url):
+            opaque.append(index)
+    if len(first) == 1:
+        anchor = next(iter(first.values()))
+    elif not first and len(opaque) > 1:  # the same title through short links only
+        anchor = opaque[0]
+    else:
+        return
+    for index in opaque:
+        if abs(items[index].published - items[anchor].published) <= _OPAQUE_WINDOW:
+            group_of[index] = anchor
+
+
+def _one_article(members: Sequence[Article]) -> Article:
+    if len(members) == 1:
+        return members[0]
+    kept = min(members, key=lambda a: (not _is_direct(a), "?" in a.url, -len(a.text), a.published, a.id))
+    rest = sorted((a for a in members if a is not kept), key=lambda a: (a.published, a.id))
+    links = [Link(a.source, a.url, a.title, a.id) for a in rest]
+    return _with_copies(kept, [c for a in [kept, *rest] for c in a.copies] + links)
 
 
 def shingles(text: str, size: int = _SHINGLE) -> frozenset[str]:
@@ -203,13 +307,22 @@ def near_duplicates(
     """Collapse copies (shingle Jaccard at least ``threshold``) into their earliest article.
 
     The result is ordered by publication time, then id; each kept article lists its copies, the
-    earliest first, in ``also_published_by``.
+    earliest first, in ``also_published_by``, each link with the ids of that copy's own ``copies``.
+    A copy with the kept article's source and title is the same article under another link (one
+    outlet filing it under two sections): it joins the kept article's ``copies`` instead.
     """
     ordered = sorted(articles, key=lambda a: (a.published, a.id))
     texts = [f"{a.title}\n{a.text}" for a in ordered]
     result = []
     for group in near_duplicate_groups(texts, threshold=threshold, num_perm=num_perm, bands=bands):
         kept, copies = ordered[group[0]], [ordered[i] for i in group[1:]]
-        links = tuple(Link(c.source, c.url, c.title, c.id) for c in copies)
-        result.append(replace(kept, also_published_by=kept.also_published_by + links) if links else kept)
+        if not copies:
+            result.append(kept)
+            continue
+        title = _title_key(kept.title)
+        own = [c for c in copies if c.source == kept.source and _title_key(c.title) == title]
+        others = [c for c in copies if not (c.source == kept.source and _title_key(c.title) == title)]
+        links = tuple(Link(c.source, c.url, c.title, c.id, tuple(x.article_id for x in c.copies)) for c in others)
+        merged = _with_copies(kept, [link for c in own for link in (Link(c.source, c.url, c.title, c.id), *c.copies)])
+        result.append(replace(merged, also_published_by=merged.also_published_by + links) if links else merged)
     return tuple(result)

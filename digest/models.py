@@ -29,12 +29,17 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A pointer to another copy or another outlet's coverage of a story."""
+    """A pointer to another copy or another outlet's coverage of a story.
+
+    ``copy_ids`` are the ids of the linked article's own copies (:attr:`Article.copies`), so they are
+    marked seen with it even when the article itself is only a link.
+    """
 
     source: str
     url: str
     title: str = ""
     article_id: str = ""
+    copy_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,10 @@ class Article:
 
     ``id`` is stable across runs: the feed's GUID, else the canonical URL, else a content hash.
     ``published`` is always an aware UTC datetime.
+
+    ``copies`` are the same article from the same source under other links (another of its feeds, a
+    redirect wrapper, a campaign query): one article to readers, never "also covered by", but their
+    ids are marked seen with it. ``also_published_by`` are other outlets' copies (wire reprints).
     """
 
     id: str
@@ -57,6 +66,15 @@ class Article:
     language: str = ""
     feed_url: str = ""
     also_published_by: tuple[Link, ...] = ()
+    copies: tuple[Link, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """This article's id, its copies' and those of every article it stands for: marked seen together."""
+        ids = [self.id, *(c.article_id for c in self.copies)]
+        for link in self.also_published_by:
+            ids += [link.article_id, *link.copy_ids]
+        return tuple(dict.fromkeys(i for i in ids if i))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +161,7 @@ class Digest:
     @property
     def article_ids(self) -> tuple[str, ...]:
         """Every article the digest shows, copies included: what gets marked seen on delivery."""
-        ids: list[str] = []
-        for story in self.stories:
-            for article in story.articles:
-                ids.append(article.id)
-                ids.extend(link.article_id for link in article.also_published_by if link.article_id)
+        ids = (i for story in self.stories for article in story.articles for i in article.ids)
         return tuple(dict.fromkeys(ids))
 
 

@@ -33,6 +33,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import i18n
+from .coverage import coverage
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
@@ -115,6 +116,7 @@ def environment(theme: Path | None = None, *, language: str = "en") -> jinja2.En
     env.filters["text_url"] = text_url
     env.filters["article_html"] = _article_html
     env.filters["cited_sentences"] = cited_sentences
+    env.filters["coverage"] = coverage
     return env
 
 

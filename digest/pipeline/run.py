@@ -120,11 +120,14 @@ def _compose(config: Config, week: Week) -> EmailMessage:
 
 def _outbox_entry(config: Config, week: Week, now: datetime) -> OutboxEntry:
     digest = week.digest
-    by_id = {a.id: a for story in digest.stories for a in story.articles}
-    articles = tuple(
-        SeenArticle(i, by_id[i].source, by_id[i].published.isoformat()) if i in by_id else SeenArticle(i)
-        for i in digest.article_ids
-    )
+    known: dict[str, SeenArticle] = {}
+    for article in (a for story in digest.stories for a in story.articles):
+        # A copy is the same article from the same source: recorded under its source and date, so
+        # forgetting a source's articles forgets its copies too.
+        for copy in article.copies:
+            known.setdefault(copy.article_id, SeenArticle(copy.article_id, copy.source, article.published.isoformat()))
+        known[article.id] = SeenArticle(article.id, article.source, article.published.isoformat())
+    articles = tuple(known.get(i, SeenArticle(i)) for i in digest.article_ids)
     issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, week.rendering.body_html)
     recipients = config.email.to if config.email.smtp is not None else (_OUTBOX,)
     message = _compose(config, week).as_bytes()

@@ -81,8 +81,9 @@ def build_week(
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
-    articles = language.detect_languages(extract.extract(in_window))
-    fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
+    articles = dedupe.collapse_copies(extract.extract(in_window))
+    articles = language.detect_languages(articles)
+    fresh = dedupe.drop_seen(articles, store.seen_ids(i for a in articles for i in a.ids))
     unique = dedupe.near_duplicates(
         fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
     )
