@@ -244,7 +244,7 @@ def main_text(page: str, *, library: bool = True) -> str:
     """The article text of a whole web page, without menus, footers and comments.
 
     With the ``extract`` extra installed (and ``library``), trafilatura does it: token F1 0.94 against
-    Mozilla Readability's expected text, vs 0.90 for the fallback here and 0.85 for all visible text
+    Mozilla Readability's expected text, vs 0.90 for the fallback here and 0.81 for all visible text
     (``benchmarks/extract_quality.py``). The fallback is the visible text of the page's largest
     ``<article>``/``<main>`` element, or of the whole page when it has none, without menus,
     sidebars, footers and forms.

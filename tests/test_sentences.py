@@ -57,6 +57,11 @@ from digest.summarize.sentences import split_sentences
         ("The rate rose to 3.5 per cent. It fell later.", ["The rate rose to 3.5 per cent.", "It fell later."]),
         ("“We won,” she said. The crowd cheered.", ["“We won,” she said.", "The crowd cheered."]),
         ("No. 10 said nothing. It was late.", ["No. 10 said nothing.", "It was late."]),
+        # A quotation of several sentences is kept whole: no part of it is quoted without its speaker.
+        (
+            '"Our assets were seized. We want them back," he said. Talks resume today.',
+            ['"Our assets were seized. We want them back," he said.', "Talks resume today."],
+        ),
         # A quotation whose marks do not pair up (a quote running on from the paragraph before):
         # each mark stays with the sentence it opens or closes.
         (
