@@ -42,7 +42,32 @@ from digest.summarize.sentences import split_sentences
             "It costs 5 p.m. prices... Really? Yes! 2026 was good.",
             ["It costs 5 p.m. prices...", "Really?", "Yes!", "2026 was good."],
         ),
-        ("no capital. after this stop\nA new paragraph", ["no capital. after this stop", "A new paragraph"]),
+        ("no capital. after this stop\nA new paragraph", ["no capital.", "after this stop", "A new paragraph"]),
+        ("She said no. Then she left.", ["She said no.", "Then she left."]),
+        ("The vote was no. Then the hall emptied.", ["The vote was no.", "Then the hall emptied."]),
+        ("They voted on art. 5 of the treaty. It passed.", ["They voted on art. 5 of the treaty.", "It passed."]),
+        ("She loves modern art. The gallery agreed.", ["She loves modern art.", "The gallery agreed."]),
+        ("Beethoven's op. 27 was played. It was long.", ["Beethoven's op. 27 was played.", "It was long."]),
+        ("He had a photo op. The cameras came.", ["He had a photo op.", "The cameras came."]),
+        ("The firm (est. 1901) closed. Staff left.", ["The firm (est. 1901) closed.", "Staff left."]),
+        ("Such stories are the best. The rest are not.", ["Such stories are the best.", "The rest are not."]),
+        ("It opened on 5 Mar. 2024 in Leeds. Crowds came.", ["It opened on 5 Mar. 2024 in Leeds.", "Crowds came."]),
+        ("Do not mar. The paint is wet.", ["Do not mar.", "The paint is wet."]),
+        ("Take fruit, e.g. apples. Then rest.", ["Take fruit, e.g. apples.", "Then rest."]),
+        ("The rate rose to 3.5 per cent. It fell later.", ["The rate rose to 3.5 per cent.", "It fell later."]),
+        ("“We won,” she said. The crowd cheered.", ["“We won,” she said.", "The crowd cheered."]),
+        ("No. 10 said nothing. It was late.", ["No. 10 said nothing.", "It was late."]),
+        # A quotation of several sentences is kept whole: no part of it is quoted without its speaker.
+        (
+            '"Our assets were seized. We want them back," he said. Talks resume today.',
+            ['"Our assets were seized. We want them back," he said.', "Talks resume today."],
+        ),
+        # A quotation whose marks do not pair up (a quote running on from the paragraph before):
+        # each mark stays with the sentence it opens or closes.
+        (
+            'He added: "The market is uncertain. "It is widely accepted." Mr Ian agreed.',
+            ['He added: "The market is uncertain.', '"It is widely accepted."', "Mr Ian agreed."],
+        ),
         ("", []),
     ],
 )
@@ -50,7 +75,27 @@ def test_split_sentences(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab .?!\"'”(\n3U.S")), max_size=80))
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("es", "¿Dónde está? No lo sé. ¡Qué pena!", ["¿Dónde está?", "No lo sé.", "¡Qué pena!"]),
+        ("es-ES", "El Sr. García llegó. Luego se fue.", ["El Sr. García llegó.", "Luego se fue."]),
+        ("fr", "« Je pars », dit-elle. Il resta.", ["« Je pars », dit-elle.", "Il resta."]),
+        ("fr", "Il a dit « non. » Puis il est parti.", ["Il a dit « non. »", "Puis il est parti."]),
+        ("zh", "今天下雨了。我们没有出去。", ["今天下雨了。", "我们没有出去。"]),
+        ("ja", "今日は雨です。出かけません。", ["今日は雨です。", "出かけません。"]),
+        ("en", "今天下雨了。我们没有出去。", ["今天下雨了。", "我们没有出去。"]),
+        ("de", "Am 3. Oktober wurde gefeiert. Alle kamen.", ["Am 3. Oktober wurde gefeiert.", "Alle kamen."]),
+        # An unknown or empty code falls back to English rules rather than failing.
+        ("xx", "Dr. Jones came. He left.", ["Dr. Jones came.", "He left."]),
+        ("", "Dr. Jones came. He left.", ["Dr. Jones came.", "He left."]),
+    ],
+)
+def test_split_sentences_by_language(language: str, text: str, expected: list[str]) -> None:
+    assert split_sentences(text, language) == expected
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .?!\"'”“«»。¿(\n3U.S")), max_size=80))
 def test_splitting_loses_no_text(text: str) -> None:
     joined = "".join("".join(s.split()) for s in split_sentences(text))
     assert joined == "".join(text.split())
