@@ -99,7 +99,8 @@ class SmtpHandler:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         text = message.get_body(("plain",))
         body = text.get_content() if text is not None else ""
-        articles = tuple(re.findall(r"^ARTICLE (\S+)", body, re.M))
+        # An id from a GUID is scoped to its feed ("<feed>#guid:<guid>"): the GUID is what was published.
+        articles = tuple(a.rpartition("#guid:")[2] for a in re.findall(r"^ARTICLE (\S+)", body, re.M))
         h.received.append(Received(str(message["Message-ID"]), tuple(envelope.rcpt_tos), articles))
         if h.target == "accepted":
             h.kill()

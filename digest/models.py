@@ -40,8 +40,9 @@ class Link:
 class Article:
     """One article, normalized from whatever source it came from.
 
-    ``id`` is stable across runs: the feed's GUID, else the canonical URL, else a content hash.
-    ``published`` is always an aware UTC datetime.
+    ``id`` is stable across runs: the feed's GUID scoped to the feed, else the URL's identity key,
+    else a content hash. ``aliases`` are the ids earlier versions gave the same article, by which a
+    state store they wrote still knows it. ``published`` is always an aware UTC datetime.
     """
 
     id: str
@@ -56,6 +57,7 @@ class Article:
     language: str = ""
     feed_url: str = ""
     also_published_by: tuple[Link, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

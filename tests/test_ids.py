@@ -35,7 +35,7 @@ def test_id_fallback_chain() -> None:
         "<item><title>C</title><description>no link, no guid</description></item>"
     )
     (a, _), (b, _), (c, _) = parse_feed(feed, location="https://example.org/feed", now=NOW)
-    assert a.id == "guid-1"
+    assert a.id == "https://example.org/feed#guid:guid-1"
     assert b.id == "https://example.org/2"
     assert c.id.startswith("sha256:")
     (again, _) = parse_feed(feed, location="https://example.org/feed", now=NOW)[2]
@@ -48,7 +48,7 @@ def test_undated_and_future_items_are_flagged_undated() -> None:
         "<item><guid>none</guid><title>B</title></item>"
         "<item><guid>future</guid><title>C</title><pubDate>Tue, 17 Nov 2099 14:00:00 GMT</pubDate></item>"
     )
-    dated = {a.id: (a.published, ok) for a, ok in parse_feed(feed, location="f", now=NOW)}
+    dated = {a.id.removeprefix("f#guid:"): (a.published, ok) for a, ok in parse_feed(feed, location="f", now=NOW)}
     assert dated["old"] == (datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True)
     assert dated["none"] == (NOW, False)
     assert dated["future"] == (NOW, False)
