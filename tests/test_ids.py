@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from digest.sources import parse_feed
+from digest.config import Config, SourceConfig
+from digest.sources import gather, parse_feed
 from digest.textutil import canonical_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -52,3 +54,27 @@ def test_undated_and_future_items_are_flagged_undated() -> None:
     assert dated["old"] == (datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True)
     assert dated["none"] == (NOW, False)
     assert dated["future"] == (NOW, False)
+
+
+def test_two_feeds_sharing_a_guid_both_deliver(tmp_path: Path) -> None:
+    paths = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(_rss(f"<item><guid>1</guid><title>{name} one</title></item>"))
+        paths.append(str(path))
+    gathered = gather(Config(sources=tuple(SourceConfig(path=p) for p in paths)), now=NOW)
+    assert sorted(a.title for a in gathered.articles) == ["a one", "b one"]
+    assert len({a.id for a in gathered.articles}) == 2
+
+
+def test_json_feed_id_true_z_offset_and_relative_url_with_a_url_in_its_query() -> None:
+    doc = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "home_page_url": "https://j.example/",'
+        b' "items": [{"id": true, "url": "/go?to=https://other.example/x", "title": "A",'
+        b' "date_published": "2026-11-20T08:30:00z"}]}'
+    )
+    [(article, dated)] = parse_feed(doc, location="https://j.example/feed.json", now=NOW)
+    assert "True" not in article.id
+    assert article.id == "https://j.example/go?to=https://other.example/x"
+    assert article.url == "https://j.example/go?to=https://other.example/x"
+    assert dated and article.published == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
