@@ -36,6 +36,8 @@ _ALTERNATE = re.compile(
     re.I,
 )
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']", re.I)
+# Control characters are not text (XML forbids most of them; feedparser's loose mode lets them through).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Parsed = list[tuple[Article, bool]]
 # Items named one by one in the problems when their dates cannot be read; the rest are counted.
 _NAMED_UNDATED = 3
@@ -62,6 +64,7 @@ class _Feed:
         if published is None and written.strip():
             published = parse_date(written, languages=[language] if language else [])
         url = link_url(url, self.base)
+        title = _CONTROL.sub("", title)
         if not title:
             title = (text or html_to_text(html))[:80].partition("\n")[0]
         if published is None and written.strip():
