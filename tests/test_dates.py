@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.dates import from_value, http_date, iso_datetime, parse_date
+from digest.dates import DateBudget, from_value, http_date, iso_datetime, parse_date
 from digest.models import Problem
 from digest.sources import parse_feed, read_folder
 
@@ -110,3 +110,33 @@ def test_a_yaml_alias_bomb_in_front_matter_is_harmless(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text(f"---\n{bomb}title: Bomb\n---\nBody text here.\n")
     [(article, _)] = read_folder(tmp_path, now=NOW, problems=[])
     assert article.title == "Bomb"
+
+
+def test_a_feed_gives_up_on_date_names_after_a_few_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.dates
+
+    tried: list[str] = []
+    real = digest.dates.parse_date
+
+    def counting(text: str, *, languages: tuple[str, ...] = (), names: bool = True) -> datetime | None:
+        if names:
+            tried.append(text)
+        return real(text, languages=languages, names=names)
+
+    monkeypatch.setattr(digest.dates, "parse_date", counting)
+    items = "".join(f"<item><guid>{n}</guid><title>I{n}</title><pubDate>junk {n}</pubDate></item>" for n in range(500))
+    problems: list[Problem] = []
+    found = parse_feed(_rss(items), location="f", now=NOW, problems=problems)
+    assert len(found) == 500 and not any(dated for _, dated in found)
+    assert len(tried) == 10, "dateparser costs milliseconds a date: a hostile feed must not get it 500 times"
+    [problem] = problems
+    assert "and 497 more" in problem.message
+
+
+def test_the_date_budget_counts_calls_and_failures() -> None:
+    pt = "Seg, 24 Set 2018 19:42:40 -0300"
+    budget = DateBudget(calls=2, failures=5)
+    assert budget.parse(pt, languages=["pt"]) is not None
+    assert budget.parse(pt, languages=["pt"]) is not None
+    assert budget.parse(pt, languages=["pt"]) is None, "out of calls"
+    assert budget.parse("Tue, 17 Nov 2026 14:00:00 GMT") is not None, "standard dates never need the budget"

@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from ..dates import from_struct, iso_datetime, parse_date
+from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
 from ..models import Article, Problem
 from ..textutil import content_hash, html_to_text, normalize_space
@@ -54,6 +54,7 @@ class _Feed:
     language: str
     now: datetime
     unreadable: list[str] = field(default_factory=list)
+    dates: DateBudget = field(default_factory=DateBudget)
 
     def article(
         self, *, guid: str, url: str, title: str, html: str, text: str, author: str, tags: Iterable[str], **more: Any
@@ -62,7 +63,7 @@ class _Feed:
         language: str = more.get("language") or self.language
         written: str = more.get("date_text", "")
         if published is None and written.strip():
-            published = parse_date(written, languages=[language] if language else [])
+            published = self.dates.parse(written, languages=[language] if language else [])
         url = link_url(url, self.base)
         title = _CONTROL.sub("", title)
         if not title:
