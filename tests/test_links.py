@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.sources import parse_feed
 from digest.urls import identity_key, is_absolute, link_url, strip_tracking
@@ -107,3 +109,22 @@ def test_real_links_from_the_feed_corpora_round_trip_unchanged() -> None:
     # Only links that carry a tracking parameter may change, and then only by losing it.
     assert all("utm_" in link or "fbclid" in link for link in changed), changed[:5]
     assert len(links) > 200
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80), st.sampled_from(["", "https://blog.example/a/", "http://[", "not a url"]))
+def test_any_text_gives_a_link_and_a_key_without_raising(url: str, base: str) -> None:
+    link = link_url(url, base)
+    assert strip_tracking(link) == link, "stripping is done once and for all"
+    assert identity_key(identity_key(link)) == identity_key(link)
+
+
+# No tracking parameter's name starts with "k".
+@given(
+    st.from_regex(
+        r"https://[a-z]{1,8}\.example/[a-z0-9/._-]{0,20}(\?k[a-z0-9_]{0,5}(=[a-z0-9%/?._-]{0,10})?([&;]k[a-z0-9_]{0,5}=?[a-z0-9%/._-]{0,10}){0,3})?(#[!/a-z0-9]{0,8})?",
+        fullmatch=True,
+    )
+)
+def test_a_link_without_tracking_parameters_is_never_touched(url: str) -> None:
+    assert link_url(url) == url
