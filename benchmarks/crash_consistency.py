@@ -48,6 +48,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+# The digest beside this script, not whichever one is installed (its schema is what the store must reach).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from digest.store import MIGRATIONS
 
 STAGES = ("fetch", "render", "pending", "send", "smtp", "accepted", "publish")

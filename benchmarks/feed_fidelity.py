@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from digest.dates import iso_datetime, parse_date
 from digest.errors import ParseError
 from digest.models import Article

@@ -140,3 +140,16 @@ def test_the_date_budget_counts_calls_and_failures() -> None:
     assert budget.parse(pt, languages=["pt"]) is not None
     assert budget.parse(pt, languages=["pt"]) is None, "out of calls"
     assert budget.parse("Tue, 17 Nov 2026 14:00:00 GMT") is not None, "standard dates never need the budget"
+
+
+def test_gather_reports_the_unreadable_date_and_keeps_the_item(tmp_path: Path) -> None:
+    from digest.config import Config, SourceConfig
+    from digest.sources import gather
+
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(_rss("<item><guid>1</guid><title>Pier reopens</title><pubDate>31/31/31</pubDate></item>"))
+    gathered = gather(Config(sources=(SourceConfig(path=str(feed)),)), now=NOW)
+    [article] = gathered.articles
+    assert article.id in gathered.undated and article.published == NOW
+    [problem] = gathered.problems
+    assert problem.source == str(feed) and "Pier reopens" in problem.message
