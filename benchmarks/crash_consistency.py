@@ -48,6 +48,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+# The digest beside this script, not whichever one is installed (its schema is what the store must reach).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from digest.store import MIGRATIONS
 
 STAGES = ("fetch", "render", "pending", "send", "smtp", "accepted", "publish")
@@ -99,7 +102,8 @@ class SmtpHandler:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         text = message.get_body(("plain",))
         body = text.get_content() if text is not None else ""
-        articles = tuple(re.findall(r"^ARTICLE (\S+)", body, re.M))
+        # An id from a GUID is scoped to its feed ("<feed>#guid:<guid>"): the GUID is what was published.
+        articles = tuple(a.rpartition("#guid:")[2] for a in re.findall(r"^ARTICLE (\S+)", body, re.M))
         h.received.append(Received(str(message["Message-ID"]), tuple(envelope.rcpt_tos), articles))
         if h.target == "accepted":
             h.kill()

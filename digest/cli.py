@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from .config import Config, load_config
+from .dates import iso_datetime
 from .errors import DigestError
 from .models import RunReport
 from .pipeline import preview, run, write_report
@@ -31,11 +32,10 @@ __all__ = ["main"]
 def _now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r} (e.g. 2026-11-23T09:00:00Z)") from exc
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = iso_datetime(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r} (e.g. 2026-11-23T09:00:00Z)")
+    return parsed
 
 
 def _parser() -> argparse.ArgumentParser:

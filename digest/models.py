@@ -46,8 +46,9 @@ class Link:
 class Article:
     """One article, normalized from whatever source it came from.
 
-    ``id`` is stable across runs: the feed's GUID, else the canonical URL, else a content hash.
-    ``published`` is always an aware UTC datetime.
+    ``id`` is stable across runs: the feed's GUID scoped to the feed, else the URL's identity key,
+    else a content hash. ``aliases`` are the ids earlier versions gave the same article, by which a
+    state store they wrote still knows it. ``published`` is always an aware UTC datetime.
 
     ``copies`` are the same article from the same source under other links (another of its feeds, a
     redirect wrapper, a campaign query): one article to readers, never "also covered by", but their
@@ -67,6 +68,7 @@ class Article:
     feed_url: str = ""
     also_published_by: tuple[Link, ...] = ()
     copies: tuple[Link, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @property
     def ids(self) -> tuple[str, ...]:

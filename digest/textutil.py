@@ -13,9 +13,10 @@ import logging
 import re
 from collections.abc import Callable
 from functools import cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .urls import identity_key
 
 __all__ = [
     "canonical_url",
@@ -76,9 +77,6 @@ _SKIP_TAGS = frozenset(["script", "style", "noscript", "template", "head", "svg"
 # Page chrome of whole saved web pages (menus, sidebars, footers, forms) is not article text; in a feed
 # item the same elements are the author's own (a pull quote in <aside>, a caption in <footer>).
 _CHROME_TAGS = frozenset(["nav", "footer", "aside", "form"])
-# Parameters that identify a campaign or a click, never the article: dropping them lets the same
-# link shared through a newsletter and through a feed get the same id.
-_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.I)
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _URL_INVISIBLE = re.compile(r"[\t\n\r]")
@@ -154,21 +152,8 @@ def normalize_space(text: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The URL with scheme and host lower-cased, tracking parameters and fragment removed."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.scheme.lower() not in ("http", "https"):
-        return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
-    netloc = parts.netloc.lower()
-    if netloc.endswith(":80") and parts.scheme.lower() == "http":
-        netloc = netloc[:-3]
-    elif netloc.endswith(":443") and parts.scheme.lower() == "https":
-        netloc = netloc[:-4]
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
+    """The conservative identity key of ``url``: see :func:`digest.urls.identity_key`."""
+    return identity_key(url)
 
 
 def safe_url(url: str) -> str:

@@ -14,6 +14,8 @@ from digest.sources import parse_feed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+# Ids from GUIDs are scoped to the feed they came from.
+FEED = "https://quay.example/feed#guid:"
 
 RSS2 = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
@@ -71,9 +73,9 @@ def test_rss2_golden_article() -> None:
     article, dated = one(RSS2, category="Local")
     assert dated
     assert article == Article(
-        id="quay-4",
+        id=FEED + "quay-4",
         title="Tide gauge & pier",
-        url="https://quay.example/tide?id=4",
+        url="https://Quay.example/tide?id=4",
         source="Quay Notes",
         published=WHEN,
         summary_html="<p>The new gauge reads the tide.</p>",
@@ -81,6 +83,7 @@ def test_rss2_golden_article() -> None:
         categories=("Local", "Harbour"),
         language="en-gb",
         feed_url="https://quay.example/feed",
+        aliases=("quay-4",),
     )
 
 
@@ -88,22 +91,23 @@ def test_rss1_golden_article() -> None:
     article, dated = one(RSS1)
     assert dated
     assert article == Article(
-        id="https://quay.example/tide",
+        id=FEED + "https://quay.example/tide",
         title="Tide gauge",
         url="https://quay.example/tide",
         source="Quay Notes",
         published=WHEN,
         summary_html="The new gauge reads the tide.",
         feed_url="https://quay.example/feed",
+        aliases=("https://quay.example/tide",),
     )
 
 
 def test_atom10_golden_article_prefers_content_and_published() -> None:
     article, _ = one(ATOM, name="Quay")
     assert article == Article(
-        id="tag:quay.example,2026:4",
+        id=FEED + "tag:quay.example,2026:4",
         title="Tide gauge",
-        url="https://quay.example/tide",
+        url="https://quay.example/tide#top",
         source="Quay",
         published=WHEN,
         summary_html="<p>The new gauge reads the tide.</p>",
@@ -111,6 +115,7 @@ def test_atom10_golden_article_prefers_content_and_published() -> None:
         categories=("Harbour",),
         language="en",
         feed_url="https://quay.example/feed",
+        aliases=("tag:quay.example,2026:4",),
     )
 
 
@@ -118,7 +123,7 @@ def test_atom03_golden_article() -> None:
     article, dated = one(ATOM03)
     assert dated
     assert (article.id, article.title, article.url, article.published) == (
-        "tag:quay.example,2026:4",
+        FEED + "tag:quay.example,2026:4",
         "Tide gauge",
         "https://quay.example/tide",
         WHEN,
@@ -130,7 +135,7 @@ def test_json_feed_11_golden_article() -> None:
     article, dated = one(JSON11)
     assert dated
     assert article == Article(
-        id="quay-4",
+        id=FEED + "quay-4",
         title="Tide gauge",
         url="https://quay.example/tide",
         source="Quay Notes",
@@ -140,13 +145,14 @@ def test_json_feed_11_golden_article() -> None:
         categories=("Harbour",),
         language="en-GB",
         feed_url="https://quay.example/feed",
+        aliases=("quay-4",),
     )
 
 
 def test_json_feed_10_numeric_id_relative_url_and_text_only() -> None:
     article, _ = one(JSON10)
     assert article == Article(
-        id="4",
+        id=FEED + "4",
         title="The new gauge reads the tide.",
         url="https://quay.example/tide",
         source="Quay Notes",
@@ -154,6 +160,7 @@ def test_json_feed_10_numeric_id_relative_url_and_text_only() -> None:
         text="The new gauge reads the tide.",
         author="Ada Marsh",
         feed_url="https://quay.example/feed",
+        aliases=("4",),
     )
 
 
@@ -168,7 +175,7 @@ def test_future_and_unparseable_dates_fall_back_to_first_seen() -> None:
 def test_duplicate_guids_are_read_once() -> None:
     item = b"<item><guid>same</guid><title>T</title></item>"
     feed = b'<rss version="2.0"><channel><title>D</title>' + item * 3 + b"</channel></rss>"
-    assert [a.id for a, _ in parse_feed(feed, location="f", now=NOW)] == ["same"]
+    assert [a.id for a, _ in parse_feed(feed, location="f", now=NOW)] == ["f#guid:same"]
 
 
 def test_latin1_without_declaration_is_decoded() -> None:
@@ -186,7 +193,7 @@ def test_charset_from_http_header_wins() -> None:
 def test_truncated_xml_keeps_the_complete_items() -> None:
     items = b"".join(b"<item><guid>g%d</guid><title>T%d</title></item>" % (i, i) for i in range(3))
     feed = b'<rss version="2.0"><channel><title>Cut</title>' + items + b"<item><guid>g9</guid><ti"
-    assert [a.id for a, _ in parse_feed(feed, location="f", now=NOW)][:3] == ["g0", "g1", "g2"]
+    assert [a.id for a, _ in parse_feed(feed, location="f", now=NOW)][:3] == ["f#guid:g0", "f#guid:g1", "f#guid:g2"]
 
 
 def test_billion_laughs_is_harmless_and_fast() -> None:

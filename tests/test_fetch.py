@@ -27,6 +27,8 @@ from digest.sources.fetch import Fetcher
 from digest.sources.guard import DestinationPolicy
 from digest.store import Store
 
+from .guids import guid
+
 LOOPBACK = ("127.0.0.1/32",)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>
@@ -162,7 +164,7 @@ def test_second_run_sends_validators_and_a_304_costs_no_parsing(server: Server) 
     )
     with Store(":memory:") as store:
         first = gather(config(url), now=NOW, store=store)
-        assert [a.id for a in first.articles] == ["a"] and first.problems == ()
+        assert [guid(a) for a in first.articles] == ["a"] and first.problems == ()
         save(store, first)
         second = gather(config(url), now=NOW, store=store)
         assert second.articles == () and second.problems == ()
@@ -178,7 +180,7 @@ def test_user_agent_and_compression(server: Server) -> None:
         "/br", Reply(body=brotli.compress(FEED.replace(b"<guid>a", b"<guid>b")), headers={"Content-Encoding": "br"})
     )
     gathered = gather(config(gz, br), now=NOW)
-    assert sorted(a.id for a in gathered.articles) == ["a", "b"]
+    assert sorted(guid(a) for a in gathered.articles) == ["a", "b"]
     headers = server.requests("/gz")[0]
     assert headers["user-agent"].startswith("digest/")
     assert "br" in headers["accept-encoding"] and "gzip" in headers["accept-encoding"]
@@ -189,7 +191,7 @@ def test_permanent_redirect_is_followed_recorded_and_used_next_run(server: Serve
     old = server.serve("/old.xml", Reply(301, b"", {"Location": new}))
     with Store(":memory:") as store:
         first = gather(config(old), now=NOW, store=store)
-        assert [a.id for a in first.articles] == ["a"]
+        assert [guid(a) for a in first.articles] == ["a"]
         [moved] = first.problems
         assert moved.source == old and new in moved.message and "config" in moved.hint
         save(store, first)
@@ -202,7 +204,7 @@ def test_temporary_redirect_is_followed_silently(server: Server) -> None:
     target = server.serve("/there.xml", Reply())
     here = server.serve("/here.xml", Reply(302, b"", {"Location": target}))
     gathered = gather(config(here), now=NOW)
-    assert [a.id for a in gathered.articles] == ["a"] and gathered.problems == ()
+    assert [guid(a) for a in gathered.articles] == ["a"] and gathered.problems == ()
     assert gathered.feeds[0].moved_to == ""
 
 
@@ -213,7 +215,7 @@ def test_a_cookie_set_by_a_redirect_comes_back_on_the_next_hop(server: Server) -
     server.routes["/feed.xml"] = feed
     here = server.serve("/consent", Reply(302, b"", {"Location": "/feed.xml", "Set-Cookie": "consent=yes; Path=/"}))
     gathered = gather(config(here), now=NOW)
-    assert [a.id for a in gathered.articles] == ["a"] and gathered.problems == ()
+    assert [guid(a) for a in gathered.articles] == ["a"] and gathered.problems == ()
 
 
 def test_redirect_loop_is_one_problem(server: Server) -> None:
@@ -254,7 +256,7 @@ def test_429_waits_for_retry_after_then_succeeds(server: Server) -> None:
     start = time.monotonic()
     gathered = gather(config(url, fetch=settings), now=NOW)
     assert time.monotonic() - start >= 1.0
-    assert [a.id for a in gathered.articles] == ["a"] and gathered.problems == ()
+    assert [guid(a) for a in gathered.articles] == ["a"] and gathered.problems == ()
     assert len(server.requests("/busy.xml")) == 2
 
 
@@ -375,7 +377,7 @@ def test_html_page_and_404_are_problems_and_the_rest_goes_on(server: Server) -> 
     )
     good = server.serve("/good.xml", Reply())
     gathered = gather(config(page, server.url("/missing"), good), now=NOW)
-    assert [a.id for a in gathered.articles] == ["a"]
+    assert [guid(a) for a in gathered.articles] == ["a"]
     by_source = {p.source: p for p in gathered.problems}
     assert by_source[page].hint.endswith(server.url("/atom"))
     assert "404" in by_source[server.url("/missing")].message

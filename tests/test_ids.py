@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from digest.sources import parse_feed
+from digest.config import Config, SourceConfig
+from digest.sources import gather, parse_feed
 from digest.textutil import canonical_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -35,7 +37,7 @@ def test_id_fallback_chain() -> None:
         "<item><title>C</title><description>no link, no guid</description></item>"
     )
     (a, _), (b, _), (c, _) = parse_feed(feed, location="https://example.org/feed", now=NOW)
-    assert a.id == "guid-1"
+    assert a.id == "https://example.org/feed#guid:guid-1"
     assert b.id == "https://example.org/2"
     assert c.id.startswith("sha256:")
     (again, _) = parse_feed(feed, location="https://example.org/feed", now=NOW)[2]
@@ -48,7 +50,31 @@ def test_undated_and_future_items_are_flagged_undated() -> None:
         "<item><guid>none</guid><title>B</title></item>"
         "<item><guid>future</guid><title>C</title><pubDate>Tue, 17 Nov 2099 14:00:00 GMT</pubDate></item>"
     )
-    dated = {a.id: (a.published, ok) for a, ok in parse_feed(feed, location="f", now=NOW)}
+    dated = {a.id.removeprefix("f#guid:"): (a.published, ok) for a, ok in parse_feed(feed, location="f", now=NOW)}
     assert dated["old"] == (datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True)
     assert dated["none"] == (NOW, False)
     assert dated["future"] == (NOW, False)
+
+
+def test_two_feeds_sharing_a_guid_both_deliver(tmp_path: Path) -> None:
+    paths = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(_rss(f"<item><guid>1</guid><title>{name} one</title></item>"))
+        paths.append(str(path))
+    gathered = gather(Config(sources=tuple(SourceConfig(path=p) for p in paths)), now=NOW)
+    assert sorted(a.title for a in gathered.articles) == ["a one", "b one"]
+    assert len({a.id for a in gathered.articles}) == 2
+
+
+def test_json_feed_id_true_z_offset_and_relative_url_with_a_url_in_its_query() -> None:
+    doc = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "home_page_url": "https://j.example/",'
+        b' "items": [{"id": true, "url": "/go?to=https://other.example/x", "title": "A",'
+        b' "date_published": "2026-11-20T08:30:00z"}]}'
+    )
+    [(article, dated)] = parse_feed(doc, location="https://j.example/feed.json", now=NOW)
+    assert "True" not in article.id
+    assert article.id == "https://j.example/go?to=https://other.example/x"
+    assert article.url == "https://j.example/go?to=https://other.example/x"
+    assert dated and article.published == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)

@@ -17,6 +17,8 @@ from digest.errors import ParseError, SourceError
 from digest.models import Article
 from digest.sources import Gathered, gather, read_folder, read_opml, read_saved
 
+from .guids import guid
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RSS = '<rss version="2.0"><channel><title>{t}</title><item><guid>{t}-1</guid><title>x</title></item></channel></rss>'
 
@@ -84,7 +86,7 @@ def test_includes_self_reference_and_loops_are_reported(tmp_path: Path) -> None:
     )
     config = Config(sources=(SourceConfig(opml="main.opml"),), base_dir=str(tmp_path))
     gathered = gather(config, now=NOW)
-    assert sorted(a.id for a in gathered.articles) == ["a-1", "b-1"]  # a.xml listed twice, read once
+    assert sorted(guid(a) for a in gathered.articles) == ["a-1", "b-1"]  # a.xml listed twice, read once
     messages = sorted(p.message for p in gathered.problems)
     assert len(messages) == 2
     assert "loop" in messages[0] and "main.opml → " in messages[0]
@@ -103,7 +105,7 @@ def test_includes_self_reference_and_loops_are_reported(tmp_path: Path) -> None:
             "yaml.md",
             '---\ntitle: "Quay report"\ndate: 2026-11-20T08:30:00Z\nurl: https://Quay.example/r?utm_medium=x\n'
             "author: Ada\n---\n# Heading\n\nBody *text*.\n",
-            ("Quay report", "Heading\nBody text.", datetime(2026, 11, 20, 8, 30, tzinfo=UTC), "https://quay.example/r"),
+            ("Quay report", "Heading\nBody text.", datetime(2026, 11, 20, 8, 30, tzinfo=UTC), "https://Quay.example/r"),
         ),
         (
             "toml.md",
@@ -186,7 +188,7 @@ def test_long_lists_parse_in_worker_processes(tmp_path: Path) -> None:
     sources = tuple(SourceConfig(path=str(p)) for p in (*paths, broken))
     config = Config(sources=sources, fetch=FetchConfig(parse_workers=2))
     gathered = gather(config, now=NOW)
-    assert sorted(a.id for a in gathered.articles) == sorted(f"f{i}-1" for i in range(32))
+    assert sorted(guid(a) for a in gathered.articles) == sorted(f"f{i}-1" for i in range(32))
     [problem] = gathered.problems
     assert problem.source == str(broken) and "not a feed" in problem.message
 

@@ -279,3 +279,31 @@ def test_status_of_a_postgres_store_shows_its_url_without_the_password(
     out = capsys.readouterr().out
     assert f"state store: postgresql://digest:***@127.0.0.1:{postgres_server.port}/" in out
     assert "?password=***" in out and SECRET not in out
+
+
+def _feed_file(path: Path, title: str, guid: str) -> str:
+    path.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<item><guid>{guid}</guid><title>{title} item {guid}</title>"
+        "<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    return str(path)
+
+
+def test_articles_seen_before_guids_were_scoped_stay_seen(store_location: str, tmp_path: Path) -> None:
+    from digest.config import Config, SourceConfig
+    from digest.sources import gather
+
+    with open_store(store_location, migrate=False) as old:
+        old.migrate(to=4)
+        old.mark_seen([SeenArticle("1", "Feed A", "")], digest_id="2026-W47", at=NOW)
+        old.mark_seen([SeenArticle("legacy-no-source", "", "")], digest_id="2026-W47", at=NOW)
+    feeds = (_feed_file(tmp_path / "a.xml", "Feed A", "1"), _feed_file(tmp_path / "b.xml", "Feed B", "1"))
+    config = Config(sources=tuple(SourceConfig(path=p) for p in feeds))
+    with open_store(store_location) as store:
+        gathered = gather(config, now=NOW, store=store)
+        ids = {a.source: a.id for a in gathered.articles}
+        assert ids["Feed A"] == "1", "the article seen under its old id keeps it"
+        assert ids["Feed B"].endswith("b.xml#guid:1"), "the other feed's item 1 is a different article"
+        assert store.seen_ids(ids.values()) == {"1"}
+        assert store.known_aliases([("legacy-no-source", "Any feed")]) == {("legacy-no-source", "Any feed")}

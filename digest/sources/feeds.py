@@ -10,22 +10,23 @@ cost no HTML parsing.
 
 from __future__ import annotations
 
-import calendar
 import functools
 import io
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
+from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
-from ..models import Article
-from ..textutil import canonical_url, content_hash, html_to_text, normalize_space
+from ..models import Article, Problem
+from ..textutil import content_hash, html_to_text, normalize_space
+from ..urls import identity_key, legacy_key, link_url
 
 __all__ = ["Parsed", "parse_feed", "stable_id"]
 
@@ -35,7 +36,11 @@ _ALTERNATE = re.compile(
     re.I,
 )
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']", re.I)
+# Control characters are not text (XML forbids most of them; feedparser's loose mode lets them through).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Parsed = list[tuple[Article, bool]]
+# Items named one by one in the problems when their dates cannot be read; the rest are counted.
+_NAMED_UNDATED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,29 +53,54 @@ class _Feed:
     category: str
     language: str
     now: datetime
+    unreadable: list[str] = field(default_factory=list)
+    dates: DateBudget = field(default_factory=DateBudget)
 
     def article(
         self, *, guid: str, url: str, title: str, html: str, text: str, author: str, tags: Iterable[str], **more: Any
     ) -> tuple[Article, bool]:
         published: datetime | None = more.get("published")
-        dated = published is not None and published <= self.now
-        url = urljoin(self.base, url) if self.base and url and "://" not in url else url
+        language: str = more.get("language") or self.language
+        written: str = more.get("date_text", "")
+        if published is None and written.strip():
+            published = self.dates.parse(written, languages=[language] if language else [])
+        url = link_url(url, self.base)
+        title = _CONTROL.sub("", title)
         if not title:
             title = (text or html_to_text(html))[:80].partition("\n")[0]
+        if published is None and written.strip():
+            self.unreadable.append(f"{title or url or guid or '(untitled)'!r} ({written.strip()[:60]!r})")
+        dated = published is not None and published <= self.now
         article = Article(
-            id=stable_id(guid, url, title, html or text),
+            id=stable_id(guid, url, title, html or text, feed=self.location),
             title=title or "(untitled)",
-            url=canonical_url(url) if url else "",
+            url=url,
             source=self.source,
             published=published if dated and published else self.now,
             text=text,
             summary_html=html,
             author=author,
             categories=tuple(dict.fromkeys([*([self.category] if self.category else []), *tags])),
-            language=more.get("language") or self.language,
+            language=language,
             feed_url=self.location,
+            aliases=_aliases(guid, url),
         )
         return article, dated
+
+    def report(self, problems: list[Problem] | None) -> None:
+        """One problem naming the items whose dates could not be read (they keep their first-seen time)."""
+        if not self.unreadable or problems is None:
+            return
+        named = "; ".join(self.unreadable[:_NAMED_UNDATED])
+        more = len(self.unreadable) - _NAMED_UNDATED
+        rest = f" and {more} more" if more > 0 else ""
+        problems.append(
+            Problem(
+                self.location,
+                f"unreadable date on {named}{rest}: dated by when first seen",
+                "the feed writes its dates in a form no date parser knows; tell its publisher (RFC 822 or ISO 8601)",
+            )
+        )
 
 
 def parse_feed(
@@ -81,15 +111,20 @@ def parse_feed(
     category: str = "",
     now: datetime,
     content_type: str = "",
+    problems: list[Problem] | None = None,
 ) -> Parsed:
-    """Articles of a feed document, each with whether the feed dated it; :class:`ParseError` if it is none."""
+    """Articles of a feed document, each with whether the feed dated it; :class:`ParseError` if it is none.
+
+    Items whose dates cannot be read become one entry in ``problems`` (when given).
+    """
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in (b"{", b"["):
-        found = _parse_json_feed(data, location=location, name=name, category=category, now=now)
+        feed, found = _parse_json_feed(data, location=location, name=name, category=category, now=now)
     else:
-        found = _parse_xml_feed(
+        feed, found = _parse_xml_feed(
             data, location=location, name=name, category=category, now=now, content_type=content_type
         )
+    feed.report(problems)
     return _unique(found)
 
 
@@ -106,7 +141,7 @@ def _unique(found: Parsed) -> Parsed:
 
 def _parse_xml_feed(
     data: bytes, *, location: str, name: str, category: str, now: datetime, content_type: str
-) -> Parsed:
+) -> tuple[_Feed, Parsed]:
     headers = {"content-type": content_type} if content_type else None
     try:
         # A stream, never the bytes: given bytes or a str, feedparser first tries them as a file name or
@@ -128,7 +163,7 @@ def _parse_xml_feed(
         language=str(feed.get("language", "") or ""),
         now=now,
     )
-    return [_entry(entry, context) for entry in parsed.entries]
+    return context, [_entry(entry, context) for entry in parsed.entries]
 
 
 def _not_a_feed(data: bytes, reason: object, location: str) -> ParseError:
@@ -156,7 +191,8 @@ def _entry(entry: Any, feed: _Feed) -> tuple[Article, bool]:
     content = field("content") or []
     body = max((str(c.get("value", "")) for c in content if hasattr(c, "get")), key=len, default="")
     html = body or _text(field("summary"))
-    published = _from_struct(field("published_parsed")) or _from_struct(field("updated_parsed"))
+    published = from_struct(field("published_parsed")) or from_struct(field("updated_parsed"))
+    written = "" if published else _text(field("published")) or _text(field("updated"))
     tags = [str(t.get("term")) for t in field("tags") or [] if hasattr(t, "get") and t.get("term")]
     return feed.article(
         guid=_text(field("id")),
@@ -167,29 +203,36 @@ def _entry(entry: Any, feed: _Feed) -> tuple[Article, bool]:
         author=normalize_space(_text(field("author"))),
         tags=tags,
         published=published,
+        date_text=written,
+        language=_text(field("language")),
     )
 
 
-def _from_struct(stamp: Any) -> datetime | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(stamp), UTC)
-    except (OverflowError, ValueError, OSError, TypeError):
-        return None
+def stable_id(guid: str, url: str, title: str, body: str, *, feed: str = "") -> str:
+    """Feed GUID scoped to its feed, else the URL's identity key, else a hash of the content.
 
-
-def stable_id(guid: str, url: str, title: str, body: str) -> str:
-    """Feed GUID, else canonical URL, else a hash of the content: the rss2email fallback chain."""
+    The rss2email fallback chain, and like rss2email a GUID is only unique within its feed: two
+    feeds that both number their items ``1``, ``2``… do not share articles. ``feed`` is the feed's
+    configured location.
+    """
     guid = guid.strip()
     if guid:
-        return guid
+        return f"{feed}#guid:{guid}" if feed else guid
     if url:
-        return canonical_url(url)
+        return identity_key(url)
     return "sha256:" + content_hash(title, body)
 
 
-def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, now: datetime) -> Parsed:
+def _aliases(guid: str, url: str) -> tuple[str, ...]:
+    """The ids earlier versions gave this item (the bare GUID, the old URL key), for stores they wrote."""
+    guid = guid.strip()
+    if guid:
+        return (guid,)
+    old = legacy_key(url) if url else ""
+    return (old,) if old and old != identity_key(url) else ()
+
+
+def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, now: datetime) -> tuple[_Feed, Parsed]:
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -213,28 +256,41 @@ def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, no
     )
     feed_author = _authors(doc)
     items = doc.get("items")
-    return (
+    found = (
         [_json_item(item, feed, feed_author) for item in items if isinstance(item, dict)]
         if isinstance(items, list)
         else []
     )
+    return feed, found
 
 
 def _json_item(item: dict[str, Any], feed: _Feed, feed_author: str) -> tuple[Article, bool]:
     html = _text(item.get("content_html"))
     text = "" if html else normalize_space(_text(item.get("content_text")) or _text(item.get("summary")))
     tags = item.get("tags")
+    published = _iso_date(item.get("date_published")) or _iso_date(item.get("date_modified"))
+    written = "" if published else _text(item.get("date_published")) or _text(item.get("date_modified"))
     return feed.article(
-        guid=_text(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), int) else ""),
+        guid=_json_id(item.get("id")),
         url=_text(item.get("url")) or _text(item.get("external_url")),
         title=normalize_space(_text(item.get("title"))).replace("\n", " "),
         html=html,
         text=text,
         author=_authors(item) or feed_author,
         tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
-        published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
+        published=published,
+        date_text=written,
         language=_text(item.get("language")),
     )
+
+
+def _json_id(value: Any) -> str:
+    """The spec says a string; numbers are common and unambiguous. ``true`` or an object is no id."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return _text(value)
 
 
 def _authors(obj: dict[str, Any]) -> str:
@@ -251,10 +307,4 @@ def _text(value: Any) -> str:
 
 
 def _iso_date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return iso_datetime(value) if isinstance(value, str) else None

@@ -18,7 +18,6 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http.client import HTTPResponse
 from http.cookiejar import CookieJar
 from types import TracebackType
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..config import FetchConfig
+from ..dates import http_date
 from ..errors import FetchError, RefusedError
 from .client import GuardedTransport
 from .decode import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_capped
@@ -310,12 +310,9 @@ def _retry_after(value: str) -> float:
         return 0.0
     if value.isdigit():
         return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return 0.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 

@@ -12,30 +12,34 @@ A symlink that stays inside the folder is read like the file it points at.
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
+import logging
 import os
 import re
 import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import markdown
+import yaml
 
 from ..config import FetchConfig
+from ..dates import http_date, parse_date
 from ..errors import ParseError, SourceError
 from ..models import Article, Problem
-from ..textutil import canonical_url, content_hash, guess_title, html_to_text, main_text, normalize_space
+from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
+from ..urls import identity_key, legacy_key, link_url
 
 __all__ = ["FOLDER_SUFFIXES", "read_folder", "read_saved"]
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".eml")
+log = logging.getLogger(__name__)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _MAX_BYTES = FetchConfig().max_bytes
 # O_NONBLOCK: opening a FIFO swapped in after the walk returns at once instead of waiting for a writer
@@ -51,6 +55,8 @@ class _Saved:
     text: str
     html: str
     meta: dict[str, str]
+    # What was wrong with the file but did not stop it being read (front matter that is not YAML).
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,8 @@ class _Walk:
     root: Path
     found: list[tuple[Path, Path]] = field(default_factory=list)
     refused: list[SourceError] = field(default_factory=list)
+    # Files read, but with something wrong the report should name (a date that cannot be read).
+    warnings: list[SourceError] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
 
     def refuse(self, path: Path, message: str, hint: str) -> None:
@@ -83,13 +91,16 @@ def read_folder(
     results = []
     for shown, target in sorted(walk.found):
         try:
-            results.append(_parse_saved(shown, _read_capped(target, shown, max_bytes), source=source, now=now))
+            raw = _read_capped(target, shown, max_bytes)
+            results.append(_parse_saved(shown, raw, source=source, now=now, problems=walk.warnings))
         except SourceError as exc:
             walk.refused.append(exc)
     if walk.refused and problems is None:
         raise walk.refused[0]
     if problems is not None:
-        problems.extend(Problem(exc.source, exc.message, exc.hint) for exc in walk.refused)
+        problems.extend(Problem(exc.source, exc.message, exc.hint) for exc in [*walk.refused, *walk.warnings])
+    for warning in walk.warnings if problems is None else ():
+        log.warning("%s", warning)
     return results
 
 
@@ -170,12 +181,25 @@ def _read_capped(target: Path, shown: Path, max_bytes: int) -> bytes:
     return data
 
 
-def read_saved(path: Path, *, source: str, now: datetime, max_bytes: int = _MAX_BYTES) -> tuple[Article, bool]:
-    """One saved article, and whether its front matter or headers dated it; ``path`` must not be a symlink."""
-    return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now)
+def read_saved(
+    path: Path,
+    *,
+    source: str,
+    now: datetime,
+    max_bytes: int = _MAX_BYTES,
+    problems: list[SourceError] | None = None,
+) -> tuple[Article, bool]:
+    """One saved article, and whether its front matter or headers dated it; ``path`` must not be a symlink.
+
+    What is wrong with the file without stopping it being read (a date that cannot be read) goes to
+    ``problems`` when given.
+    """
+    return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now, problems=problems)
 
 
-def _parse_saved(path: Path, raw: bytes, *, source: str, now: datetime) -> tuple[Article, bool]:
+def _parse_saved(
+    path: Path, raw: bytes, *, source: str, now: datetime, problems: list[SourceError] | None = None
+) -> tuple[Article, bool]:
     reader = _READERS[".md" if path.suffix.lower() == ".markdown" else path.suffix.lower()]
     try:
         saved = reader(raw)
@@ -185,19 +209,34 @@ def _parse_saved(path: Path, raw: bytes, *, source: str, now: datetime) -> tuple
         ) from exc
     if not saved.text and saved.title in ("", "(untitled)"):
         raise ParseError("no text in the saved article", source=str(path), hint="the file is empty: remove it")
-    published = _date(saved.meta.get("date", ""))
+    written = saved.meta.get("date", "").strip()
+    # English unless the front matter names a language: detecting one costs ten times as much.
+    published = parse_date(written, languages=[saved.meta.get("lang") or "en"]) if written else None
+    if problems is not None:
+        if saved.warning:
+            problems.append(ParseError(saved.warning, source=str(path), hint="fix the front matter"))
+        if written and published is None:
+            problems.append(
+                ParseError(
+                    f"unreadable date {written[:60]!r}: dated by when first seen",
+                    source=str(path),
+                    hint="write the date as 2024-01-05 (or e.g. January 5, 2024)",
+                )
+            )
     dated = published is not None and published <= now
-    url = saved.meta.get("url", "")
+    url = link_url(saved.meta.get("url", ""))
+    old = legacy_key(url) if url else ""
     article = Article(
-        id=canonical_url(url) if url else "sha256:" + content_hash(saved.title, saved.text),
+        id=identity_key(url) if url else "sha256:" + content_hash(saved.title, saved.text),
         title=saved.title or "(untitled)",
-        url=canonical_url(url) if url else "",
+        url=url,
         source=saved.meta.get("source") or source,
         published=published if dated and published else now,
         text=saved.text,
         summary_html=saved.html,
         author=saved.meta.get("author", ""),
         feed_url=str(path),
+        aliases=(old,) if old and old != identity_key(url) else (),
     )
     return article, dated
 
@@ -215,10 +254,17 @@ def _read_text(raw: bytes) -> _Saved:
 
 
 def _read_markdown(raw: bytes) -> _Saved:
-    meta, content = front_matter(_decode(raw))
+    text = _decode(raw)
+    warning = ""
+    try:
+        meta, content = front_matter(text)
+    except _NotYaml as exc:
+        # Hand-written front matter is often YAML only nearly ("title: Why: a story"): read it line by
+        # line rather than lose the article, and say so.
+        meta, content, warning = exc.meta, exc.content, str(exc)
     html = markdown.markdown(content)
-    title, text = _title_and_text(html_to_text(html), meta)
-    return _Saved(title, text, html, meta)
+    title, body = _title_and_text(html_to_text(html), meta)
+    return _Saved(title, body, html, meta, warning)
 
 
 def _read_html(raw: bytes) -> _Saved:
@@ -236,8 +282,8 @@ def _read_eml(raw: bytes) -> _Saved:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     meta: dict[str, str] = {"author": str(message["from"] or "")}
     if message["date"]:
-        with contextlib.suppress(TypeError, ValueError):
-            meta["date"] = parsedate_to_datetime(str(message["date"])).isoformat()
+        when = http_date(str(message["date"]))
+        meta["date"] = when.isoformat() if when else str(message["date"])
     body = message.get_body(preferencelist=("plain", "html"))
     content = body.get_content() if body is not None else ""
     is_html = body is not None and body.get_content_type() == "text/html"
@@ -261,14 +307,32 @@ def _title_and_text(content: str, meta: dict[str, str]) -> tuple[str, str]:
     return guess_title(content)
 
 
+class _NotYaml(ValueError):
+    """Front matter fenced as YAML that YAML cannot read; carries what a line-by-line reading found."""
+
+    def __init__(self, message: str, meta: dict[str, str], content: str) -> None:
+        super().__init__(message)
+        self.meta = meta
+        self.content = content
+
+
 def front_matter(content: str) -> tuple[dict[str, str], str]:
-    """Split ``---``-fenced YAML-style ``key: value`` or ``+++``-fenced TOML front matter from the body."""
+    """Split ``---``-fenced YAML or ``+++``-fenced TOML front matter from the body.
+
+    Top-level scalar values are kept, as text (a YAML or TOML date as ISO 8601); lists and tables
+    are skipped. Keys are lower-cased.
+    """
     for fence in ("---", "+++"):
         if content.startswith(fence + "\n") or content.startswith(fence + "\r\n"):
             head, sep, rest = content[len(fence) :].lstrip("\r\n").partition("\n" + fence)
             if sep:
-                parse = _toml if fence == "+++" else _yaml_lines
-                return parse(head), rest.partition("\n")[2]
+                body = rest.partition("\n")[2]
+                if fence == "+++":
+                    return _toml(head), body
+                try:
+                    return _yaml(head), body
+                except ValueError as exc:
+                    raise _NotYaml(str(exc), _yaml_lines(head), body) from exc
     return {}, content
 
 
@@ -280,31 +344,34 @@ def _toml(head: str) -> dict[str, str]:
     return {str(k).lower(): _scalar(v) for k, v in data.items() if _scalar(v)}
 
 
+def _yaml(head: str) -> dict[str, str]:
+    try:
+        # safe_load builds plain values only (no Python objects); aliases share, never copy, a node.
+        data = yaml.safe_load(head)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 2})" if where is not None else ""
+        raise ValueError(f"front matter is not YAML{line}: {getattr(exc, 'problem', None) or exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("front matter is not a YAML mapping of keys to values")
+    return {str(k).lower(): _scalar(v) for k, v in data.items() if _scalar(v)}
+
+
 def _yaml_lines(head: str) -> dict[str, str]:
-    """The flat ``key: value`` subset of YAML that front matter uses; nested values are skipped."""
+    """The flat ``key: value`` lines of front matter that YAML cannot read; a `` #`` comment is dropped."""
     meta = {}
     for line in head.splitlines():
         key, colon, value = line.partition(":")
         if colon and key.strip() and not key.startswith((" ", "\t", "-", "#")):
-            meta[key.strip().lower()] = value.strip().strip("\"'")
+            meta[key.strip().lower()] = value.partition(" #")[0].strip().strip("\"'")
     return meta
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, datetime):
+    if isinstance(value, dt.date | dt.time):  # YAML and TOML read dates themselves
         return value.isoformat()
-    return str(value) if isinstance(value, str | int | float) or hasattr(value, "isoformat") else ""
-
-
-def _date(value: str) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            parsed = parsedate_to_datetime(value)
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        return ""
+    return str(value) if isinstance(value, str | int | float) else ""

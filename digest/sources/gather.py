@@ -11,7 +11,7 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 
@@ -41,6 +41,13 @@ class FeedStates(Protocol):
     """The part of the state store the source stage reads (it never writes)."""
 
     def feed_states(self, urls: Iterable[str]) -> Mapping[str, FeedState]: ...
+
+
+@runtime_checkable
+class KnownIds(Protocol):
+    """A store that remembers the ids earlier versions gave articles (a GUID before it was scoped to its feed)."""
+
+    def known_aliases(self, pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +111,37 @@ async def _gather(
         finally:
             if reader.pool is not None:
                 reader.pool.shutdown(cancel_futures=True)
-    articles: list[Article] = []
-    undated: set[str] = set()
+    found = [pair for outcome in outcomes for pair in outcome.found]
+    if isinstance(store, KnownIds):
+        found = _known_as_before(found, store)
     states = []
     for outcome in outcomes:
         problems.extend(outcome.problems)
         if outcome.state is not None:
             states.append(outcome.state)
-        for article, dated in outcome.found:
-            articles.append(article)
-            if not dated:
-                undated.add(article.id)
-    return Gathered(tuple(articles), frozenset(undated), tuple(problems), tuple(states))
+    undated = frozenset(article.id for article, dated in found if not dated)
+    return Gathered(tuple(article for article, _ in found), undated, tuple(problems), tuple(states))
+
+
+def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
+    """Articles the store knew under an earlier id keep that id, so what was seen stays seen.
+
+    An alias is taken at most once a run: two feeds whose GUIDs an old store could not tell apart
+    do not become one article again.
+    """
+    pairs = [(alias, article.source) for article, _ in found for alias in article.aliases]
+    known = store.known_aliases(pairs) if pairs else frozenset()
+    if not known:
+        return found
+    taken: set[str] = set()
+    out: Parsed = []
+    for article, dated in found:
+        alias = next((a for a in article.aliases if (a, article.source) in known and a not in taken), "")
+        if alias:
+            taken.add(alias)
+            article = replace(article, id=alias)
+        out.append((article, dated))
+    return out
 
 
 class _Reader:
@@ -187,7 +213,7 @@ class _Reader:
             elif source.kind == "url":
                 await self._read_url(source, outcome)
             else:
-                outcome.found = await self._parse(await self._load(where), source, where, "")
+                outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
         except SourceError as exc:
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
         except Exception as exc:
@@ -197,14 +223,19 @@ class _Reader:
             )
         return outcome
 
-    async def _parse(self, data: bytes, source: SourceConfig, where: str, content_type: str) -> Parsed:
+    async def _parse(
+        self, data: bytes, source: SourceConfig, where: str, content_type: str, problems: list[Problem]
+    ) -> Parsed:
         job = (data, where, source.name, source.category, self.now, content_type)
-        found, problem = await self._run(job)
+        found, noted, problem = await self._run(job)
+        problems.extend(noted)
         if problem is not None:
             raise ParseError(problem.message, source=problem.source, hint=problem.hint)
         return found
 
-    async def _run(self, job: tuple[bytes, str, str, str, datetime, str]) -> tuple[Parsed, Problem | None]:
+    async def _run(
+        self, job: tuple[bytes, str, str, str, datetime, str]
+    ) -> tuple[Parsed, list[Problem], Problem | None]:
         if self.pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self.pool, _parse_job, *job)
@@ -229,7 +260,11 @@ class _Reader:
                 outcome.problems.append(
                     Problem(url, f"moved permanently to {moved}", "replace the URL in the config with the new one")
                 )
-            found = [] if fetched.not_modified else await self._parse(fetched.body, source, url, fetched.content_type)
+            found = (
+                []
+                if fetched.not_modified
+                else await self._parse(fetched.body, source, url, fetched.content_type, outcome.problems)
+            )
         except SourceError as exc:
             outcome.state = _failed(old, exc, self.now)
             outcome.problems.append(_failure_problem(outcome.state, exc))
@@ -272,14 +307,22 @@ def _parser_pool(workers: int, feeds: int) -> Executor | None:
 
 def _parse_job(
     data: bytes, location: str, name: str, category: str, now: datetime, content_type: str
-) -> tuple[Parsed, Problem | None]:
+) -> tuple[Parsed, list[Problem], Problem | None]:
     """Parse in a worker process; the error comes back as a value (keyword-only context does not pickle)."""
+    problems: list[Problem] = []
     try:
-        return parse_feed(
-            data, location=location, name=name, category=category, now=now, content_type=content_type
-        ), None
+        found = parse_feed(
+            data,
+            location=location,
+            name=name,
+            category=category,
+            now=now,
+            content_type=content_type,
+            problems=problems,
+        )
     except SourceError as exc:
-        return [], Problem(exc.source, exc.message, exc.hint)
+        return [], problems, Problem(exc.source, exc.message, exc.hint)
+    return found, problems, None
 
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:

@@ -140,6 +140,23 @@ class Store(ABC):
             [(k, v.isoformat()) for k, v in sorted(stamps.items())],
         )
 
+    def known_aliases(self, pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+        """Which ``(old id, source)`` pairs name an article this store knew before GUIDs were scoped.
+
+        An old id recorded with no source (before stores kept one) matches any source.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        if not wanted or "legacy_ids" not in self.tables():
+            return frozenset()
+        ids = list(dict.fromkeys(alias for alias, _ in wanted))
+        rows: set[tuple[str, str]] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT article_id, source FROM legacy_ids WHERE article_id IN ({marks})"
+            rows.update((r[0], r[1]) for r in self.query(sql, chunk))
+        return frozenset((alias, source) for alias, source in wanted if {(alias, source), (alias, "")} & rows)
+
     def mark_seen(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
         rows = [(a.id, digest_id, at.isoformat(), a.source, a.published) for a in articles]
         self.executemany(

@@ -49,6 +49,21 @@ _INITIAL_TABLES = """
     );
 """
 
+_LEGACY_IDS = Migration(
+    5,
+    "ids before GUIDs were scoped to their feed",
+    """
+    CREATE TABLE legacy_ids (
+        article_id TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (article_id, source)
+    );
+    INSERT INTO legacy_ids (article_id, source) SELECT article_id, source FROM seen;
+    INSERT INTO legacy_ids (article_id, source)
+        SELECT article_id, '' FROM first_seen WHERE article_id NOT IN (SELECT article_id FROM seen)
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -134,4 +149,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX issues_state ON issues (state)
         """,
     ),
+    # Article ids from a feed GUID became scoped to their feed. The ids stored until then are kept
+    # here with the source that sent them, so an article known by its old id keeps it (gather).
+    _LEGACY_IDS,
 )
