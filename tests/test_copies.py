@@ -194,7 +194,9 @@ security = "none"
     with httpx.Client() as client, Store(tmp_path / "state.db") as store:
         report = run(config, now=now, client=client, store=store, env={})
         assert report.delivered_to == ("ann@example.org",) and report.stories == 1
-        assert store.seen_ids(["world-1", "uk-1", "gn-1"]) == {"world-1", "uk-1", "gn-1"}
+        world, uk = feed_server.url("feeds/world.xml"), feed_server.url("feeds/uk.xml")
+        ids = {f"{world}#guid:world-1", f"{uk}#guid:uk-1", f"{uk}#guid:gn-1"}  # GUIDs are scoped to their feed
+        assert store.seen_ids(ids) == ids
         assert report.marked_seen == 3
         ((_, message),) = smtp_server.recorder.messages
         text = message.get_body(("plain",)).get_content()
