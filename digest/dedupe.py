@@ -26,7 +26,6 @@ them, because such edits move too many of its 64 bits.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence, Set
@@ -35,6 +34,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from . import tokens
 from .copies import article_key, is_opaque, unwrap
 from .models import Article, Link
 from .textutil import canonical_url
@@ -48,7 +48,6 @@ __all__ = [
     "shingles",
 ]
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 # A short link says nothing of where it leads, so it joins an article of the same source and title only
 # when published this close to it: the same post a year later ("GTAC Diversity Scholarship", 2016 and
 # 2017, through feedproxy) or a daily series ("Morning briefing") stays apart.
@@ -154,8 +153,8 @@ def _one_article(members: Sequence[Article]) -> Article:
 
 
 def shingles(text: str, size: int = _SHINGLE) -> frozenset[str]:
-    """The set of ``size``-word shingles of ``text`` (lower-cased words)."""
-    words = _WORD.findall(text.lower())
+    """The set of ``size``-word shingles of ``text`` (its words as :func:`digest.tokens.words` counts them)."""
+    words = tokens.words(text)
     if len(words) < size:
         return frozenset([" ".join(words)]) if words else frozenset()
     return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
@@ -180,7 +179,7 @@ def _shingle_sets(texts: Sequence[str]) -> list[np.ndarray]:
     ids: list[int] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
     for n, text in enumerate(texts):
-        words = _WORD.findall(text.lower())
+        words = tokens.words(text)
         lengths[n] = len(words)
         ids.extend(map(vocabulary.__getitem__, words))
     crc = np.array([zlib.crc32(w.encode("utf-8")) for w in vocabulary], dtype=np.uint64)

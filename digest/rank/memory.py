@@ -12,7 +12,6 @@ written to the state store with the rest of the run, after delivery.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -20,13 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Digest, Story, StoryMemory
+from ..tokens import content_words, is_unspaced
 
 __all__ = ["memories", "recall", "signature", "similarity"]
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
 _TERMS = 30
 _TEXT_CHARS = 4000
 
@@ -34,8 +32,14 @@ _TEXT_CHARS = 4000
 def signature(story: Story) -> tuple[tuple[str, float], ...]:
     """The story's most frequent content words with L2-normalized weights, heaviest first."""
     titles = " ".join(a.title for a in story.articles)
-    words = _WORD.findall(f"{titles} {titles} {titles} {story.lead.text[:_TEXT_CHARS]}".lower())
-    counts = Counter(w for w in words if w not in ENGLISH_STOP_WORDS)
+    text = f"{titles} {titles} {titles} {story.lead.text[:_TEXT_CHARS]}"
+    # Words of three letters or more (or Chinese and Japanese character pairs), without digits, minus the stop
+    # words of the lead's language.
+    counts = Counter(
+        w
+        for w in content_words(text, story.lead.language)
+        if is_unspaced(w) or (len(w) > 2 and not any(c.isdigit() for c in w))
+    )
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TERMS]
     norm = math.sqrt(sum(c * c for _, c in top)) or 1.0
     return tuple((word, round(c / norm, 6)) for word, c in top)

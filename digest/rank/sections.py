@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ..config import SectionRule
 from ..i18n import N_
 from ..models import Story
+from ..tokens import content_words
 
 __all__ = ["DEFAULT_SECTION", "assign_section", "matches", "topic_sections"]
 
@@ -53,13 +54,19 @@ def assign_section(story: Story, rules: Iterable[SectionRule], default: str = DE
     return next((rule.name for rule in rules if matches(rule, story)), default)
 
 
+def _topic_words(doc: tuple[str, str]) -> list[str]:
+    # Words of three letters or more, no digits, not stop words of the story's language: what a section is named after.
+    text, language = doc
+    return [w for w in content_words(text, language) if len(w) > 2 and w.isalpha()]
+
+
 def topic_sections(stories: Sequence[Story], *, count: int, random_state: int = 0) -> dict[str, str]:
     """Story id → topic section name, for stories that share a topic with at least one other."""
     groups = min(count, len(stories) // 2)
     if groups < 2:
         return {}
-    docs = [" ".join([s.label, *s.keyphrases, *(x.text for x in s.summary)]) for s in stories]
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    docs = [(" ".join([s.label, *s.keyphrases, *(x.text for x in s.summary)]), s.lead.language) for s in stories]
+    vectorizer = TfidfVectorizer(analyzer=_topic_words, sublinear_tf=True)
     try:
         vectors = vectorizer.fit_transform(docs)
     except ValueError:  # no words to group by

@@ -30,7 +30,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from ..config import SummaryConfig
 from ..models import Story, SummarySentence
-from .sentences import split_sentences
+from ..tokens import content_words
+from .sentences import DEFAULT_LANGUAGE, split_sentences
 
 _BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
 _CLOSED = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -60,6 +61,8 @@ class Candidate:
     article_id: str
     article_index: int
     position: int
+    # The article's language: its sentences are split, and its words counted, by that language's rules.
+    language: str = ""
 
     @property
     def words(self) -> int:
@@ -79,12 +82,12 @@ def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
         seen: set[str] = set()
         # A sentence other outlets repeat stays a candidate in each: the repeats make it central,
         # and redundancy removal keeps it from being said twice.
-        for position, sentence in enumerate(split_sentences(article.text)):
+        for position, sentence in enumerate(split_sentences(article.text, article.language or DEFAULT_LANGUAGE)):
             text = _BULLET.sub("", sentence)
             if text == title or len(text.split()) < min_words or text in seen:
                 continue
             seen.add(text)
-            found.append(Candidate(text, article.id, index, position))
+            found.append(Candidate(text, article.id, index, position, article.language))
     punctuated = [c for c in found if _CLOSED.search(c.text)]
     return punctuated or found
 
@@ -137,12 +140,21 @@ def _power_iteration(
     return p
 
 
-def term_counts(texts: Sequence[str]) -> Any:
-    """Sparse counts of the non-stop words of each text (one row each), or ``None`` without any word."""
+def term_counts(texts: Sequence[str], languages: Sequence[str] | None = None) -> Any:
+    """Sparse counts of the non-stop words of each text (one row each), or ``None`` without any word.
+
+    ``languages`` gives each text's language (its stop words; English where unknown).
+    """
+    docs = list(zip(texts, languages or [""] * len(texts), strict=True))
     try:
-        return CountVectorizer(stop_words="english").fit_transform(texts).tocsr()
+        return CountVectorizer(analyzer=_analyze).fit_transform(docs).tocsr()
     except ValueError:  # only stop words or numbers
         return None
+
+
+def _analyze(doc: tuple[str, str]) -> list[str]:
+    text, language = doc
+    return [w for w in content_words(text, language) if not w.isdigit()]
 
 
 def tfidf(counts: Any) -> Any:
@@ -189,7 +201,7 @@ def sentence_scores(
 def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> list[tuple[SummarySentence, ...]]:
     """Each story's summary: its best-scoring sentences within the length, minus near repeats."""
     found = [candidates(story, min_words=params.min_words) for story in stories]
-    counts = term_counts([c.text for one in found for c in one])
+    counts = term_counts([c.text for one in found for c in one], [c.language for one in found for c in one])
     summaries = []
     offset = 0
     for one in found:

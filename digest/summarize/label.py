@@ -7,6 +7,7 @@ by TF-IDF across the week's stories, so they say what sets this story apart from
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -14,12 +15,12 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..models import Story, SummarySentence
+from ..tokens import content_words, is_unspaced
 
 __all__ = ["clean_title", "keyphrases", "story_label"]
 
 _SITE_SUFFIX = re.compile(r"\s+[|–—:-]\s+[^|–—:-]{2,40}$")
 # Words of at least two letters (digits allowed after the first letter): numbers are no keyphrase.
-_TOKEN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
 _LABEL_WORDS = 14
 # A story's document for keyphrases: the titles of its first articles and the lead's opening.
 _TITLES = 20
@@ -50,7 +51,7 @@ def keyphrases(stories: Sequence[Story], *, count: int) -> dict[str, tuple[str, 
     if count <= 0 or not stories:
         return {story.id: () for story in stories}
     docs = [_document(story) for story in stories]
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True, token_pattern=_TOKEN)
+    vectorizer = TfidfVectorizer(analyzer=_phrases, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform(docs).tocsr()
     except ValueError:  # no story has a single word that is not a stop word
@@ -65,9 +66,16 @@ def keyphrases(stories: Sequence[Story], *, count: int) -> dict[str, tuple[str, 
     return out
 
 
-def _document(story: Story) -> str:
+def _document(story: Story) -> tuple[str, str]:
     titles = " . ".join(a.title for a in story.articles[:_TITLES])
-    return f"{titles} . {titles} . {story.lead.text[:_TEXT_CHARS]}"
+    return f"{titles} . {titles} . {story.lead.text[:_TEXT_CHARS]}", story.lead.language
+
+
+def _phrases(doc: tuple[str, str]) -> list[str]:
+    """Words (not stop words of the story's language, not numbers) and pairs of words next to each other."""
+    text, language = doc
+    found = [w for w in content_words(text, language) if not w[0].isdigit() and (len(w) > 1 or is_unspaced(w))]
+    return found + [f"{a} {b}" for a, b in itertools.pairwise(found)]
 
 
 def _distinct(ranked: Sequence[str], count: int) -> tuple[str, ...]:

@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import httpx
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..config import LlmConfig, SummaryConfig
 from ..errors import SummaryError
 from ..models import CachedResponse, Problem, Story, SummarySentence
+from ..tokens import content_words
 from .label import clean_title
 
 __all__ = ["PROMPT_VERSION", "CacheLookup", "LlmResult", "grounding_failure", "llm_summarize", "parse_answer", "prompt"]
@@ -40,7 +40,6 @@ _SYSTEM = (
     '{"headline": "…", "sentences": [{"text": "…", "source": 1}]}, where source is the number of the '
     "article the sentence is based on."
 )
-_WORD = re.compile(r"\w+")
 _QUOTE = re.compile(r'"([^"]{3,}?)"')
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "‚": "'"})
@@ -171,9 +170,10 @@ def grounding_failure(
 ) -> str | None:
     """Why the summary is not supported by the story's articles, or ``None`` when it is."""
     texts = {a.id: _normalize(f"{a.title}\n{a.text}") for a in story.articles}
-    words = {article_id: _content_words(text) for article_id, text in texts.items()}
+    languages = {a.id: a.language for a in story.articles}
+    words = {article_id: _content_words(text, languages[article_id]) for article_id, text in texts.items()}
     for number, sentence in enumerate(sentences, 1):
-        own = _content_words(_normalize(sentence.text))
+        own = _content_words(_normalize(sentence.text), languages[sentence.article_id])
         overlap = len(own & words[sentence.article_id]) / len(own) if own else 1.0
         if overlap < min_overlap:
             return f"sentence {number} is not supported by the article it cites ({overlap:.0%} of its words)"
@@ -188,5 +188,7 @@ def _normalize(text: str) -> str:
     return " ".join(text.translate(_QUOTE_MARKS).split())
 
 
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS and len(w) > 1}
+def _content_words(text: str, language: str) -> set[str]:
+    # The stop words of the cited article's language: a German sentence is not "supported" by its articles
+    # only because both say "der", "die" and "und".
+    return set(content_words(text, language))
