@@ -187,7 +187,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# PostgreSQL starts a server (initdb, pg_ctl): slow, so -m "not slow" keeps the SQLite half.
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a fresh, empty state store lives: a SQLite file, or a new database on the test server."""
     if request.param == "sqlite":

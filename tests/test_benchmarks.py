@@ -18,6 +18,9 @@ import pytest
 from .browser import missing_reason
 from .conftest import ROOT
 
+# A subprocess, a browser, a wheel build or a server: run by ./scripts/test and CI, left out by -m 'not slow'.
+pytestmark = pytest.mark.slow
+
 NUMBER = r"-?\d+(?:\.\d+)?"
 
 

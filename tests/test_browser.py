@@ -15,7 +15,10 @@ from digest.site import build_site
 from .browser import chromium, missing_reason
 from .digests import issue, make_digest
 
-pytestmark = pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "browser available")
+pytestmark = [
+    pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "browser available"),
+    pytest.mark.slow,
+]
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

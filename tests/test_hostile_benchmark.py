@@ -6,7 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
+
+# A subprocess, a browser, a wheel build or a server: run by ./scripts/test and CI, left out by -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 
 def test_every_attack_holds_against_a_real_dry_run() -> None:

@@ -106,6 +106,7 @@ def test_undeclared_german_and_empty_portuguese_feeds_are_detected(shared: Path)
         assert languages == {expected}, name
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds"
     feeds.mkdir()

@@ -12,6 +12,9 @@ import pytest
 
 from .conftest import EXAMPLE_NOW, EXAMPLES, ROOT
 
+# A subprocess, a browser, a wheel build or a server: run by ./scripts/test and CI, left out by -m 'not slow'.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:

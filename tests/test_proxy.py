@@ -22,6 +22,9 @@ from digest.sources import gather
 from .conftest import free_port
 from .test_fetch import NOW, Reply, Server, _serve
 
+# A subprocess, a browser, a wheel build or a server: run by ./scripts/test and CI, left out by -m 'not slow'.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Proxy:

@@ -266,6 +266,7 @@ def test_the_cli_and_the_run_report_never_show_the_password(
     assert SECRET not in out + err + report
 
 
+@pytest.mark.slow
 def test_status_of_a_postgres_store_shows_its_url_without_the_password(
     postgres_server: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,9 @@ import pytest
 
 from .conftest import ROOT
 
+# A subprocess, a browser, a wheel build or a server: run by ./scripts/test and CI, left out by -m 'not slow'.
+pytestmark = pytest.mark.slow
+
 _PARAGRAPHS = [
     "The council approved the Harbour Line on Tuesday. Work starts in May.",
     "Dr. Ames, who chairs the transport board, said the line would carry 30,000 people a day.",
