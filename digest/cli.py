@@ -81,6 +81,8 @@ def _print_report(report: RunReport) -> None:
         f"{report.digest_id}: {report.articles_gathered} articles gathered, {report.articles_new} new, "
         f"{report.stories} stories"
     )
+    for rule, count in report.filtered:
+        print(f"  dropped by {rule}: {count}")
     for kind, path in report.outputs:
         print(f"  {kind}: {path}")
     if report.delivered_to:

@@ -222,6 +222,12 @@ class RunReport:
     resent: tuple[str, ...] = ()
     completed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
+    # Articles [[filters]] dropped, counted under the rule that dropped them (never marked seen).
+    filtered: tuple[tuple[str, int], ...] = ()
+    # The span of time the run covered (catch-up reaches back to the last delivered issue).
+    window_start: datetime | None = None
+    # Articles older than digest.max_catch_up_days allows, published since the last delivered issue.
+    skipped: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -241,4 +247,10 @@ class RunReport:
             "resent": list(self.resent),
             "completed": list(self.completed),
             "refused": list(self.refused),
+            "filtered": dict(self.filtered),
+            "window": {
+                "start": self.window_start.isoformat() if self.window_start else None,
+                "end": self.now.isoformat(),
+            },
+            "skipped": self.skipped,
         }

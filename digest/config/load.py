@@ -146,6 +146,7 @@ def _check(config: Config, path: str) -> None:
     if config.email.mode not in ("each", "bcc"):
         raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
     _check_summary(config.summary, path)
+    _check_filters(config, path)
     _check_patterns(config, path)
     _check_cluster(config, path)
     fetch = config.fetch
@@ -189,9 +190,29 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
             raise ConfigError(f"must be between 0 and 1, not {value}", path=path, key=key)
 
 
+def _check_filters(config: Config, path: str) -> None:
+    for i, rule in enumerate(config.filters):
+        key = f"filters[{i}]"
+        if rule.action not in ("drop", "keep"):
+            raise ConfigError(
+                f"unknown action {rule.action!r}", path=path, key=f"{key}.action", hint="use drop or keep"
+            )
+        if rule.min_words < 0:
+            raise ConfigError("must not be negative", path=path, key=f"{key}.min_words")
+        criteria = (rule.sources, rule.categories, rule.keywords, rule.patterns, rule.languages, rule.min_words)
+        if not any(criteria):
+            raise ConfigError(
+                "a filter needs at least one criterion",
+                path=path,
+                key=key,
+                hint="give sources, categories, keywords, patterns, languages or min_words",
+            )
+
+
 def _check_patterns(config: Config, path: str) -> None:
     keyed = [(f"sections[{i}].patterns", p) for i, rule in enumerate(config.sections) for p in rule.patterns]
     keyed += [(f"rank.keyword_weights.{p}", p) for p in config.rank.keyword_weights]
+    keyed += [(f"filters[{i}].patterns", p) for i, rule in enumerate(config.filters) for p in rule.patterns]
     for key, pattern in keyed:
         try:
             re.compile(pattern)

@@ -13,6 +13,7 @@ __all__ = [
     "DigestSettings",
     "EmailConfig",
     "FetchConfig",
+    "FilterRule",
     "LlmConfig",
     "RankConfig",
     "SectionRule",
@@ -188,6 +189,29 @@ class SectionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class FilterRule:
+    """A rule that drops articles before they reach a story, or keeps them from a later rule.
+
+    Rules apply in order and the first that matches an article decides; an article no rule
+    matches is kept. A rule matches when every criterion it gives does (a list matches when any
+    of its entries does), so ``sources`` plus ``keywords`` means "this source's posts about that".
+    """
+
+    action: str = "drop"
+    # The name the run report counts dropped articles under (default: "filters[i]").
+    name: str = ""
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    # Whole words, case-insensitive, in the title or text.
+    keywords: tuple[str, ...] = ()
+    # Regular expressions searched (case-insensitively) in the title and text.
+    patterns: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    # Matches an article of fewer words than this (0: not a criterion).
+    min_words: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RankConfig:
     max_stories: int = 40
     max_per_section: int = 15
@@ -249,6 +273,7 @@ class Config:
     digest: DigestSettings = DigestSettings()
     sources: tuple[SourceConfig, ...] = ()
     sections: tuple[SectionRule, ...] = ()
+    filters: tuple[FilterRule, ...] = ()
     fetch: FetchConfig = FetchConfig()
     cluster: ClusterConfig = ClusterConfig()
     dedupe: DedupeConfig = DedupeConfig()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from .. import dedupe, deliver, extract, rank, render, sources, summarize
+from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
 from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
@@ -38,6 +38,8 @@ class Week:
     responses: tuple[CachedResponse, ...] = ()
     # Feed state (validators, health) from the source stage: saved with the run, never by a preview.
     feeds: tuple[FeedState, ...] = ()
+    # Articles each [[filters]] rule dropped: rule name → count.
+    filtered: tuple[tuple[str, int], ...] = ()
 
     def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
         """What the run report says of this week before anything is sent."""
@@ -51,6 +53,7 @@ class Week:
             outputs=outputs,
             problems=self.problems,
             ranking=tuple(RankedStory.of(s) for s in self.digest.stories),
+            filtered=self.filtered,
         )
 
 
@@ -83,8 +86,10 @@ def build_week(
     in_window = [a for a in dated if start < a.published <= now]
     articles = extract.extract(in_window)
     fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
+    # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
+    kept = filters.apply_filters(fresh, config.filters)
     unique = dedupe.near_duplicates(
-        fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
+        kept.kept, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
     )
     clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
     policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
@@ -118,7 +123,15 @@ def build_week(
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems
     return Week(
-        digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses, gathered.feeds
+        digest,
+        rendering,
+        len(gathered.articles),
+        len(fresh),
+        stamps,
+        problems,
+        summaries.responses,
+        gathered.feeds,
+        kept.dropped,
     )
 
 
