@@ -81,6 +81,10 @@ def _print_report(report: RunReport) -> None:
         f"{report.digest_id}: {report.articles_gathered} articles gathered, {report.articles_new} new, "
         f"{report.stories} stories"
     )
+    if report.window_start is not None:
+        print(f"  window: {report.window_start:%Y-%m-%d %H:%M} – {report.now:%Y-%m-%d %H:%M} UTC")
+    if report.skipped:
+        print(f"  skipped (older than max_catch_up_days): {report.skipped}")
     for rule, count in report.filtered:
         print(f"  dropped by {rule}: {count}")
     for kind, path in report.outputs:

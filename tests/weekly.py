@@ -75,6 +75,5 @@ def article_ids_in(message: EmailMessage) -> set[str]:
     """The example.org article numbers a delivered message links to."""
     import re
 
-    body = message.get_body(("plain",))
-    assert body is not None
-    return set(re.findall(r"https://example\.org/(\d+)", body.get_content()))
+    text = "".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+    return set(re.findall(r"https://example\.org/(\d+)\b", text))

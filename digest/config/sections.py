@@ -28,6 +28,9 @@ __all__ = [
 class DigestSettings:
     title: str = "Weekly Digest"
     window_days: int = 7
+    # A run reaches back to the end of the last delivered issue when that is further back than
+    # window_days (a missed week loses nothing), but never more than this many days.
+    max_catch_up_days: int = 28
     state: str = "digest.db"
     output: str = "output"
     theme: str = ""

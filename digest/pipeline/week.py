@@ -17,7 +17,7 @@ from ..config import Config
 from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
 from ..store import Store
 
-__all__ = ["RENDERINGS", "Week", "build_week", "preview", "write_renderings"]
+__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class Week:
     feeds: tuple[FeedState, ...] = ()
     # Articles each [[filters]] rule dropped: rule name → count.
     filtered: tuple[tuple[str, int], ...] = ()
+    # Unsent articles older than digest.max_catch_up_days allows, published since the last issue.
+    skipped: int = 0
 
     def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
         """What the run report says of this week before anything is sent."""
@@ -54,6 +56,8 @@ class Week:
             problems=self.problems,
             ranking=tuple(RankedStory.of(s) for s in self.digest.stories),
             filtered=self.filtered,
+            window_start=self.digest.start,
+            skipped=self.skipped,
         )
 
 
@@ -78,12 +82,13 @@ def build_week(
     progress: sources.Progress | None = None,
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
-    start = now - timedelta(days=config.digest.window_days)
-    log.info("stage: fetch")
+    start, last = catch_up_window(config, store, now)
+    log.info("stage: fetch (from %s)", start.isoformat())
     gathered = sources.gather(config, now=now, store=store, progress=progress)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
+    skipped = _skipped(dated, store, last, start)
     articles = extract.extract(in_window)
     fresh = dedupe.drop_seen(articles, store.seen_ids(a.id for a in articles))
     # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
@@ -121,7 +126,7 @@ def build_week(
         remote_images=config.email.remote_images,
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
-    problems = gathered.problems + summaries.problems
+    problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
     return Week(
         digest,
         rendering,
@@ -132,6 +137,41 @@ def build_week(
         summaries.responses,
         gathered.feeds,
         kept.dropped,
+        skipped,
+    )
+
+
+def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[datetime, datetime | None]:
+    """Where the run's window starts, and the end of the last delivered issue (None before the first).
+
+    The window is ``window_days`` long, reaching back further to the end of the last delivered
+    issue when a run was missed, but never beyond ``max_catch_up_days``.
+    """
+    window = now - timedelta(days=config.digest.window_days)
+    last = store.last_delivered(before=now)
+    if last is None:
+        return window, None
+    return max(min(last, window), now - timedelta(days=config.digest.max_catch_up_days)), last
+
+
+def _skipped(articles: list[Article], store: Store, last: datetime | None, start: datetime) -> int:
+    """Unsent articles published after the last issue but before the capped window: reported, not lost silently."""
+    if last is None or last >= start:
+        return 0
+    older = [a.id for a in articles if last < a.published <= start]
+    return len(set(older) - store.seen_ids(older))
+
+
+def _skipped_problem(config: Config, skipped: int, start: datetime) -> tuple[Problem, ...]:
+    if not skipped:
+        return ()
+    return (
+        Problem(
+            "digest",
+            f"{skipped} unsent article(s) from before {start:%Y-%m-%d %H:%M} skipped: older than "
+            f"max_catch_up_days ({config.digest.max_catch_up_days})",
+            "raise digest.max_catch_up_days to include them in the next run",
+        ),
     )
 
 

@@ -273,6 +273,11 @@ class Store(ABC):
         """Every issue id in use, pending or sent."""
         return frozenset(r[0] for r in self.query("SELECT id FROM issues"))
 
+    def last_delivered(self, *, before: datetime) -> datetime | None:
+        """The end of the latest sent issue that ends at or before ``before``; None before the first."""
+        ends = [datetime.fromisoformat(r[0]) for r in self.query("SELECT \"end\" FROM issues WHERE state = 'sent'")]
+        return max((e for e in ends if e <= before), default=None)
+
     def issues(self) -> tuple[IssueRecord, ...]:
         """Every sent issue, newest first."""
         rows = self.query(
