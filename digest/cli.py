@@ -20,7 +20,7 @@ import httpx
 from .config import Config, load_config
 from .errors import DigestError
 from .models import RunReport
-from .pipeline import preview, run, write_report
+from .pipeline import preview, run, send_test, write_report
 from .scaffold import init_project
 from .sources import Progress
 from .store import Store, StoreStatus, open_store
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--now", type=_now, default=None, help="end of the week (default: now)")
     run_cmd.add_argument("--dry-run", action="store_true", help="render everything, send and mark nothing")
     run_cmd.add_argument("--explain", action="store_true", help="print each story's score and its parts")
+    run_cmd.add_argument(
+        "--to", default="", metavar="ADDRESS", help="send the week only to ADDRESS: a test; marks and stores nothing"
+    )
     prev = commands.add_parser("preview", help="write the four renderings without touching the state store")
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
@@ -134,11 +137,16 @@ def _exit_code(report: RunReport, config: Config) -> int:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
+    testing = args.command == "run" and bool(args.to)
+    if testing and args.dry_run:
+        raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     try:
-        store = _open_store(config, readonly=args.command == "preview")
+        store = _open_store(config, readonly=args.command == "preview" or testing)
         with httpx.Client() as client, _progress_bar() as progress, store:
             if args.command == "preview":
                 report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
+            elif args.to:
+                report = send_test(config, to=args.to, now=now, client=client, store=store, progress=progress)
             else:
                 report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
     except DigestError as exc:
@@ -146,8 +154,13 @@ def _run(args: argparse.Namespace) -> int:
             write_report(config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=f"error: {exc}"))
         raise
     _print_report(report)
+    if testing:
+        sent = "sent to " + ", ".join(report.delivered_to) if report.delivered_to else "not sent"
+        print(f"test send {sent}: nothing was marked seen and nothing stored; the readers got nothing")
     if args.explain:
         _print_ranking(report)
+    if testing:
+        return 0 if report.delivered_to or not report.stories else 2
     return _exit_code(report, config) if args.command == "run" else 0
 
 

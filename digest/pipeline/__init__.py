@@ -20,7 +20,7 @@ only ever compared with stories that went out or are about to.
 The whole run holds the store's run lock, so two overlapping runs cannot interleave.
 """
 
-from .run import run, write_report
+from .run import run, send_test, write_report
 from .week import Week, build_week, preview, write_renderings
 
-__all__ = ["Week", "build_week", "preview", "run", "write_renderings", "write_report"]
+__all__ = ["Week", "build_week", "preview", "run", "send_test", "write_renderings", "write_report"]

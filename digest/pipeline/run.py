@@ -21,7 +21,7 @@ from ..models import FeedState, Problem, RunReport
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store
 from .week import Week, build_week, write_renderings
 
-__all__ = ["run", "write_report"]
+__all__ = ["run", "send_test", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,49 @@ def _dry_run(
         outputs = write_renderings(week.rendering, out_dir)
         eml = deliver.write_outbox(_compose(config, week), out_dir, "digest")
         report = replace(report, outputs=(*outputs, ("eml", str(eml))))
+    write_report(config, report)
+    return report
+
+
+def send_test(
+    config: Config,
+    *,
+    to: str,
+    now: datetime,
+    client: httpx.Client,
+    store: Store,
+    env: Mapping[str, str] | None = None,
+    connect: deliver.SmtpFactory | None = None,
+    progress: sources.Progress | None = None,
+) -> RunReport:
+    """Render the week and send it to ``to`` only: nothing is marked seen and nothing is stored.
+
+    The message gets a Message-ID of its own, so the real issue, when it reaches the same mailbox,
+    is not taken for a copy of this one and hidden.
+    """
+    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+    report = replace(week.report(now, dry_run=True), status="test_send")
+    if not week.digest.stories:
+        write_report(config, report)
+        return report
+    email = replace(config.email, to=(to,))
+    message = _compose(replace(config, email=email), week)
+    del message["Message-ID"]
+    message["Message-ID"] = deliver.message_id(f"{week.digest.id}.test", config.email.sender)
+    if config.email.smtp is None:
+        path = deliver.write_outbox(message, config.resolve(config.email.outbox), f"{week.digest.id}-test")
+        report = replace(report, delivered_to=(to,), outputs=(("eml", str(path)),))
+    else:
+        results = deliver.deliver(message, config=email, env=os.environ if env is None else env, connect=connect)
+        refused = tuple(
+            Problem(r.recipient, r.reason or "not sent", "check the address") for r in results if not r.accepted
+        )
+        report = replace(
+            report,
+            delivered_to=tuple(r.recipient for r in results if r.accepted),
+            refused=tuple(r.recipient for r in results if not r.accepted),
+            problems=(*report.problems, *refused),
+        )
     write_report(config, report)
     return report
 
