@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--digest", default="", help="every article sent in this issue, e.g. 2026-W48")
     forget.add_argument("--since", type=_now, default=None, help="sent at or after this time")
     forget.add_argument("--until", type=_now, default=None, help="sent before this time")
+    unsubscribe = commands.add_parser("unsubscribe", help="never mail ADDRESS again, even while it is in email.to")
+    unsubscribe.add_argument("address", nargs="+", metavar="ADDRESS")
+    unsubscribe.add_argument("--config", required=True, type=Path)
+    unsubscribe.add_argument("--undo", action="store_true", help="take ADDRESS off the suppression list")
     return parser
 
 
@@ -174,6 +178,7 @@ def _status(args: argparse.Namespace) -> int:
 def _print_status(status: StoreStatus) -> None:
     print(f"state store: {status.location} (schema {status.version})")
     print("  " + ", ".join(f"{table} {n}" for table, n in status.counts))
+    print(f"suppressed addresses: {status.suppressed}")
     print("outbox:" if status.outbox else "outbox: empty")
     for entry in status.outbox:
         waiting = ", ".join(entry.undelivered) or "nobody (the site is yet to be published)"
@@ -204,6 +209,18 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unsubscribe(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+        if args.undo:
+            count = store.unsuppress(args.address)
+            print(f"took {count} address(es) off the suppression list; they get the next digest if in email.to")
+        else:
+            count = store.suppress(args.address, at=_now(None))
+            print(f"suppressed {count} address(es): never mailed again, even while in email.to")
+    return 0
+
+
 def _init(args: argparse.Namespace) -> int:
     for path in init_project(args.dir, force=args.force):
         print(f"wrote {path}")
@@ -211,7 +228,14 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "preview": _run, "status": _status, "forget": _forget, "init": _init}
+COMMANDS = {
+    "run": _run,
+    "preview": _run,
+    "status": _status,
+    "forget": _forget,
+    "unsubscribe": _unsubscribe,
+    "init": _init,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

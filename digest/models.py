@@ -228,6 +228,8 @@ class RunReport:
     window_start: datetime | None = None
     # Articles older than digest.max_catch_up_days allows, published since the last delivered issue.
     skipped: int = 0
+    # Addresses in email.to that are on the suppression list, so were not mailed.
+    suppressed: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -253,4 +255,5 @@ class RunReport:
                 "end": self.now.isoformat(),
             },
             "skipped": self.skipped,
+            "suppressed": self.suppressed,
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Store
+from .base import Store, normal_address
 from .migrations import MIGRATIONS, Migration
 from .postgres import PostgresStore
 from .records import (
@@ -38,6 +38,7 @@ __all__ = [
     "Store",
     "StoreStatus",
     "is_postgres",
+    "normal_address",
     "open_store",
     "redact",
 ]

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any, ClassVar
 
 from ..errors import StoreError
@@ -21,7 +22,12 @@ from ..models import CachedResponse, FeedState, StoryMemory
 from .migrations import MIGRATIONS, Migration
 from .records import DELIVERY_STATES, FeedHealth, IssueRecord, OutboxEntry, RunRecord, SeenArticle, StoreStatus
 
-__all__ = ["Store"]
+__all__ = ["Store", "normal_address"]
+
+
+def normal_address(address: str) -> str:
+    """The address part of ``address`` (``Ann <ann@x.org>`` → ``ann@x.org``), lower-cased, for comparison."""
+    return (parseaddr(address)[1] or address).strip().lower()
 
 
 class Store(ABC):
@@ -29,6 +35,8 @@ class Store(ABC):
 
     dialect: ClassVar[str]
     location: str
+    # The digest this store's queries are scoped to (``[digest] name``); "" is a store used by one digest.
+    digest: str = ""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Store:
         # ``Store(path)`` opens a SQLite store, as it did before there were backends to choose from.
@@ -343,6 +351,30 @@ class Store(ABC):
             ],
         )
 
+    # -- the suppression list --------------------------------------------------------------------
+
+    def suppress(self, addresses: Iterable[str], *, at: datetime) -> int:
+        """Put ``addresses`` on this digest's suppression list; returns how many were not on it."""
+        wanted = [normal_address(a) for a in addresses]
+        new = [a for a in dict.fromkeys(wanted) if a not in self.suppressed()]
+        self.executemany(
+            "INSERT INTO suppressed (digest, address, at) VALUES (?, ?, ?) ON CONFLICT (digest, address) DO NOTHING",
+            [(self.digest, a, at.isoformat()) for a in new],
+        )
+        return len(new)
+
+    def unsuppress(self, addresses: Iterable[str]) -> int:
+        """Take ``addresses`` off the suppression list; returns how many were on it."""
+        gone = [a for a in dict.fromkeys(normal_address(a) for a in addresses) if a in self.suppressed()]
+        self.executemany("DELETE FROM suppressed WHERE digest = ? AND address = ?", [(self.digest, a) for a in gone])
+        return len(gone)
+
+    def suppressed(self) -> frozenset[str]:
+        """This digest's suppressed addresses, normalized (see :func:`normal_address`)."""
+        if "suppressed" not in self.tables():
+            return frozenset()
+        return frozenset(r[0] for r in self.query("SELECT address FROM suppressed WHERE digest = ?", (self.digest,)))
+
     # -- runs and status ---------------------------------------------------------------------------
 
     def record_run(self, report: dict[str, object], *, at: datetime) -> None:
@@ -423,4 +455,5 @@ class Store(ABC):
             runs=self.runs(runs) if "runs" in tables else (),
             outbox=self.outbox() if "deliveries" in tables else (),
             feeds=self.feed_health(),
+            suppressed=len(self.suppressed()),
         )

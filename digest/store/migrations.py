@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MIGRATIONS", "Migration"]
+__all__ = ["FEED_SCHEDULE", "MIGRATIONS", "SUPPRESSION", "Migration"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,33 @@ _INITIAL_TABLES = """
         created_at TEXT NOT NULL
     );
 """
+
+# Addresses that unsubscribed: never mailed, even while still in email.to. Per digest (``digest``).
+SUPPRESSION = Migration(
+    5,
+    "suppression list",
+    """
+    CREATE TABLE suppressed (
+        digest TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (digest, address)
+    )
+    """,
+)
+
+# Feed health: the time of the last success (``checked_at`` is the last attempt) and how many runs a
+# quarantined feed has been left out since it was last tried. A feed whose last attempt succeeded
+# has its last success then.
+FEED_SCHEDULE = Migration(
+    6,
+    "feed health schedule",
+    """
+    ALTER TABLE feeds ADD COLUMN last_success TEXT;
+    ALTER TABLE feeds ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+    UPDATE feeds SET last_success = checked_at WHERE failures = 0 AND gone = 0
+    """,
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -134,4 +161,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX issues_state ON issues (state)
         """,
     ),
+    SUPPRESSION,
+    FEED_SCHEDULE,
 )

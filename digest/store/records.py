@@ -16,8 +16,9 @@ __all__ = [
     "StoreStatus",
 ]
 
-# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message.
-DELIVERY_STATES = ("pending", "sent", "refused")
+# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message,
+# or the address unsubscribed while the issue waited ('suppressed').
+DELIVERY_STATES = ("pending", "sent", "refused", "suppressed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +82,5 @@ class StoreStatus:
     runs: tuple[RunRecord, ...]
     outbox: tuple[OutboxEntry, ...]
     feeds: tuple[FeedHealth, ...]
+    # Addresses on the digest's suppression list.
+    suppressed: int = 0
