@@ -23,7 +23,7 @@ from .models import RunReport
 from .pipeline import preview, run, send_test, write_report
 from .scaffold import init_project
 from .sources import Progress
-from .store import Store, StoreStatus, open_store
+from .store import FeedHealth, Store, StoreStatus, open_store
 
 __all__ = ["main"]
 
@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--digest", default="", help="every article sent in this issue, e.g. 2026-W48")
     forget.add_argument("--since", type=_now, default=None, help="sent at or after this time")
     forget.add_argument("--until", type=_now, default=None, help="sent before this time")
+    feeds = commands.add_parser("feeds", help="list each feed's health; `feeds revive NAME` ends a quarantine")
+    feeds.add_argument("action", nargs="?", choices=["revive"], help="revive: try the feed every run again")
+    feeds.add_argument("name", nargs="?", default="", help="the source's name or its feed URL")
+    feeds.add_argument("--config", required=True, type=Path)
     unsubscribe = commands.add_parser("unsubscribe", help="never mail ADDRESS again, even while it is in email.to")
     unsubscribe.add_argument("address", nargs="+", metavar="ADDRESS")
     unsubscribe.add_argument("--config", required=True, type=Path)
@@ -171,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _open_store(config, readonly=True) as store:
-        _print_status(store.status(runs=args.runs))
+        _print_status(store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after))
     return 0
 
 
@@ -191,12 +195,38 @@ def _print_status(status: StoreStatus) -> None:
             f"{r.get('stories', 0)} stories, {len(r.get('delivered_to', []))} delivered, "
             f"{len(r.get('problems', []))} problems"
         )
-    if not status.feeds:
-        print("feeds: no health recorded")
-    for feed in status.feeds:
+    print("feeds:" if status.feeds else "feeds: no health recorded")
+    _print_feeds(status.feeds)
+
+
+def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
+    for feed in feeds:
         last = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
-        flag = " QUARANTINED" if feed.quarantined else ""
-        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}")
+        if feed.quarantined:
+            when = "next run" if feed.next_try == 0 else f"in {feed.next_try + 1} runs"
+            flag = f" QUARANTINED{' (410 Gone)' if feed.gone else ''}, next try {when}"
+        else:
+            flag = ""
+        error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
+        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
+
+
+def _feeds(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.action is None:
+        with _open_store(config, readonly=True) as store:
+            feeds = store.feed_health(quarantine_after=config.fetch.quarantine_after)
+        print("feeds:" if feeds else "feeds: no health recorded yet (run digest first)")
+        _print_feeds(feeds)
+        return 0
+    if not args.name:
+        raise DigestError("which feed?", hint="digest feeds revive NAME, NAME a source's name or its feed URL")
+    url = next((s.url for s in config.sources if s.url and args.name in (s.name, s.url)), args.name)
+    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+        if not store.revive_feed(url):
+            raise DigestError(f"no feed {args.name!r} in the state store", hint="`digest feeds` lists the feeds by URL")
+    print(f"revived {url}: fetched in full next run, and every run while it works")
+    return 0
 
 
 def _forget(args: argparse.Namespace) -> int:
@@ -234,6 +264,7 @@ COMMANDS = {
     "status": _status,
     "forget": _forget,
     "unsubscribe": _unsubscribe,
+    "feeds": _feeds,
     "init": _init,
 }
 

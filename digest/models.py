@@ -188,6 +188,8 @@ class FeedState:
 
     ``etag``/``last_modified`` are the validators sent back for a conditional GET; ``failures`` counts
     failed runs in a row (feed health); ``gone`` is set by HTTP 410; ``moved_to`` by a permanent redirect.
+    ``checked_at`` is the last attempt, ``last_success`` the last one that worked, and ``skipped`` the
+    runs a quarantined feed has been left out of since it was last tried (see :mod:`digest.health`).
     """
 
     url: str
@@ -199,6 +201,8 @@ class FeedState:
     gone: bool = False
     moved_to: str = ""
     checked_at: datetime | None = None
+    last_success: datetime | None = None
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,7 +150,7 @@ def _check(config: Config, path: str) -> None:
     _check_patterns(config, path)
     _check_cluster(config, path)
     fetch = config.fetch
-    for key in ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes"):
+    for key in ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after"):
         if getattr(fetch, key) <= 0:
             raise ConfigError("must be greater than 0", path=path, key=f"fetch.{key}")
     if fetch.retries < 0 or fetch.backoff < 0 or fetch.max_retry_after < 0 or fetch.parse_workers < 0:

@@ -84,6 +84,9 @@ class FetchConfig:
     # addresses, e.g. ["10.0.0.0/8"] for an intranet feed. Loopback, private, link-local and reserved
     # addresses are refused otherwise: a stranger's feed must not make the run read 169.254.169.254.
     allow_networks: tuple[str, ...] = ()
+    # A feed that failed this many runs in a row (or answered 410 Gone) is quarantined: tried after 1
+    # run left out, then 2, 4, 8 … instead of every run, until it works again or is revived.
+    quarantine_after: int = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,10 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, ClassVar
 
+from .. import health
 from ..errors import StoreError
 from ..models import CachedResponse, FeedState, StoryMemory
-from .migrations import MIGRATIONS, Migration
+from .migrations import FEED_SCHEDULE, MIGRATIONS, Migration
 from .records import DELIVERY_STATES, FeedHealth, IssueRecord, OutboxEntry, RunRecord, SeenArticle, StoreStatus
 
 __all__ = ["Store", "normal_address"]
@@ -395,16 +396,18 @@ class Store(ABC):
         if "feeds" not in self.tables():  # a read-only store from before the feeds table
             return {}
         out: dict[str, FeedState] = {}
+        # A read-only store from before the schedule columns: the same state, with no last success recorded.
+        extra = ", last_success, skipped" if self.version >= FEED_SCHEDULE.version else ", NULL, 0"
         for url in urls:
             rows = self.query(
-                "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at "
-                "FROM feeds WHERE url = ?",
+                "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at"
+                f"{extra} FROM feeds WHERE url = ?",
                 (url,),
             )
             if rows:
                 r = rows[0]
-                checked = datetime.fromisoformat(r[7]) if r[7] else None
-                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked)
+                checked, success = (datetime.fromisoformat(t) if t else None for t in (r[7], r[8]))
+                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked, success, r[9])
         return out
 
     def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
@@ -415,12 +418,24 @@ class Store(ABC):
         """
         for state in states:
             checked = state.checked_at.isoformat() if state.checked_at else None
+            success = state.last_success.isoformat() if state.last_success else None
             self.execute(
-                "INSERT INTO feeds (url, failures, status, error, gone, moved_to, checked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, "
+                "INSERT INTO feeds (url, failures, status, error, gone, moved_to, checked_at, last_success, skipped) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, "
                 "status = excluded.status, error = excluded.error, gone = excluded.gone, "
-                "moved_to = excluded.moved_to, checked_at = excluded.checked_at",
-                (state.url, state.failures, state.status, state.error, int(state.gone), state.moved_to, checked),
+                "moved_to = excluded.moved_to, checked_at = excluded.checked_at, "
+                "last_success = excluded.last_success, skipped = excluded.skipped",
+                (
+                    state.url,
+                    state.failures,
+                    state.status,
+                    state.error,
+                    int(state.gone),
+                    state.moved_to,
+                    checked,
+                    success,
+                    state.skipped,
+                ),
             )
             if validators:
                 self.execute(
@@ -428,25 +443,29 @@ class Store(ABC):
                     (state.etag, state.last_modified, state.url),
                 )
 
-    def feed_health(self) -> tuple[FeedHealth, ...]:
+    def feed_health(self, *, quarantine_after: int = 5) -> tuple[FeedHealth, ...]:
         """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
         if "feeds" not in self.tables():
             return ()
         try:
-            rows = self.query("SELECT url, failures, gone, checked_at FROM feeds ORDER BY url")
+            urls = [str(r[0]) for r in self.query("SELECT url FROM feeds ORDER BY url")]
+            states = self.feed_states(urls)
         except StoreError:  # a feeds table of another shape: status still shows everything else
             return ()
-        return tuple(
-            FeedHealth(
-                feed=str(r[0]),
-                last_success=datetime.fromisoformat(r[3]) if r[3] and not r[1] else None,
-                consecutive_failures=int(r[1] or 0),
-                quarantined=bool(r[2]),
-            )
-            for r in rows
-        )
+        return tuple(_health(states[url], quarantine_after) for url in urls)
 
-    def status(self, *, runs: int = 10) -> StoreStatus:
+    def revive_feed(self, url: str) -> bool:
+        """End a feed's quarantine: fetched in full next run, its failures forgotten; False if unknown."""
+        if not self.query("SELECT url FROM feeds WHERE url = ?", (url,)):
+            return False
+        self.execute(
+            "UPDATE feeds SET failures = 0, gone = 0, skipped = 0, status = 0, error = '', etag = '', "
+            "last_modified = '' WHERE url = ?",
+            (url,),
+        )
+        return True
+
+    def status(self, *, runs: int = 10, quarantine_after: int = 5) -> StoreStatus:
         tables = sorted(self.tables() - {"schema_version"})
         return StoreStatus(
             location=self.location,
@@ -454,6 +473,21 @@ class Store(ABC):
             counts=tuple((t, self.count(t)) for t in tables),
             runs=self.runs(runs) if "runs" in tables else (),
             outbox=self.outbox() if "deliveries" in tables else (),
-            feeds=self.feed_health(),
+            feeds=self.feed_health(quarantine_after=quarantine_after),
             suppressed=len(self.suppressed()),
         )
+
+
+def _health(state: FeedState, quarantine_after: int) -> FeedHealth:
+    # Before last_success was kept, a feed whose last attempt worked had its last success then.
+    success = state.last_success or (state.checked_at if not state.failures and not state.gone else None)
+    return FeedHealth(
+        feed=state.url,
+        last_success=success,
+        consecutive_failures=state.failures,
+        quarantined=health.quarantined(state, quarantine_after),
+        gone=state.gone,
+        error=state.error,
+        checked_at=state.checked_at,
+        next_try=max(health.wait_runs(state, quarantine_after) - state.skipped, 0),
+    )

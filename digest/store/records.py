@@ -72,6 +72,11 @@ class FeedHealth:
     last_success: datetime | None = None
     consecutive_failures: int = 0
     quarantined: bool = False
+    gone: bool = False
+    error: str = ""
+    checked_at: datetime | None = None
+    # Runs the feed is still left out of before its next try (0: fetched next run).
+    next_try: int = 0
 
 
 @dataclass(frozen=True, slots=True)
