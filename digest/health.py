@@ -1,7 +1,8 @@
 """Feed health: a feed that keeps failing is tried on an exponential schedule of runs, not every run.
 
-A feed is quarantined once it failed ``fetch.quarantine_after`` runs in a row, or answered HTTP 410
-Gone (which counts as that many failures, so it enters the schedule at its start). A quarantined feed is left out of 1 run, tried; if it fails again it is left out of 2 runs,
+A feed is quarantined once it failed ``fetch.quarantine_after`` runs in a row, or answered HTTP
+410 Gone (which counts as that many failures, so it enters the schedule at its start). A
+quarantined feed is left out of 1 run, then tried; if it fails again it is left out of 2 runs,
 then 4, 8 … up to :data:`MAX_WAIT` runs between tries. One success ends the quarantine;
 ``digest feeds revive`` ends it by hand. The schedule counts runs, not days, so a feed is never
 given up on for good and a digest run daily retries sooner than one run weekly.
