@@ -184,6 +184,8 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
             key="summary.llm",
             hint='e.g. base_url = "http://localhost:11434/v1", model = "llama3.1"',
         )
+    if summary.llm.concurrency < 1:
+        raise ConfigError("must be at least 1", path=path, key="summary.llm.concurrency")
     if summary.sentences < 1 or summary.words < 0:
         raise ConfigError("a summary needs at least one sentence", path=path, key="summary.sentences")
     for key, value in (

@@ -161,6 +161,8 @@ class LlmConfig:
     min_overlap: float = 0.7
     # Characters of article text in the prompt, spent in story order (the lead article first).
     max_input_chars: int = 12_000
+    # Requests in flight at once (local servers usually answer one at a time; hosted APIs take more).
+    concurrency: int = 4
 
 
 @dataclass(frozen=True, slots=True)

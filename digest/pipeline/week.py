@@ -14,7 +14,7 @@ import httpx
 from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
-from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
+from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section
 from ..store import Store
 
 __all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
@@ -102,14 +102,10 @@ def build_week(
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
     memory = tuple(m for m in sent if m.sent_at <= now)
     stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)
-    summaries = summarize.summarize(
-        stories,
-        config=config.summary,
-        client=client,
-        env=os.environ if env is None else env,
-        cached=store.cached_response,
-    )
+    # Extractive summaries for every story (ranking and topic sections read them), the LLM for the shown ones.
+    summaries = summarize.summarize(stories, config=config.summary)
     sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
+    sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
@@ -139,6 +135,18 @@ def build_week(
         kept.dropped,
         skipped,
     )
+
+
+def _llm_summaries(
+    config: Config, sections: tuple[Section, ...], client: httpx.Client, env: Mapping[str, str], store: Store
+) -> tuple[tuple[Section, ...], summarize.Summaries]:
+    """The shown stories summarized by the LLM when it is configured: one call per story that is shown."""
+    if config.summary.backend != "llm":
+        return sections, summarize.Summaries(())
+    shown = [story for section in sections for story in section.stories]
+    done = summarize.llm_pass(shown, config=config.summary, client=client, env=env, cached=store.cached_response)
+    by_id = {story.id: story for story in done.stories}
+    return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
 
 
 def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[datetime, datetime | None]:
