@@ -80,7 +80,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open_store(config: Config, *, readonly: bool) -> Store:
-    return open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
+    """The state store, its queries scoped to this config's digest."""
+    store = open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    if not readonly:
+        with store.lock(), store.transaction():
+            store.adopt()
+    return store
 
 
 def _print_report(report: RunReport) -> None:

@@ -193,6 +193,7 @@ quarantine_after = 2
     )
     config = load_config(path)
     with Store(tmp_path / "state.db") as store:
+        store.use(config.digest.key)  # as a run does: the CLI reads this digest's feeds
         assert _gather_runs(config, store, 1) == [0]
         flaky.unlink()
         assert _gather_runs(config, store, 3, start=1) == [1, 2]
@@ -207,6 +208,7 @@ quarantine_after = 2
     out = capsys.readouterr().out
     assert "QUARANTINED" not in out and "0 failures in a row" in out
     with Store(tmp_path / "state.db") as store:
+        store.use(config.digest.key)
         assert _gather_runs(config, store, 2, start=4) == [4, 5], "revived: tried every run until it fails twice"
     assert main(["feeds", "revive", "Nobody", "--config", str(path)]) == 1
 

@@ -166,6 +166,13 @@ def _check(config: Config, path: str) -> None:
         raise ConfigError("must be between 0 and 125", path=path, key="digest.nothing_new_exit")
     if config.digest.window_days < 1:
         raise ConfigError("must be at least 1", path=path, key="digest.window_days")
+    if config.digest.name and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", config.digest.name):
+        raise ConfigError(
+            f"not a digest name: {config.digest.name!r}",
+            path=path,
+            key="digest.name",
+            hint="letters, digits, '.', '_' and '-', at most 64, e.g. \"harbor-weekly\"",
+        )
     if config.digest.max_catch_up_days < config.digest.window_days:
         raise ConfigError(
             f"must be at least window_days ({config.digest.window_days})", path=path, key="digest.max_catch_up_days"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..textutil import slugify
+
 __all__ = [
     "ClusterConfig",
     "Config",
@@ -36,6 +38,16 @@ class DigestSettings:
     theme: str = ""
     # Exit code of a run that found nothing new: 0 (a warning only) or e.g. 3 to make schedulers notice.
     nothing_new_exit: int = 0
+    # The name that keeps this digest's issues, runs, outbox, sent articles, story memory and feed state
+    # apart from other digests sharing the state store (default: derived from the title).
+    name: str = ""
+    # True: an article any digest of the store delivered is not sent by this one either.
+    shared_history: bool = False
+
+    @property
+    def key(self) -> str:
+        """The digest's name in the state store: ``name``, else the title's slug."""
+        return self.name or slugify(self.title)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,11 @@ def run(
     """
     if dry_run:
         return _dry_run(config, now=now, client=client, store=store, env=env, progress=progress)
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
     with store.lock():
+        with store.transaction():
+            if moved := store.adopt():
+                log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)
         done = _Progress()
         send_env = env if env is not None else os.environ
         for entry in store.outbox():
@@ -133,7 +137,7 @@ def send_test(
     email = replace(config.email, to=(to,))
     message = _compose(replace(config, email=email), week)
     del message["Message-ID"]
-    message["Message-ID"] = deliver.message_id(f"{week.digest.id}.test", config.email.sender)
+    message["Message-ID"] = deliver.message_id(f"{week.digest.id}.test", config.email.sender, config.digest.key)
     if config.email.smtp is None:
         path = deliver.write_outbox(message, config.resolve(config.email.outbox), f"{week.digest.id}-test")
         report = replace(report, delivered_to=(to,), outputs=(("eml", str(path)),))
@@ -156,6 +160,7 @@ def _compose(config: Config, week: Week) -> EmailMessage:
     return deliver.compose(
         config=config.email,
         digest_id=week.digest.id,
+        digest_name=config.digest.key,
         title=week.digest.title,
         text=week.rendering.text,
         html=week.rendering.email_html,

@@ -82,6 +82,7 @@ def build_week(
     progress: sources.Progress | None = None,
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
     start, last = catch_up_window(config, store, now)
     log.info("stage: fetch (from %s)", start.isoformat())
     gathered = sources.gather(config, now=now, store=store, progress=progress)
