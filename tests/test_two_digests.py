@@ -146,7 +146,8 @@ def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_s
                 "INSERT INTO seen (article_id, digest_id, sent_at) VALUES (?, ?, ?)", ("urn:test:1", "2026-W47", "x")
             )
             old.execute(
-                'INSERT INTO issues (id, title, start, "end", body_html, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                'INSERT INTO issues (id, title, start, "end", body_html, state, created_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ("2026-W47", "Old", (NOW - 2 * WEEK).isoformat(), (NOW - WEEK).isoformat(), "<p>old</p>", "sent", "x"),
             )
     config = _digest(tmp_path / "a", "alpha", str(path), smtp_server, "ann@example.org")

@@ -260,7 +260,8 @@ class Store(ABC):
         self.execute(
             'INSERT INTO issues (digest, id, title, start, "end", body_html, state, created_at) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            'ON CONFLICT (digest, id) DO UPDATE SET title = excluded.title, start = excluded.start, "end" = excluded."end", '
+            "ON CONFLICT (digest, id) DO UPDATE SET title = excluded.title, start = excluded.start, "
+            '"end" = excluded."end", '
             "body_html = excluded.body_html, state = excluded.state, created_at = excluded.created_at",
             (
                 self._name,
