@@ -181,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _open_store(config, readonly=True) as store:
+        print(f"digest: {config.digest.key}")
         _print_status(store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after))
     return 0
 

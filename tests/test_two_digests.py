@@ -88,6 +88,9 @@ def test_each_digest_mails_its_own_and_a_shared_story_reaches_both(
     beta = _digest(tmp_path / "b", "beta", shared_state, smtp_server, "bea@example.org")
     first, second = _run(alpha, shared_state), _run(beta, shared_state)
     assert (first.status, second.status) == ("sent", "sent")
+    # The second digest's first issue says where the other history is, in case this one was renamed.
+    assert not [p for p in first.problems if p.source == "digest"]
+    assert any("holds the digest(s) alpha" in p.message for p in second.problems)
     assert first.digest_id == second.digest_id == "2026-W48", "issue ids are per digest: no collision"
     assert _mail(smtp_server, "ann@example.org") == [{"1", "2", "10", "11"}]
     assert _mail(smtp_server, "bea@example.org") == [{"1", "2", "20", "21"}], "the wire story reaches both"

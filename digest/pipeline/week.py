@@ -124,6 +124,7 @@ def build_week(
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
+    problems += _unknown_name(config, store, last)
     return Week(
         digest,
         rendering,
@@ -169,6 +170,21 @@ def _skipped(articles: list[Article], store: Store, last: datetime | None, start
         return 0
     older = [a.id for a in articles if last < a.published <= start]
     return len(set(older) - store.seen_ids(older))
+
+
+def _unknown_name(config: Config, store: Store, last: datetime | None) -> tuple[Problem, ...]:
+    """A first issue in a store that holds other digests' issues: perhaps a renamed digest, losing its history."""
+    others = sorted(store.digest_names() - {config.digest.key, ""})
+    if last is not None or not others or config.digest.shared_history or store.issue_ids():
+        return ()
+    return (
+        Problem(
+            "digest",
+            f"no issue of {config.digest.key!r} in the state store yet, which holds the digest(s) {', '.join(others)}",
+            "if this digest was renamed (its title or name changed), set [digest] name to its old name; "
+            "a new digest can ignore this",
+        ),
+    )
 
 
 def _skipped_problem(config: Config, skipped: int, start: datetime) -> tuple[Problem, ...]:

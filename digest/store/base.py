@@ -163,6 +163,12 @@ class Store(ABC):
                 self.execute(f"UPDATE {table} SET digest = ? WHERE digest = ''", (self.digest,))
         return moved
 
+    def digest_names(self) -> frozenset[str]:
+        """The names of the digests with issues in this store."""
+        if self.version < DIGESTS_APART.version:
+            return frozenset()
+        return frozenset(str(r[0]) for r in self.query("SELECT DISTINCT digest FROM issues"))
+
     # -- articles ----------------------------------------------------------------------------------
 
     def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
