@@ -1,7 +1,11 @@
 """The weekly run: the only module that knows the order of the stages.
 
-    finish the outbox → gather → extract → drop already sent → dedupe → cluster → recall updates
-           → summarize → rank → render → store pending → deliver → publish → mark sent and seen
+    finish the outbox → gather → extract → drop already sent → filters → dedupe → cluster
+           → recall updates → summarize → rank → LLM summaries of the shown stories → render
+           → store pending → deliver → publish → mark sent and seen
+
+The window reaches back to the end of this digest's last delivered issue (catch-up, capped by
+``digest.max_catch_up_days``); the store's queries are scoped to the digest's ``[digest] name``.
 
 Everything up to render reads the state store but never writes it, so :func:`preview` and
 ``--dry-run`` have no side effect. Delivery is an outbox: the rendered message is stored
