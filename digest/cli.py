@@ -23,7 +23,7 @@ from .models import RunReport
 from .pipeline import preview, run, send_test, write_report
 from .scaffold import init_project
 from .sources import Progress
-from .store import FeedHealth, Store, StoreStatus, open_store
+from .store import FeedHealth, Store, StoreStatus, is_address, open_store
 
 __all__ = ["main"]
 
@@ -152,6 +152,8 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
     testing = args.command == "run" and bool(args.to)
+    if testing:
+        _check_addresses([args.to])
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     try:
@@ -246,7 +248,14 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_addresses(addresses: Sequence[str]) -> None:
+    bad = [a for a in addresses if not is_address(a)]
+    if bad:
+        raise DigestError(f"not an e-mail address: {bad[0]!r}", hint="give the plain address, e.g. ann@example.org")
+
+
 def _unsubscribe(args: argparse.Namespace) -> int:
+    _check_addresses(args.address)
     config = load_config(args.config)
     with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
         if args.undo:

@@ -80,3 +80,12 @@ def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
         rows = store.query("SELECT recipient, state, detail FROM deliveries ORDER BY recipient")
         assert ("ann@example.org", "suppressed", "unsubscribed") in rows
     assert [r for r, _ in smtp_server.recorder.messages] == [["bob@example.org"]]
+
+
+def test_unsubscribe_takes_plain_addresses_only(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, feed_server, smtp_server)
+    assert main(["unsubscribe", "ann@example.org\nx", "--config", str(config)]) == 1
+    assert "not an e-mail address" in capsys.readouterr().err
+    assert not (tmp_path / "state.db").exists()

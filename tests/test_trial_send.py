@@ -82,3 +82,16 @@ def test_test_send_without_smtp_writes_a_file_only(tmp_path: Path, feed_server: 
 def test_to_and_dry_run_are_refused(tmp_path: Path, feed_server: FeedServer) -> None:
     config = _config(tmp_path, feed_server, None)
     assert main(["run", "--config", str(config), "--to", "me@example.org", "--dry-run"]) == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["me@example.org\r\nBcc: everyone@example.org", "Me <me@example.org>", "me", "a@b@c", "me@example.org, you@x.org"],
+)
+def test_a_test_send_address_must_be_one_plain_address(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, address: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, feed_server, smtp_server)
+    assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW, "--to", address]) == 1
+    assert "not an e-mail address" in capsys.readouterr().err
+    assert smtp_server.recorder.messages == []

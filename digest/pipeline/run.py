@@ -18,7 +18,7 @@ from .. import deliver, rank, render, site, sources
 from ..config import Config
 from ..errors import DeliveryError, DigestError
 from ..models import FeedState, Problem, RunReport
-from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, normal_address
+from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
 from .week import Week, build_week, write_renderings
 
 __all__ = ["run", "send_test", "write_report"]
@@ -127,6 +127,8 @@ def send_test(
     The message gets a Message-ID of its own, so the real issue, when it reaches the same mailbox,
     is not taken for a copy of this one and hidden.
     """
+    if not is_address(to):
+        raise DeliveryError(f"not an e-mail address: {to!r}", hint="give the plain address, e.g. me@example.org")
     if normal_address(to) in store.suppressed():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)

@@ -23,12 +23,24 @@ from ..models import CachedResponse, FeedState, StoryMemory
 from .migrations import DIGESTS_APART, FEED_SCHEDULE, MIGRATIONS, SCOPED_TABLES, Migration
 from .records import DELIVERY_STATES, FeedHealth, IssueRecord, OutboxEntry, RunRecord, SeenArticle, StoreStatus
 
-__all__ = ["Store", "normal_address"]
+__all__ = ["Store", "is_address", "normal_address"]
 
 
 def normal_address(address: str) -> str:
     """The address part of ``address`` (``Ann <ann@x.org>`` → ``ann@x.org``), lower-cased, for comparison."""
     return (parseaddr(address)[1] or address).strip().lower()
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one plain e-mail address (``ann@example.org``): no name, no line breaks, one ``@``."""
+    name, address = parseaddr(text)
+    return (
+        not name
+        and address == text.strip()
+        and address.count("@") == 1
+        and all(address.partition("@"))
+        and not any(c.isspace() or ord(c) < 32 for c in address)
+    )
 
 
 class Store(ABC):
