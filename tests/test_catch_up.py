@@ -82,7 +82,7 @@ def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpS
     # The window is in the header.
     body = messages[1].get_body(("plain",))
     assert body is not None
-    assert "02 November 2026 – 16 November 2026" in body.get_content()
+    assert "November 2, 2026 – November 16, 2026" in body.get_content()
 
 
 def test_the_cap_skips_and_counts_what_is_older(tmp_path: Path, smtp_server: SmtpServer) -> None:

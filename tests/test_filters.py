@@ -16,7 +16,7 @@ from digest.models import Article
 from digest.store import Store
 
 from .conftest import write_config
-from .weekly import story, write_feed
+from .weekly import scoped_id, story, write_feed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -119,11 +119,12 @@ def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) 
         assert report.filtered == (("sponsored", 1),)
         assert report.to_dict()["filtered"] == {"sponsored": 1}
         assert report.marked_seen == 3
-        assert not store.seen_ids(["urn:test:1"])
+        dropped = scoped_id(tmp_path / "wire.xml", 1)
+        assert not store.seen_ids([dropped])
 
         # The rule removed: the article comes back the next run, and only it.
         config = load_config(_config(tmp_path, ""))
         report = run(config, now=NOW + timedelta(hours=1), client=client, store=store, env={})
         assert report.filtered == ()
         assert report.marked_seen == 1
-        assert store.seen_ids(["urn:test:1"]) == {"urn:test:1"}
+        assert store.seen_ids([dropped]) == {dropped}

@@ -14,7 +14,7 @@ from digest.models import RunReport
 from digest.store import SqliteStore, Store, open_store
 
 from .conftest import SmtpServer, write_config
-from .weekly import article_ids_in, story, write_feed
+from .weekly import article_ids_in, scoped_id, story, write_feed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -23,7 +23,8 @@ WEEK = timedelta(days=7)
 def _digest(root: Path, name: str, state: str, smtp: SmtpServer, to: str, extra: str = "") -> Config:
     root.mkdir(parents=True, exist_ok=True)
     own = 10 if name == "alpha" else 20
-    write_feed(root / "wire.xml", [story(1, NOW - timedelta(days=1)), story(2, NOW - timedelta(days=2))])
+    # One wire feed both digests subscribe to: the same items (GUIDs are scoped to their feed).
+    write_feed(root.parent / "wire.xml", [story(1, NOW - timedelta(days=1)), story(2, NOW - timedelta(days=2))])
     write_feed(root / "own.xml", [story(own, NOW - timedelta(days=1)), story(own + 1, NOW - timedelta(days=3))])
     return load_config(
         write_config(
@@ -37,7 +38,7 @@ output = "out"
 {extra}
 
 [[sources]]
-path = "wire.xml"
+path = "../wire.xml"
 name = "Wire"
 
 [[sources]]
@@ -103,9 +104,10 @@ def test_each_digest_mails_its_own_and_a_shared_story_reaches_both(
     with open_store(shared_state) as store:
         store.use("alpha")
         assert [i.id for i in store.issues()] == ["2026-W48"] and len(store.runs()) == 1
-        assert store.seen_ids(["urn:test:20", "urn:test:1"]) == {"urn:test:1"}
+        wire, a_own, b_own = tmp_path / "wire.xml", tmp_path / "a" / "own.xml", tmp_path / "b" / "own.xml"
+        assert store.seen_ids([scoped_id(b_own, 20), scoped_id(wire, 1)]) == {scoped_id(wire, 1)}
         store.use("beta")
-        assert store.seen_ids(["urn:test:10", "urn:test:20"]) == {"urn:test:20"}
+        assert store.seen_ids([scoped_id(a_own, 10), scoped_id(b_own, 20)]) == {scoped_id(b_own, 20)}
     # A second run of either sends nothing new.
     assert _run(alpha, shared_state).status == "nothing_new"
 
@@ -143,7 +145,7 @@ def test_shared_history_keeps_one_history_on_purpose(
 def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_server: SmtpServer) -> None:
     path = tmp_path / "old.db"
     with SqliteStore(path, migrate=False) as old:
-        old.migrate(to=6)
+        old.migrate(to=4)  # a store from before GUIDs were scoped and digests kept apart
         with old.transaction():
             old.execute(
                 "INSERT INTO seen (article_id, digest_id, sent_at) VALUES (?, ?, ?)", ("urn:test:1", "2026-W47", "x")

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-__all__ = ["Item", "article_ids_in", "story", "write_feed"]
+__all__ = ["Item", "article_ids_in", "scoped_id", "story", "write_feed"]
 
 _TOPICS = (
     "harbor",
@@ -77,3 +77,8 @@ def article_ids_in(message: EmailMessage) -> set[str]:
 
     text = "".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
     return set(re.findall(r"https://example\.org/(\d+)\b", text))
+
+
+def scoped_id(feed: Path, n: int) -> str:
+    """The id of :func:`story` ``n`` read from the feed file ``feed``: its GUID, scoped to the feed."""
+    return f"{feed.resolve()}#guid:urn:test:{n}"
