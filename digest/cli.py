@@ -21,10 +21,10 @@ from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
 from .models import RunReport
-from .pipeline import preview, run, write_report
+from .pipeline import preview, run, send_test, write_report
 from .scaffold import init_project
 from .sources import Progress
-from .store import Store, StoreStatus, open_store
+from .store import FeedHealth, Store, StoreStatus, is_address, open_store
 
 __all__ = ["main"]
 
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--now", type=_now, default=None, help="end of the week (default: now)")
     run_cmd.add_argument("--dry-run", action="store_true", help="render everything, send and mark nothing")
     run_cmd.add_argument("--explain", action="store_true", help="print each story's score and its parts")
+    run_cmd.add_argument(
+        "--to", default="", metavar="ADDRESS", help="send the week only to ADDRESS: a test; marks and stores nothing"
+    )
     prev = commands.add_parser("preview", help="write the four renderings without touching the state store")
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
@@ -65,11 +68,25 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--digest", default="", help="every article sent in this issue, e.g. 2026-W48")
     forget.add_argument("--since", type=_now, default=None, help="sent at or after this time")
     forget.add_argument("--until", type=_now, default=None, help="sent before this time")
+    feeds = commands.add_parser("feeds", help="list each feed's health; `feeds revive NAME` ends a quarantine")
+    feeds.add_argument("action", nargs="?", choices=["revive"], help="revive: try the feed every run again")
+    feeds.add_argument("name", nargs="?", default="", help="the source's name or its feed URL")
+    feeds.add_argument("--config", required=True, type=Path)
+    unsubscribe = commands.add_parser("unsubscribe", help="never mail ADDRESS again, even while it is in email.to")
+    unsubscribe.add_argument("address", nargs="+", metavar="ADDRESS")
+    unsubscribe.add_argument("--config", required=True, type=Path)
+    unsubscribe.add_argument("--undo", action="store_true", help="take ADDRESS off the suppression list")
     return parser
 
 
 def _open_store(config: Config, *, readonly: bool) -> Store:
-    return open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
+    """The state store, its queries scoped to this config's digest."""
+    store = open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    if not readonly:
+        with store.lock(), store.transaction():
+            store.adopt()
+    return store
 
 
 def _print_report(report: RunReport) -> None:
@@ -81,6 +98,12 @@ def _print_report(report: RunReport) -> None:
         f"{report.digest_id}: {report.articles_gathered} articles gathered, {report.articles_new} new, "
         f"{report.stories} stories"
     )
+    if report.window_start is not None:
+        print(f"  window: {report.window_start:%Y-%m-%d %H:%M} – {report.now:%Y-%m-%d %H:%M} UTC")
+    if report.skipped:
+        print(f"  skipped (older than max_catch_up_days): {report.skipped}")
+    for rule, count in report.filtered:
+        print(f"  dropped by {rule}: {count}")
     for kind, path in report.outputs:
         print(f"  {kind}: {path}")
     if report.delivered_to:
@@ -128,11 +151,18 @@ def _exit_code(report: RunReport, config: Config) -> int:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = args.now or _now(None)
+    testing = args.command == "run" and bool(args.to)
+    if testing:
+        _check_addresses([args.to])
+    if testing and args.dry_run:
+        raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     try:
-        store = _open_store(config, readonly=args.command == "preview")
+        store = _open_store(config, readonly=args.command == "preview" or testing)
         with httpx.Client() as client, _progress_bar() as progress, store:
             if args.command == "preview":
                 report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
+            elif args.to:
+                report = send_test(config, to=args.to, now=now, client=client, store=store, progress=progress)
             else:
                 report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
     except DigestError as exc:
@@ -140,21 +170,28 @@ def _run(args: argparse.Namespace) -> int:
             write_report(config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=f"error: {exc}"))
         raise
     _print_report(report)
+    if testing:
+        sent = "sent to " + ", ".join(report.delivered_to) if report.delivered_to else "not sent"
+        print(f"test send {sent}: nothing was marked seen and nothing stored; the readers got nothing")
     if args.explain:
         _print_ranking(report)
+    if testing:
+        return 0 if report.delivered_to or not report.stories else 2
     return _exit_code(report, config) if args.command == "run" else 0
 
 
 def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _open_store(config, readonly=True) as store:
-        _print_status(store.status(runs=args.runs))
+        print(f"digest: {config.digest.key}")
+        _print_status(store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after))
     return 0
 
 
 def _print_status(status: StoreStatus) -> None:
     print(f"state store: {status.location} (schema {status.version})")
     print("  " + ", ".join(f"{table} {n}" for table, n in status.counts))
+    print(f"suppressed addresses: {status.suppressed}")
     print("outbox:" if status.outbox else "outbox: empty")
     for entry in status.outbox:
         waiting = ", ".join(entry.undelivered) or "nobody (the site is yet to be published)"
@@ -167,12 +204,38 @@ def _print_status(status: StoreStatus) -> None:
             f"{r.get('stories', 0)} stories, {len(r.get('delivered_to', []))} delivered, "
             f"{len(r.get('problems', []))} problems"
         )
-    if not status.feeds:
-        print("feeds: no health recorded")
-    for feed in status.feeds:
+    print("feeds:" if status.feeds else "feeds: no health recorded")
+    _print_feeds(status.feeds)
+
+
+def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
+    for feed in feeds:
         last = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
-        flag = " QUARANTINED" if feed.quarantined else ""
-        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}")
+        if feed.quarantined:
+            when = "next run" if feed.next_try == 0 else f"in {feed.next_try + 1} runs"
+            flag = f" QUARANTINED{' (410 Gone)' if feed.gone else ''}, next try {when}"
+        else:
+            flag = ""
+        error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
+        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
+
+
+def _feeds(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.action is None:
+        with _open_store(config, readonly=True) as store:
+            feeds = store.feed_health(quarantine_after=config.fetch.quarantine_after)
+        print("feeds:" if feeds else "feeds: no health recorded yet (run digest first)")
+        _print_feeds(feeds)
+        return 0
+    if not args.name:
+        raise DigestError("which feed?", hint="digest feeds revive NAME, NAME a source's name or its feed URL")
+    url = next((s.url for s in config.sources if s.url and args.name in (s.name, s.url)), args.name)
+    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+        if not store.revive_feed(url):
+            raise DigestError(f"no feed {args.name!r} in the state store", hint="`digest feeds` lists the feeds by URL")
+    print(f"revived {url}: fetched in full next run, and every run while it works")
+    return 0
 
 
 def _forget(args: argparse.Namespace) -> int:
@@ -185,6 +248,25 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_addresses(addresses: Sequence[str]) -> None:
+    bad = [a for a in addresses if not is_address(a)]
+    if bad:
+        raise DigestError(f"not an e-mail address: {bad[0]!r}", hint="give the plain address, e.g. ann@example.org")
+
+
+def _unsubscribe(args: argparse.Namespace) -> int:
+    _check_addresses(args.address)
+    config = load_config(args.config)
+    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+        if args.undo:
+            count = store.unsuppress(args.address)
+            print(f"took {count} address(es) off the suppression list; they get the next digest if in email.to")
+        else:
+            count = store.suppress(args.address, at=_now(None))
+            print(f"suppressed {count} address(es): never mailed again, even while in email.to")
+    return 0
+
+
 def _init(args: argparse.Namespace) -> int:
     for path in init_project(args.dir, force=args.force):
         print(f"wrote {path}")
@@ -192,7 +274,15 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "preview": _run, "status": _status, "forget": _forget, "init": _init}
+COMMANDS = {
+    "run": _run,
+    "preview": _run,
+    "status": _status,
+    "forget": _forget,
+    "unsubscribe": _unsubscribe,
+    "feeds": _feeds,
+    "init": _init,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -84,9 +84,11 @@ class Delivery:
     permanent: bool = False
 
 
-def message_id(digest_id: str, sender: str) -> str:
+def message_id(digest_id: str, sender: str, digest_name: str = "") -> str:
+    """The issue's Message-ID: the same for every send of it, different for another digest's issue of that week."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    token = hashlib.sha256(f"{digest_id}\x1f{sender}".encode()).hexdigest()[:16]
+    seed = f"{digest_id}\x1f{sender}" + (f"\x1f{digest_name}" if digest_name else "")
+    token = hashlib.sha256(seed.encode()).hexdigest()[:16]
     return f"<{digest_id}.{token}@{domain}>"
 
 
@@ -136,6 +138,7 @@ def compose(
     text: str,
     html: str,
     now: datetime,
+    digest_name: str = "",
 ) -> EmailMessage:
     """The digest as one message addressed to every recipient; :func:`deliver` readdresses it per send."""
     message = EmailMessage(policy=POLICY)
@@ -143,7 +146,7 @@ def compose(
     message["From"] = config.sender
     message["To"] = ", ".join(config.to) or "undisclosed-recipients:;"
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(digest_id, config.sender)
+    message["Message-ID"] = message_id(digest_id, config.sender, digest_name)
     message["List-Id"] = list_id(config, title)
     _set_unsubscribe(message, config)
     message.set_content(text)

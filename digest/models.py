@@ -216,6 +216,8 @@ class FeedState:
 
     ``etag``/``last_modified`` are the validators sent back for a conditional GET; ``failures`` counts
     failed runs in a row (feed health); ``gone`` is set by HTTP 410; ``moved_to`` by a permanent redirect.
+    ``checked_at`` is the last attempt, ``last_success`` the last one that worked, and ``skipped`` the
+    runs a quarantined feed has been left out of since it was last tried (see :mod:`digest.health`).
     """
 
     url: str
@@ -227,6 +229,8 @@ class FeedState:
     gone: bool = False
     moved_to: str = ""
     checked_at: datetime | None = None
+    last_success: datetime | None = None
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,14 @@ class RunReport:
     resent: tuple[str, ...] = ()
     completed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
+    # Articles [[filters]] dropped, counted under the rule that dropped them (never marked seen).
+    filtered: tuple[tuple[str, int], ...] = ()
+    # The span of time the run covered (catch-up reaches back to the last delivered issue).
+    window_start: datetime | None = None
+    # Articles older than digest.max_catch_up_days allows, published since the last delivered issue.
+    skipped: int = 0
+    # Addresses in email.to that are on the suppression list, so were not mailed.
+    suppressed: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -269,4 +281,11 @@ class RunReport:
             "resent": list(self.resent),
             "completed": list(self.completed),
             "refused": list(self.refused),
+            "filtered": dict(self.filtered),
+            "window": {
+                "start": self.window_start.isoformat() if self.window_start else None,
+                "end": self.now.isoformat(),
+            },
+            "skipped": self.skipped,
+            "suppressed": self.suppressed,
         }

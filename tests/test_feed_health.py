@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from digest import load_config, preview, run
+from digest.cli import main
+from digest.config import Config, FetchConfig, SourceConfig
+from digest.sources import gather
 from digest.store import MIGRATIONS, Store
 from digest.textutil import main_text
 
@@ -99,3 +107,137 @@ def test_main_text_fallback_prefers_the_article_element() -> None:
     )
     assert "Sidebar" not in main_text(page)
     assert main_text("<p>short</p>", library=False) == "short"
+
+
+def _gather_runs(config: Config, store: Store, runs: int, start: int = 0) -> list[int]:
+    """Gather ``runs`` times, saving feed state each time; the run numbers on which the feed was fetched."""
+    fetched = []
+    for n in range(start, start + runs):
+        gathered = gather(config, now=NOW + timedelta(days=7 * n), store=store)
+        with store.transaction():
+            store.record_feeds(gathered.feeds)
+        if not any("not fetched this run" in p.message for p in gathered.problems):
+            fetched.append(n)
+    return fetched
+
+
+def _quarantine_config(server: FeedServer, path: str, after: int = 2) -> Config:
+    return Config(
+        sources=(SourceConfig(url=server.url(path), name="Flaky"),),
+        fetch=FetchConfig(allow_networks=("127.0.0.1/32",), retries=0, quarantine_after=after),
+    )
+
+
+def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_server: FeedServer) -> None:
+    config = _quarantine_config(feed_server, "feeds/flaky.xml")
+    with Store(":memory:") as store:
+        fetched = _gather_runs(config, store, 20)
+        # Two failures quarantine it; then tried after 1, 2, 4, 8 runs left out.
+        assert fetched == [0, 1, 3, 6, 11]
+        assert len(feed_server.requests) == len(fetched), "a left-out feed is not requested at all"
+        (health_,) = store.feed_health(quarantine_after=2)
+        assert health_.quarantined and health_.consecutive_failures == 5 and health_.last_success is None
+        # It works again: one success ends the quarantine, and it is fetched every run.
+        shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
+        assert _gather_runs(config, store, 5, start=20) == [20, 21, 22, 23, 24]
+        (health_,) = store.feed_health(quarantine_after=2)
+        assert not health_.quarantined and health_.last_success is not None
+
+
+def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer) -> None:
+    config = _quarantine_config(feed_server, "feeds/flaky.xml")
+    with Store(":memory:") as store:
+        assert _gather_runs(config, store, 4) == [0, 1, 3]
+        shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
+        # Run 4 and 5 are left out (2 runs after the third failure), run 6 tries it and it works.
+        assert _gather_runs(config, store, 5, start=4) == [6, 7, 8]
+        (health_,) = store.feed_health(quarantine_after=2)
+        assert (health_.quarantined, health_.consecutive_failures) == (False, 0)
+        assert health_.last_success == NOW + timedelta(days=7 * 8)
+
+
+def test_a_410_enters_the_same_schedule(tmp_path: Path) -> None:
+    with _GoneServer() as server:
+        config = Config(
+            sources=(SourceConfig(url=server.url),),
+            fetch=FetchConfig(allow_networks=("127.0.0.1/32",), retries=0, quarantine_after=5),
+        )
+        with Store(":memory:") as store:
+            fetched = _gather_runs(config, store, 8)
+            state = store.feed_states([server.url])[server.url]
+            assert state.gone
+    # Gone on its first answer: left out 1 run, tried, then 2 left out (its failures keep counting).
+    assert fetched == [0, 2, 5] and server.hits == 3
+
+
+def test_revive_and_the_true_last_success(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flaky = feed_server.root / "feeds" / "flaky.xml"
+    shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", flaky)
+    path = write_config(
+        tmp_path / "digest.toml",
+        f"""
+[digest]
+state = "state.db"
+
+[[sources]]
+url = "{feed_server.url("feeds/flaky.xml")}"
+name = "Flaky"
+
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+retries = 0
+quarantine_after = 2
+""",
+    )
+    config = load_config(path)
+    with Store(tmp_path / "state.db") as store:
+        store.use(config.digest.key)  # as a run does: the CLI reads this digest's feeds
+        assert _gather_runs(config, store, 1) == [0]
+        flaky.unlink()
+        assert _gather_runs(config, store, 3, start=1) == [1, 2]
+    assert main(["status", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    # The last success is the run that worked, not "never" because the latest attempts failed.
+    assert "last success 2026-11-23 09:00, 2 failures in a row QUARANTINED, next try next run" in out
+    assert main(["feeds", "--config", str(path)]) == 0
+    assert "QUARANTINED" in capsys.readouterr().out
+    assert main(["feeds", "revive", "Flaky", "--config", str(path)]) == 0
+    assert main(["feeds", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "QUARANTINED" not in out and "0 failures in a row" in out
+    with Store(tmp_path / "state.db") as store:
+        store.use(config.digest.key)
+        assert _gather_runs(config, store, 2, start=4) == [4, 5], "revived: tried every run until it fails twice"
+    assert main(["feeds", "revive", "Nobody", "--config", str(path)]) == 1
+
+
+class _GoneServer:
+    """A loopback HTTP server that answers every request 410 Gone and counts them."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                self.send_response(410)
+                self.send_header("Content-Length", "4")
+                self.end_headers()
+                self.wfile.write(b"gone")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.xml"
+
+    def __enter__(self) -> _GoneServer:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -36,6 +36,12 @@ class FakeApi:
     content: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # Set: each request after the first (which the client sends alone) waits until this many are in
+    # flight together, which proves they run in parallel.
+    together: threading.Barrier | None = None
+    in_flight: int = 0
+    peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
@@ -62,6 +68,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.api.requests.append(body)
         self.api.headers.append(dict(self.headers))
         mode = self.api.mode
+        with self.api.lock:
+            self.api.in_flight += 1
+            self.api.peak = max(self.api.peak, self.api.in_flight)
+        try:
+            if self.api.together is not None and len(self.api.requests) > 1:
+                self.api.together.wait()
+            self._answer(body, mode)
+        finally:
+            with self.api.lock:
+                self.api.in_flight -= 1
+
+    def _answer(self, body: dict[str, Any], mode: str) -> None:
         if mode == "slow":
             time.sleep(1.0)
         if mode in ("429", "503"):
@@ -229,3 +247,43 @@ def test_an_answer_that_is_not_the_json_asked_for_falls_back_uncached(api: FakeA
         "LLM summary not used: malformed answer: not the JSON asked for"
     ] * 2
     assert result.responses == () and len(api.requests) == 2, "one bad answer does not stop asking for the others"
+
+
+def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "") -> Path:
+    body = (EXAMPLES / "digest.toml").read_text(encoding="utf-8")
+    body = body.replace('opml = "subscriptions.opml"', f'opml = "{EXAMPLES / "subscriptions.opml"}"')
+    body = body.replace('folder = "saved"', f'folder = "{EXAMPLES / "saved"}"')
+    body = body.replace(
+        "[summary]\nsentences = 2\n",
+        f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n{llm}',
+    )
+    body += f"\n[rank]\n{rank}\n"
+    return write_config(tmp_path / "digest.toml", body)
+
+
+def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_path: Path) -> None:
+    config = load_config(_examples_config(api, tmp_path, "max_stories = 3"))
+    with httpx.Client() as client, Store(tmp_path / "state" / "digest.db") as store:
+        everything = preview(config, now=NOW, client=client, store=store, out=tmp_path / "all")
+        assert everything.stories == 3
+        assert len(api.requests) == 3, "one call per shown story, none for the stories ranking cut"
+        shown = {r.label for r in everything.ranking}
+        asked = {
+            re.sub(r" \([^)]*\)\n.*", "", m["messages"][-1]["content"].split("\n\n[1] ", 1)[1], flags=re.S)
+            for m in api.requests
+        }
+        assert asked == shown, "the shown stories carry the LLM's headlines"
+        report = run(config, now=NOW, client=client, store=store, env={})
+        assert report.delivered_to and store.count("llm_cache") == 3, "still cached: one answer per shown story"
+    assert len(api.requests) == 6, "a preview caches nothing, so the run asked for the same three again"
+
+
+def test_calls_run_in_parallel_up_to_the_limit(api: FakeApi, tmp_path: Path) -> None:
+    api.together = threading.Barrier(2, timeout=10)
+    config = load_config(_examples_config(api, tmp_path, "max_stories = 5", "concurrency = 2\n"))
+    with httpx.Client() as client, Store(tmp_path / "state" / "digest.db") as store:
+        report = preview(config, now=NOW, client=client, store=store, out=tmp_path / "out")
+    # The first alone, then two pairs.
+    assert report.stories == 5 and len(api.requests) == 5
+    assert not [p for p in report.problems if p.source.startswith("summary")], "every pair met at the barrier"
+    assert api.peak == 2

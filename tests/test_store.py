@@ -297,8 +297,13 @@ def test_articles_seen_before_guids_were_scoped_stay_seen(store_location: str, t
 
     with open_store(store_location, migrate=False) as old:
         old.migrate(to=4)
-        old.mark_seen([SeenArticle("1", "Feed A", "")], digest_id="2026-W47", at=NOW)
-        old.mark_seen([SeenArticle("legacy-no-source", "", "")], digest_id="2026-W47", at=NOW)
+        # Rows as schema 4 wrote them (today's mark_seen writes columns a later migration adds).
+        with old.transaction():
+            for article_id, source in (("1", "Feed A"), ("legacy-no-source", "")):
+                old.execute(
+                    "INSERT INTO seen (article_id, digest_id, sent_at, source) VALUES (?, ?, ?, ?)",
+                    (article_id, "2026-W47", NOW.isoformat(), source),
+                )
     feeds = (_feed_file(tmp_path / "a.xml", "Feed A", "1"), _feed_file(tmp_path / "b.xml", "Feed B", "1"))
     config = Config(sources=tuple(SourceConfig(path=p) for p in feeds))
     with open_store(store_location) as store:

@@ -147,10 +147,11 @@ def _check(config: Config, path: str) -> None:
     if config.email.mode not in ("each", "bcc"):
         raise ConfigError(f"unknown mode {config.email.mode!r}", path=path, key="email.mode", hint="use each or bcc")
     _check_summary(config.summary, path)
+    _check_filters(config, path)
     _check_patterns(config, path)
     _check_cluster(config, path)
     fetch = config.fetch
-    for key in ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes"):
+    for key in ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after"):
         if getattr(fetch, key) <= 0:
             raise ConfigError("must be greater than 0", path=path, key=f"fetch.{key}")
     if fetch.retries < 0 or fetch.backoff < 0 or fetch.max_retry_after < 0 or fetch.parse_workers < 0:
@@ -173,6 +174,17 @@ def _check(config: Config, path: str) -> None:
             key="digest.language",
             hint='a language tag such as "en", "de" or "pt-BR"',
         )
+    if config.digest.name and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", config.digest.name):
+        raise ConfigError(
+            f"not a digest name: {config.digest.name!r}",
+            path=path,
+            key="digest.name",
+            hint="letters, digits, '.', '_' and '-', at most 64, e.g. \"harbor-weekly\"",
+        )
+    if config.digest.max_catch_up_days < config.digest.window_days:
+        raise ConfigError(
+            f"must be at least window_days ({config.digest.window_days})", path=path, key="digest.max_catch_up_days"
+        )
 
 
 def _check_summary(summary: SummaryConfig, path: str) -> None:
@@ -187,6 +199,8 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
             key="summary.llm",
             hint='e.g. base_url = "http://localhost:11434/v1", model = "llama3.1"',
         )
+    if summary.llm.concurrency < 1:
+        raise ConfigError("must be at least 1", path=path, key="summary.llm.concurrency")
     if summary.sentences < 1 or summary.words < 0:
         raise ConfigError("a summary needs at least one sentence", path=path, key="summary.sentences")
     for key, value in (
@@ -197,9 +211,29 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
             raise ConfigError(f"must be between 0 and 1, not {value}", path=path, key=key)
 
 
+def _check_filters(config: Config, path: str) -> None:
+    for i, rule in enumerate(config.filters):
+        key = f"filters[{i}]"
+        if rule.action not in ("drop", "keep"):
+            raise ConfigError(
+                f"unknown action {rule.action!r}", path=path, key=f"{key}.action", hint="use drop or keep"
+            )
+        if rule.min_words < 0:
+            raise ConfigError("must not be negative", path=path, key=f"{key}.min_words")
+        criteria = (rule.sources, rule.categories, rule.keywords, rule.patterns, rule.languages, rule.min_words)
+        if not any(criteria):
+            raise ConfigError(
+                "a filter needs at least one criterion",
+                path=path,
+                key=key,
+                hint="give sources, categories, keywords, patterns, languages or min_words",
+            )
+
+
 def _check_patterns(config: Config, path: str) -> None:
     keyed = [(f"sections[{i}].patterns", p) for i, rule in enumerate(config.sections) for p in rule.patterns]
     keyed += [(f"rank.keyword_weights.{p}", p) for p in config.rank.keyword_weights]
+    keyed += [(f"filters[{i}].patterns", p) for i, rule in enumerate(config.filters) for p in rule.patterns]
     for key, pattern in keyed:
         try:
             re.compile(pattern)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..textutil import slugify
+
 __all__ = [
     "ClusterConfig",
     "Config",
@@ -13,6 +15,7 @@ __all__ = [
     "DigestSettings",
     "EmailConfig",
     "FetchConfig",
+    "FilterRule",
     "LlmConfig",
     "RankConfig",
     "SectionRule",
@@ -27,6 +30,9 @@ __all__ = [
 class DigestSettings:
     title: str = "Weekly Digest"
     window_days: int = 7
+    # A run reaches back to the end of the last delivered issue when that is further back than
+    # window_days (a missed week loses nothing), but never more than this many days.
+    max_catch_up_days: int = 28
     state: str = "digest.db"
     output: str = "output"
     theme: str = ""
@@ -34,6 +40,16 @@ class DigestSettings:
     language: str = "en"
     # Exit code of a run that found nothing new: 0 (a warning only) or e.g. 3 to make schedulers notice.
     nothing_new_exit: int = 0
+    # The name that keeps this digest's issues, runs, outbox, sent articles, story memory and feed state
+    # apart from other digests sharing the state store (default: derived from the title).
+    name: str = ""
+    # True: an article any digest of the store delivered is not sent by this one either.
+    shared_history: bool = False
+
+    @property
+    def key(self) -> str:
+        """The digest's name in the state store: ``name``, else the title's slug."""
+        return self.name or slugify(self.title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +98,9 @@ class FetchConfig:
     # addresses, e.g. ["10.0.0.0/8"] for an intranet feed. Loopback, private, link-local and reserved
     # addresses are refused otherwise: a stranger's feed must not make the run read 169.254.169.254.
     allow_networks: tuple[str, ...] = ()
+    # A feed that failed this many runs in a row (or answered 410 Gone) is quarantined: tried after 1
+    # run left out, then 2, 4, 8 … instead of every run, until it works again or is revived.
+    quarantine_after: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +175,8 @@ class LlmConfig:
     min_overlap: float = 0.7
     # Characters of article text in the prompt, spent in story order (the lead article first).
     max_input_chars: int = 12_000
+    # Requests in flight at once (local servers usually answer one at a time; hosted APIs take more).
+    concurrency: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +208,29 @@ class SectionRule:
     patterns: tuple[str, ...] = ()
     # Language tags: "en" takes "en", "en-GB", "en-US".
     languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRule:
+    """A rule that drops articles before they reach a story, or keeps them from a later rule.
+
+    Rules apply in order and the first that matches an article decides; an article no rule
+    matches is kept. A rule matches when every criterion it gives does (a list matches when any
+    of its entries does), so ``sources`` plus ``keywords`` means "this source's posts about that".
+    """
+
+    action: str = "drop"
+    # The name the run report counts dropped articles under (default: "filters[i]").
+    name: str = ""
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    # Whole words, case-insensitive, in the title or text.
+    keywords: tuple[str, ...] = ()
+    # Regular expressions searched (case-insensitively) in the title and text.
+    patterns: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    # Matches an article of fewer words than this (0: not a criterion).
+    min_words: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +295,7 @@ class Config:
     digest: DigestSettings = DigestSettings()
     sources: tuple[SourceConfig, ...] = ()
     sections: tuple[SectionRule, ...] = ()
+    filters: tuple[FilterRule, ...] = ()
     fetch: FetchConfig = FetchConfig()
     cluster: ClusterConfig = ClusterConfig()
     dedupe: DedupeConfig = DedupeConfig()

@@ -1,7 +1,11 @@
 """The weekly run: the only module that knows the order of the stages.
 
-    finish the outbox → gather → extract → drop already sent → dedupe → cluster → recall updates
-           → summarize → rank → render → store pending → deliver → publish → mark sent and seen
+    finish the outbox → gather → extract → drop already sent → filters → dedupe → cluster
+           → recall updates → summarize → rank → LLM summaries of the shown stories → render
+           → store pending → deliver → publish → mark sent and seen
+
+The window reaches back to the end of this digest's last delivered issue (catch-up, capped by
+``digest.max_catch_up_days``); the store's queries are scoped to the digest's ``[digest] name``.
 
 Everything up to render reads the state store but never writes it, so :func:`preview` and
 ``--dry-run`` have no side effect. Delivery is an outbox: the rendered message is stored
@@ -20,7 +24,7 @@ only ever compared with stories that went out or are about to.
 The whole run holds the store's run lock, so two overlapping runs cannot interleave.
 """
 
-from .run import run, write_report
+from .run import run, send_test, write_report
 from .week import Week, build_week, preview, write_renderings
 
-__all__ = ["Week", "build_week", "preview", "run", "write_renderings", "write_report"]
+__all__ = ["Week", "build_week", "preview", "run", "send_test", "write_renderings", "write_report"]

@@ -18,10 +18,10 @@ from .. import deliver, rank, render, site, sources
 from ..config import Config
 from ..errors import DeliveryError, DigestError
 from ..models import FeedState, Problem, RunReport
-from ..store import IssueRecord, OutboxEntry, SeenArticle, Store
+from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
 from .week import Week, build_week, write_renderings
 
-__all__ = ["run", "write_report"]
+__all__ = ["run", "send_test", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,11 @@ def run(
     """
     if dry_run:
         return _dry_run(config, now=now, client=client, store=store, env=env, progress=progress)
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
     with store.lock():
+        with store.transaction():
+            if moved := store.adopt():
+                log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)
         done = _Progress()
         send_env = env if env is not None else os.environ
         for entry in store.outbox():
@@ -67,12 +71,12 @@ def run(
                 report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
                 return _record(config, store, report, done, ())
         week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-        report = week.report(now)
+        report = replace(week.report(now), suppressed=len(_suppressed(config, store)))
         if not week.digest.stories:
             log.info("nothing new for %s", week.digest.id)
             return _record(config, store, report, done, week.first_seen, week.feeds)
         outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
-        entry = _outbox_entry(config, week, now)
+        entry = _outbox_entry(config, week, _suppressed(config, store))
         with store.transaction():
             store.record_first_seen(dict(week.first_seen))
             store.save_responses(week.responses, at=now)
@@ -107,10 +111,58 @@ def _dry_run(
     return report
 
 
+def send_test(
+    config: Config,
+    *,
+    to: str,
+    now: datetime,
+    client: httpx.Client,
+    store: Store,
+    env: Mapping[str, str] | None = None,
+    connect: deliver.SmtpFactory | None = None,
+    progress: sources.Progress | None = None,
+) -> RunReport:
+    """Render the week and send it to ``to`` only: nothing is marked seen and nothing is stored.
+
+    The message gets a Message-ID of its own, so the real issue, when it reaches the same mailbox,
+    is not taken for a copy of this one and hidden.
+    """
+    if not is_address(to):
+        raise DeliveryError(f"not an e-mail address: {to!r}", hint="give the plain address, e.g. me@example.org")
+    if normal_address(to) in store.suppressed():
+        raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
+    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+    report = replace(week.report(now, dry_run=True), status="test_send")
+    if not week.digest.stories:
+        write_report(config, report)
+        return report
+    email = replace(config.email, to=(to,))
+    message = _compose(replace(config, email=email), week)
+    del message["Message-ID"]
+    message["Message-ID"] = deliver.message_id(f"{week.digest.id}.test", config.email.sender, config.digest.key)
+    if config.email.smtp is None:
+        path = deliver.write_outbox(message, config.resolve(config.email.outbox), f"{week.digest.id}-test")
+        report = replace(report, delivered_to=(to,), outputs=(("eml", str(path)),))
+    else:
+        results = deliver.deliver(message, config=email, env=os.environ if env is None else env, connect=connect)
+        refused = tuple(
+            Problem(r.recipient, r.reason or "not sent", "check the address") for r in results if not r.accepted
+        )
+        report = replace(
+            report,
+            delivered_to=tuple(r.recipient for r in results if r.accepted),
+            refused=tuple(r.recipient for r in results if not r.accepted),
+            problems=(*report.problems, *refused),
+        )
+    write_report(config, report)
+    return report
+
+
 def _compose(config: Config, week: Week) -> EmailMessage:
     return deliver.compose(
         config=config.email,
         digest_id=week.digest.id,
+        digest_name=config.digest.key,
         title=week.digest.title,
         text=week.rendering.text,
         html=week.rendering.email_html,
@@ -118,7 +170,13 @@ def _compose(config: Config, week: Week) -> EmailMessage:
     )
 
 
-def _outbox_entry(config: Config, week: Week, now: datetime) -> OutboxEntry:
+def _suppressed(config: Config, store: Store) -> frozenset[str]:
+    """The addresses of email.to on the suppression list (normalized)."""
+    listed = store.suppressed()
+    return frozenset(a for a in map(normal_address, config.email.to) if a in listed)
+
+
+def _outbox_entry(config: Config, week: Week, suppressed: frozenset[str]) -> OutboxEntry:
     digest = week.digest
     known: dict[str, SeenArticle] = {}
     for article in (a for story in digest.stories for a in story.articles):
@@ -129,7 +187,10 @@ def _outbox_entry(config: Config, week: Week, now: datetime) -> OutboxEntry:
         known[article.id] = SeenArticle(article.id, article.source, article.published.isoformat())
     articles = tuple(known.get(i, SeenArticle(i)) for i in digest.article_ids)
     issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, week.rendering.body_html)
-    recipients = config.email.to if config.email.smtp is not None else (_OUTBOX,)
+    if config.email.smtp is None:
+        recipients: tuple[str, ...] = (_OUTBOX,)
+    else:
+        recipients = tuple(r for r in config.email.to if normal_address(r) not in suppressed)
     message = _compose(config, week).as_bytes()
     return OutboxEntry(issue, message, articles, tuple((r, "pending") for r in recipients))
 
@@ -175,14 +236,20 @@ def _complete(
 def _still_addressed(
     config: Config, store: Store, entry: OutboxEntry, now: datetime, progress: _Progress
 ) -> tuple[str, ...]:
-    """The pending recipients; those since removed from the config are dropped (the way to unblock a bad address)."""
+    """The pending recipients; those since removed from the config are dropped (the way to unblock a bad address).
+
+    Those who unsubscribed since the issue was stored are not mailed either.
+    """
     current = set(config.email.to) if config.email.smtp is not None else {_OUTBOX}
     dropped = [r for r in entry.undelivered if r not in current]
-    if dropped:
+    listed = store.suppressed()
+    unsubscribed = [r for r in entry.undelivered if r in current and normal_address(r) in listed]
+    if dropped or unsubscribed:
         with store.transaction():
             store.record_delivery(entry.issue.id, dropped, state="refused", at=now, detail="no longer in email.to")
+            store.record_delivery(entry.issue.id, unsubscribed, state="suppressed", at=now, detail="unsubscribed")
         progress.refused.extend(dropped)
-    return tuple(r for r in entry.undelivered if r in current)
+    return tuple(r for r in entry.undelivered if r in current and r not in unsubscribed)
 
 
 def _record_deliveries(

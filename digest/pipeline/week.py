@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from .. import dedupe, deliver, extract, language, rank, render, sources, summarize
+from .. import dedupe, deliver, extract, filters, language, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
-from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport
+from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section
 from ..store import Store
 
-__all__ = ["RENDERINGS", "Week", "build_week", "preview", "write_renderings"]
+__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ class Week:
     responses: tuple[CachedResponse, ...] = ()
     # Feed state (validators, health) from the source stage: saved with the run, never by a preview.
     feeds: tuple[FeedState, ...] = ()
+    # Articles each [[filters]] rule dropped: rule name → count.
+    filtered: tuple[tuple[str, int], ...] = ()
+    # Unsent articles older than digest.max_catch_up_days allows, published since the last issue.
+    skipped: int = 0
 
     def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
         """What the run report says of this week before anything is sent."""
@@ -51,6 +55,9 @@ class Week:
             outputs=outputs,
             problems=self.problems,
             ranking=tuple(RankedStory.of(s) for s in self.digest.stories),
+            filtered=self.filtered,
+            window_start=self.digest.start,
+            skipped=self.skipped,
         )
 
 
@@ -75,17 +82,22 @@ def build_week(
     progress: sources.Progress | None = None,
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
-    start = now - timedelta(days=config.digest.window_days)
-    log.info("stage: fetch")
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    start, last = catch_up_window(config, store, now)
+    log.info("stage: fetch (from %s)", start.isoformat())
     gathered = sources.gather(config, now=now, store=store, progress=progress)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
+    skipped = _skipped(dated, store, last, start)
     articles = dedupe.collapse_copies(extract.extract(in_window))
     articles = language.detect_languages(articles)
     fresh = dedupe.drop_seen(articles, store.seen_ids(i for a in articles for i in a.ids))
+    # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
+    # After language detection, so a rule on language sees the detected one.
+    kept = filters.apply_filters(fresh, config.filters)
     unique = dedupe.near_duplicates(
-        fresh, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
+        kept.kept, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
     )
     clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
     policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
@@ -93,14 +105,10 @@ def build_week(
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
     memory = tuple(m for m in sent if m.sent_at <= now)
     stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)
-    summaries = summarize.summarize(
-        stories,
-        config=config.summary,
-        client=client,
-        env=os.environ if env is None else env,
-        cached=store.cached_response,
-    )
+    # Extractive summaries for every story (ranking and topic sections read them), the LLM for the shown ones.
+    summaries = summarize.summarize(stories, config=config.summary)
     sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
+    sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
@@ -118,9 +126,80 @@ def build_week(
         remote_images=config.email.remote_images,
     )
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
-    problems = gathered.problems + summaries.problems
+    problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
+    problems += _unknown_name(config, store, last)
     return Week(
-        digest, rendering, len(gathered.articles), len(fresh), stamps, problems, summaries.responses, gathered.feeds
+        digest,
+        rendering,
+        len(gathered.articles),
+        len(fresh),
+        stamps,
+        problems,
+        summaries.responses,
+        gathered.feeds,
+        kept.dropped,
+        skipped,
+    )
+
+
+def _llm_summaries(
+    config: Config, sections: tuple[Section, ...], client: httpx.Client, env: Mapping[str, str], store: Store
+) -> tuple[tuple[Section, ...], summarize.Summaries]:
+    """The shown stories summarized by the LLM when it is configured: one call per story that is shown."""
+    if config.summary.backend != "llm":
+        return sections, summarize.Summaries(())
+    shown = [story for section in sections for story in section.stories]
+    done = summarize.llm_pass(shown, config=config.summary, client=client, env=env, cached=store.cached_response)
+    by_id = {story.id: story for story in done.stories}
+    return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
+
+
+def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[datetime, datetime | None]:
+    """Where the run's window starts, and the end of the last delivered issue (None before the first).
+
+    The window is ``window_days`` long, reaching back further to the end of the last delivered
+    issue when a run was missed, but never beyond ``max_catch_up_days``.
+    """
+    window = now - timedelta(days=config.digest.window_days)
+    last = store.last_delivered(before=now)
+    if last is None:
+        return window, None
+    return max(min(last, window), now - timedelta(days=config.digest.max_catch_up_days)), last
+
+
+def _skipped(articles: list[Article], store: Store, last: datetime | None, start: datetime) -> int:
+    """Unsent articles published after the last issue but before the capped window: reported, not lost silently."""
+    if last is None or last >= start:
+        return 0
+    older = [a.id for a in articles if last < a.published <= start]
+    return len(set(older) - store.seen_ids(older))
+
+
+def _unknown_name(config: Config, store: Store, last: datetime | None) -> tuple[Problem, ...]:
+    """A first issue in a store that holds other digests' issues: perhaps a renamed digest, losing its history."""
+    others = sorted(store.digest_names() - {config.digest.key, ""})
+    if last is not None or not others or config.digest.shared_history or store.issue_ids():
+        return ()
+    return (
+        Problem(
+            "digest",
+            f"no issue of {config.digest.key!r} in the state store yet, which holds the digest(s) {', '.join(others)}",
+            "if this digest was renamed (its title or name changed), set [digest] name to its old name; "
+            "a new digest can ignore this",
+        ),
+    )
+
+
+def _skipped_problem(config: Config, skipped: int, start: datetime) -> tuple[Problem, ...]:
+    if not skipped:
+        return ()
+    return (
+        Problem(
+            "digest",
+            f"{skipped} unsent article(s) from before {start:%Y-%m-%d %H:%M} skipped: older than "
+            f"max_catch_up_days ({config.digest.max_catch_up_days})",
+            "raise digest.max_catch_up_days to include them in the next run",
+        ),
     )
 
 

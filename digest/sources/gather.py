@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
+from .. import health
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
@@ -249,9 +250,9 @@ class _Reader:
     async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
         url = source.url
         old = self.states.get(url, FeedState(url))
-        if old.gone:
-            outcome.state = old
-            outcome.problems.append(_gone_problem(old))
+        if not health.due(old, self.config.fetch.quarantine_after):
+            outcome.state = health.left_out(old)
+            outcome.problems.append(health.quarantine_problem(outcome.state, self.config.fetch.quarantine_after))
             return
         try:
             fetched = await self.fetcher.get(old.moved_to or url, etag=old.etag, last_modified=old.last_modified)
@@ -266,7 +267,7 @@ class _Reader:
                 else await self._parse(fetched.body, source, url, fetched.content_type, outcome.problems)
             )
         except SourceError as exc:
-            outcome.state = _failed(old, exc, self.now)
+            outcome.state = _failed(old, exc, self.now, self.config.fetch.quarantine_after)
             outcome.problems.append(_failure_problem(outcome.state, exc))
             return
         outcome.state = _succeeded(old, fetched, moved, self.now)
@@ -351,15 +352,28 @@ def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> F
         error="",
         moved_to=moved,
         checked_at=now,
+        last_success=now,
+        gone=False,
+        skipped=0,
     )
 
 
-def _failed(old: FeedState, exc: SourceError, now: datetime) -> FeedState:
+def _failed(old: FeedState, exc: SourceError, now: datetime, quarantine_after: int) -> FeedState:
     status = exc.status if isinstance(exc, FetchError) and exc.status else 0
+    # 410 Gone counts as a full streak of failures: the feed enters the quarantine schedule at once.
+    failures = max(old.failures + 1, quarantine_after) if status == 410 else old.failures + 1
     # A body that does not parse must be fetched in full again next run, not answered with 304.
-    clear = {"etag": "", "last_modified": ""} if isinstance(exc, ParseError) else {}
+    unparsed = isinstance(exc, ParseError)
     return replace(
-        old, failures=old.failures + 1, status=status, error=exc.message, gone=status == 410, checked_at=now, **clear
+        old,
+        etag="" if unparsed else old.etag,
+        last_modified="" if unparsed else old.last_modified,
+        failures=failures,
+        status=status,
+        error=exc.message,
+        gone=status == 410,
+        checked_at=now,
+        skipped=0,
     )
 
 
@@ -372,4 +386,6 @@ def _failure_problem(state: FeedState, exc: SourceError) -> Problem:
 
 def _gone_problem(state: FeedState) -> Problem:
     since = f" since {state.checked_at:%Y-%m-%d}" if state.checked_at else ""
-    return Problem(state.url, f"feed is dead (HTTP 410 Gone{since})", "remove it from the config; it is not fetched")
+    return Problem(
+        state.url, f"feed is dead (HTTP 410 Gone{since})", "remove it from the config; it is tried ever more rarely"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Store
+from .base import Store, is_address, normal_address
 from .migrations import MIGRATIONS, Migration
 from .postgres import PostgresStore
 from .records import (
@@ -37,7 +37,9 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreStatus",
+    "is_address",
     "is_postgres",
+    "normal_address",
     "open_store",
     "redact",
 ]

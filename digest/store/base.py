@@ -14,14 +14,33 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any, ClassVar
 
+from .. import health
 from ..errors import StoreError
 from ..models import CachedResponse, FeedState, StoryMemory
-from .migrations import MIGRATIONS, Migration
+from .migrations import DIGESTS_APART, FEED_SCHEDULE, MIGRATIONS, SCOPED_TABLES, Migration
 from .records import DELIVERY_STATES, FeedHealth, IssueRecord, OutboxEntry, RunRecord, SeenArticle, StoreStatus
 
-__all__ = ["Store"]
+__all__ = ["Store", "is_address", "normal_address"]
+
+
+def normal_address(address: str) -> str:
+    """The address part of ``address`` (``Ann <ann@x.org>`` → ``ann@x.org``), lower-cased, for comparison."""
+    return (parseaddr(address)[1] or address).strip().lower()
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one plain e-mail address (``ann@example.org``): no name, no line breaks, one ``@``."""
+    name, address = parseaddr(text)
+    return (
+        not name
+        and address == text.strip()
+        and address.count("@") == 1
+        and all(address.partition("@"))
+        and not any(c.isspace() or ord(c) < 32 for c in address)
+    )
 
 
 class Store(ABC):
@@ -29,6 +48,11 @@ class Store(ABC):
 
     dialect: ClassVar[str]
     location: str
+    # The digest whose rows the queries read and write (``[digest] name``, set by the pipeline). None:
+    # every digest's rows are read (an inspection of the whole store) and rows are written under ''.
+    digest: str | None = None
+    # True: an article any digest of the store delivered counts as seen by this one too.
+    shared_history: bool = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Store:
         # ``Store(path)`` opens a SQLite store, as it did before there were backends to choose from.
@@ -98,6 +122,7 @@ class Store(ABC):
 
     def migrate(self, *, to: int | None = None, migrations: Sequence[Migration] = MIGRATIONS) -> None:
         """Apply every migration above the current version (up to ``to``), each in its own transaction."""
+        self._apart = None
         current = self.version
         latest = migrations[-1].version
         if current > latest:
@@ -114,6 +139,48 @@ class Store(ABC):
                         self.execute(statement)
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.version,))
 
+    # -- digests apart -----------------------------------------------------------------------------
+
+    _apart: bool | None = None
+
+    def _mine(self, *, shared: bool = False) -> tuple[str, tuple[Any, ...]]:
+        """The condition (and its parameters) that selects this digest's rows; ``shared``: every row."""
+        if self._apart is None:
+            self._apart = self.version >= DIGESTS_APART.version
+        if shared or self.digest is None or not self._apart:
+            return "1 = 1", ()
+        return "digest = ?", (self.digest,)
+
+    @property
+    def _name(self) -> str:
+        return self.digest or ""
+
+    def use(self, name: str, *, shared_history: bool = False) -> None:
+        """Read and write the rows of the digest called ``name`` from now on."""
+        self.digest = name
+        self.shared_history = shared_history
+
+    def adopt(self) -> int:
+        """Make the rows of a store from before digests were kept apart (named '') this digest's own.
+
+        Call inside :meth:`transaction`; the first digest to run on an upgraded store takes its history.
+        """
+        if self.digest is None or self.version < DIGESTS_APART.version:
+            return 0
+        tables = self.tables()
+        moved = 0
+        for table in SCOPED_TABLES:
+            if table in tables:
+                moved += int(self.query(f"SELECT COUNT(*) FROM {table} WHERE digest = ''")[0][0])
+                self.execute(f"UPDATE {table} SET digest = ? WHERE digest = ''", (self.digest,))
+        return moved
+
+    def digest_names(self) -> frozenset[str]:
+        """The names of the digests with issues in this store."""
+        if self.version < DIGESTS_APART.version:
+            return frozenset()
+        return frozenset(str(r[0]) for r in self.query("SELECT DISTINCT digest FROM issues"))
+
     # -- articles ----------------------------------------------------------------------------------
 
     def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
@@ -123,7 +190,11 @@ class Store(ABC):
         for i in range(0, len(batch), 500):
             chunk = batch[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.query(f"SELECT article_id FROM seen WHERE article_id IN ({marks})", chunk))
+            mine, params = self._mine(shared=self.shared_history)
+            rows = self.query(
+                f"SELECT article_id FROM seen WHERE {mine} AND article_id IN ({marks})", (*params, *chunk)
+            )
+            found.update(r[0] for r in rows)
         return frozenset(found)
 
     def first_seen(self, ids: Iterable[str]) -> dict[str, datetime]:
@@ -158,10 +229,10 @@ class Store(ABC):
         return frozenset((alias, source) for alias, source in wanted if {(alias, source), (alias, "")} & rows)
 
     def mark_seen(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
-        rows = [(a.id, digest_id, at.isoformat(), a.source, a.published) for a in articles]
+        rows = [(self._name, a.id, digest_id, at.isoformat(), a.source, a.published) for a in articles]
         self.executemany(
-            "INSERT INTO seen (article_id, digest_id, sent_at, source, published) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (article_id) DO NOTHING",
+            "INSERT INTO seen (digest, article_id, digest_id, sent_at, source, published) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (digest, article_id) DO NOTHING",
             rows,
         )
         return len(rows)
@@ -193,34 +264,42 @@ class Store(ABC):
             params.append(until.isoformat())
         if not where:
             raise StoreError("refusing to forget every article", path=self.location, hint="name ids, a source or dates")
-        clause = " AND ".join(where)
+        mine, scope = self._mine()
+        clause = " AND ".join([mine, *where])
+        params = [*scope, *params]
         forgotten = {r[0] for r in self.query(f"SELECT article_id FROM seen WHERE {clause}", params)}
         self.execute(f"DELETE FROM seen WHERE {clause}", params)
         self._forget_stories(forgotten)
         if forgotten and "feeds" in self.tables():
             # A conditional GET answered 304 would not bring the forgotten articles back: fetch in full.
-            self.execute("UPDATE feeds SET etag = '', last_modified = ''")
+            self.execute(f"UPDATE feeds SET etag = '', last_modified = '' WHERE {mine}", scope)
         return len(forgotten)
 
     def _forget_stories(self, article_ids: set[str]) -> None:
         # Story memory leaves out a story whose articles were all sent: forget those memories too.
         if not article_ids or "story_memory" not in self.tables():
             return
+        mine, scope = self._mine()
+        columns = "digest, story_id, article_ids" if self._apart else "'', story_id, article_ids"
         stale = [
-            (r[0],)
-            for r in self.query("SELECT story_id, article_ids FROM story_memory")
-            if article_ids & set(json.loads(r[1]))
+            (r[1],) if not self._apart else (r[0], r[1])
+            for r in self.query(f"SELECT {columns} FROM story_memory WHERE {mine}", scope)
+            if article_ids & set(json.loads(r[2]))
         ]
-        self.executemany("DELETE FROM story_memory WHERE story_id = ?", stale)
+        where = "digest = ? AND story_id = ?" if self._apart else "story_id = ?"
+        self.executemany(f"DELETE FROM story_memory WHERE {where}", stale)
 
     # -- issues and the outbox ---------------------------------------------------------------------
 
     def save_issue(self, issue: IssueRecord, *, state: str, at: datetime) -> None:
         self.execute(
-            'INSERT INTO issues (id, title, start, "end", body_html, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) '
-            'ON CONFLICT (id) DO UPDATE SET title = excluded.title, start = excluded.start, "end" = excluded."end", '
+            'INSERT INTO issues (digest, id, title, start, "end", body_html, state, created_at) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (digest, id) DO UPDATE SET title = excluded.title, start = excluded.start, "
+            '"end" = excluded."end", '
             "body_html = excluded.body_html, state = excluded.state, created_at = excluded.created_at",
             (
+                self._name,
                 issue.id,
                 issue.title,
                 issue.start.isoformat(),
@@ -244,27 +323,30 @@ class Store(ABC):
         self.save_issue(issue, state="pending", at=at)
         encoded = [[a.id, a.source, a.published] for a in articles]
         self.execute(
-            "UPDATE issues SET message = ?, articles = ? WHERE id = ?",
-            (base64.b64encode(message).decode("ascii"), json.dumps(encoded), issue.id),
+            "UPDATE issues SET message = ?, articles = ? WHERE digest = ? AND id = ?",
+            (base64.b64encode(message).decode("ascii"), json.dumps(encoded), self._name, issue.id),
         )
         self.executemany(
-            "INSERT INTO deliveries (digest_id, recipient, state, at) VALUES (?, ?, 'pending', ?) "
-            "ON CONFLICT (digest_id, recipient) DO NOTHING",
-            [(issue.id, r, at.isoformat()) for r in dict.fromkeys(recipients)],
+            "INSERT INTO deliveries (digest, digest_id, recipient, state, at) VALUES (?, ?, ?, 'pending', ?) "
+            "ON CONFLICT (digest, digest_id, recipient) DO NOTHING",
+            [(self._name, issue.id, r, at.isoformat()) for r in dict.fromkeys(recipients)],
         )
 
     def outbox(self) -> tuple[OutboxEntry, ...]:
         """Issues stored but not yet completed, oldest first."""
+        mine, scope = self._mine()
         rows = self.query(
             'SELECT id, title, start, "end", body_html, message, articles FROM issues '
-            "WHERE state = 'pending' ORDER BY created_at, id"
+            f"WHERE {mine} AND state = 'pending' ORDER BY created_at, id",
+            scope,
         )
         entries = []
         for r in rows:
             issue = IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4])
             articles = tuple(SeenArticle(*a) for a in json.loads(r[6]))
             deliveries = self.query(
-                "SELECT recipient, state FROM deliveries WHERE digest_id = ? ORDER BY recipient", (issue.id,)
+                f"SELECT recipient, state FROM deliveries WHERE {mine} AND digest_id = ? ORDER BY recipient",
+                (*scope, issue.id),
             )
             entries.append(
                 OutboxEntry(issue, base64.b64decode(r[5]), articles, tuple((d[0], d[1]) for d in deliveries))
@@ -276,24 +358,37 @@ class Store(ABC):
     ) -> None:
         if state not in DELIVERY_STATES:
             raise ValueError(state)
+        mine, scope = self._mine()
         self.executemany(
-            "UPDATE deliveries SET state = ?, at = ?, detail = ? WHERE digest_id = ? AND recipient = ?",
-            [(state, at.isoformat(), detail, digest_id, r) for r in recipients],
+            f"UPDATE deliveries SET state = ?, at = ?, detail = ? WHERE {mine} AND digest_id = ? AND recipient = ?",
+            [(state, at.isoformat(), detail, *scope, digest_id, r) for r in recipients],
         )
 
     def complete(self, entry: OutboxEntry, *, at: datetime) -> int:
         """Mark an outbox issue sent and its articles seen; call inside :meth:`transaction`."""
-        self.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (entry.issue.id,))
+        mine, scope = self._mine()
+        self.execute(f"UPDATE issues SET state = 'sent' WHERE {mine} AND id = ?", (*scope, entry.issue.id))
         return self.mark_seen(entry.articles, digest_id=entry.issue.id, at=at)
 
     def issue_ids(self) -> frozenset[str]:
         """Every issue id in use, pending or sent."""
-        return frozenset(r[0] for r in self.query("SELECT id FROM issues"))
+        mine, scope = self._mine()
+        return frozenset(r[0] for r in self.query(f"SELECT id FROM issues WHERE {mine}", scope))
+
+    def last_delivered(self, *, before: datetime) -> datetime | None:
+        """The end of the latest sent issue that ends at or before ``before``; None before the first."""
+        mine, scope = self._mine()
+        rows = self.query(f"SELECT \"end\" FROM issues WHERE {mine} AND state = 'sent'", scope)
+        ends = [datetime.fromisoformat(r[0]) for r in rows]
+        return max((e for e in ends if e <= before), default=None)
 
     def issues(self) -> tuple[IssueRecord, ...]:
         """Every sent issue, newest first."""
+        mine, scope = self._mine()
         rows = self.query(
-            'SELECT id, title, start, "end", body_html FROM issues WHERE state = \'sent\' ORDER BY "end" DESC, id DESC'
+            f"SELECT id, title, start, \"end\", body_html FROM issues WHERE {mine} AND state = 'sent' "
+            'ORDER BY "end" DESC, id DESC',
+            scope,
         )
         return tuple(
             IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4]) for r in rows
@@ -319,10 +414,11 @@ class Store(ABC):
 
     def remembered_stories(self, *, since: datetime) -> tuple[StoryMemory, ...]:
         """Stories sent at or after ``since``, oldest first."""
+        mine, scope = self._mine()
         rows = self.query(
             "SELECT story_id, digest_id, label, terms, article_ids, sent_at FROM story_memory "
-            "WHERE sent_at >= ? ORDER BY sent_at, story_id",
-            (since.isoformat(),),
+            f"WHERE {mine} AND sent_at >= ? ORDER BY sent_at, story_id",
+            (*scope, since.isoformat()),
         )
         return tuple(
             StoryMemory(
@@ -338,12 +434,13 @@ class Store(ABC):
 
     def remember_stories(self, memories: Iterable[StoryMemory]) -> None:
         self.executemany(
-            "INSERT INTO story_memory (story_id, digest_id, label, terms, article_ids, sent_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET digest_id = excluded.digest_id, "
+            "INSERT INTO story_memory (digest, story_id, digest_id, label, terms, article_ids, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest, story_id) DO UPDATE SET digest_id = excluded.digest_id, "
             "label = excluded.label, terms = excluded.terms, article_ids = excluded.article_ids, "
             "sent_at = excluded.sent_at",
             [
                 (
+                    self._name,
                     m.story_id,
                     m.digest_id,
                     m.label,
@@ -355,36 +452,73 @@ class Store(ABC):
             ],
         )
 
+    # -- the suppression list --------------------------------------------------------------------
+
+    def suppress(self, addresses: Iterable[str], *, at: datetime) -> int:
+        """Put ``addresses`` on this digest's suppression list; returns how many were not on it."""
+        wanted = [normal_address(a) for a in addresses]
+        new = [a for a in dict.fromkeys(wanted) if a not in self.suppressed()]
+        self.executemany(
+            "INSERT INTO suppressed (digest, address, at) VALUES (?, ?, ?) ON CONFLICT (digest, address) DO NOTHING",
+            [(self._name, a, at.isoformat()) for a in new],
+        )
+        return len(new)
+
+    def unsuppress(self, addresses: Iterable[str]) -> int:
+        """Take ``addresses`` off the suppression list; returns how many were on it."""
+        gone = [a for a in dict.fromkeys(normal_address(a) for a in addresses) if a in self.suppressed()]
+        self.executemany("DELETE FROM suppressed WHERE digest = ? AND address = ?", [(self._name, a) for a in gone])
+        return len(gone)
+
+    def suppressed(self) -> frozenset[str]:
+        """This digest's suppressed addresses, normalized (see :func:`normal_address`)."""
+        if "suppressed" not in self.tables():
+            return frozenset()
+        mine, scope = self._mine()
+        return frozenset(r[0] for r in self.query(f"SELECT address FROM suppressed WHERE {mine}", scope))
+
     # -- runs and status ---------------------------------------------------------------------------
 
     def record_run(self, report: dict[str, object], *, at: datetime) -> None:
-        self.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
+        if self.version >= DIGESTS_APART.version:
+            self.execute(
+                "INSERT INTO runs (digest, at, report) VALUES (?, ?, ?)",
+                (self._name, at.isoformat(), json.dumps(report)),
+            )
+        else:
+            self.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
 
     def runs(self, limit: int = 10) -> tuple[RunRecord, ...]:
         """The latest runs, newest first."""
-        rows = self.query("SELECT at, report FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        mine, scope = self._mine()
+        rows = self.query(f"SELECT at, report FROM runs WHERE {mine} ORDER BY id DESC LIMIT ?", (*scope, limit))
         return tuple(RunRecord(datetime.fromisoformat(r[0]), json.loads(r[1])) for r in rows)
 
     def count(self, table: str) -> int:
+        """Rows in ``table``: this digest's own where rows belong to one digest."""
         if table not in self.tables():
             raise ValueError(table)
-        return int(self.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+        mine, scope = self._mine() if table in SCOPED_TABLES else ("1 = 1", ())
+        return int(self.query(f"SELECT COUNT(*) FROM {table} WHERE {mine}", scope)[0][0])
 
     def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
         """What the store remembers of these feed URLs (validators, health); unknown URLs are left out."""
         if "feeds" not in self.tables():  # a read-only store from before the feeds table
             return {}
         out: dict[str, FeedState] = {}
+        # A read-only store from before the schedule columns: the same state, with no last success recorded.
+        extra = ", last_success, skipped" if self.version >= FEED_SCHEDULE.version else ", NULL, 0"
+        mine, scope = self._mine()
         for url in urls:
             rows = self.query(
-                "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at "
-                "FROM feeds WHERE url = ?",
-                (url,),
+                "SELECT etag, last_modified, failures, status, error, gone, moved_to, checked_at"
+                f"{extra} FROM feeds WHERE {mine} AND url = ?",
+                (*scope, url),
             )
             if rows:
                 r = rows[0]
-                checked = datetime.fromisoformat(r[7]) if r[7] else None
-                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked)
+                checked, success = (datetime.fromisoformat(t) if t else None for t in (r[7], r[8]))
+                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked, success, r[9])
         return out
 
     def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
@@ -395,38 +529,59 @@ class Store(ABC):
         """
         for state in states:
             checked = state.checked_at.isoformat() if state.checked_at else None
+            success = state.last_success.isoformat() if state.last_success else None
             self.execute(
-                "INSERT INTO feeds (url, failures, status, error, gone, moved_to, checked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, "
+                "INSERT INTO feeds (digest, url, failures, status, error, gone, moved_to, checked_at, last_success, "
+                "skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest, url) DO UPDATE SET "
+                "failures = excluded.failures, "
                 "status = excluded.status, error = excluded.error, gone = excluded.gone, "
-                "moved_to = excluded.moved_to, checked_at = excluded.checked_at",
-                (state.url, state.failures, state.status, state.error, int(state.gone), state.moved_to, checked),
+                "moved_to = excluded.moved_to, checked_at = excluded.checked_at, "
+                "last_success = excluded.last_success, skipped = excluded.skipped",
+                (
+                    self._name,
+                    state.url,
+                    state.failures,
+                    state.status,
+                    state.error,
+                    int(state.gone),
+                    state.moved_to,
+                    checked,
+                    success,
+                    state.skipped,
+                ),
             )
             if validators:
                 self.execute(
-                    "UPDATE feeds SET etag = ?, last_modified = ? WHERE url = ?",
-                    (state.etag, state.last_modified, state.url),
+                    "UPDATE feeds SET etag = ?, last_modified = ? WHERE digest = ? AND url = ?",
+                    (state.etag, state.last_modified, self._name, state.url),
                 )
 
-    def feed_health(self) -> tuple[FeedHealth, ...]:
+    def feed_health(self, *, quarantine_after: int = 5) -> tuple[FeedHealth, ...]:
         """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
         if "feeds" not in self.tables():
             return ()
         try:
-            rows = self.query("SELECT url, failures, gone, checked_at FROM feeds ORDER BY url")
+            mine, scope = self._mine()
+            rows = self.query(f"SELECT url FROM feeds WHERE {mine} ORDER BY url", scope)
+            urls = list(dict.fromkeys(str(r[0]) for r in rows))
+            states = self.feed_states(urls)
         except StoreError:  # a feeds table of another shape: status still shows everything else
             return ()
-        return tuple(
-            FeedHealth(
-                feed=str(r[0]),
-                last_success=datetime.fromisoformat(r[3]) if r[3] and not r[1] else None,
-                consecutive_failures=int(r[1] or 0),
-                quarantined=bool(r[2]),
-            )
-            for r in rows
-        )
+        return tuple(_health(states[url], quarantine_after) for url in urls)
 
-    def status(self, *, runs: int = 10) -> StoreStatus:
+    def revive_feed(self, url: str) -> bool:
+        """End a feed's quarantine: fetched in full next run, its failures forgotten; False if unknown."""
+        mine, scope = self._mine()
+        if not self.query(f"SELECT url FROM feeds WHERE {mine} AND url = ?", (*scope, url)):
+            return False
+        self.execute(
+            "UPDATE feeds SET failures = 0, gone = 0, skipped = 0, status = 0, error = '', etag = '', "
+            f"last_modified = '' WHERE {mine} AND url = ?",
+            (*scope, url),
+        )
+        return True
+
+    def status(self, *, runs: int = 10, quarantine_after: int = 5) -> StoreStatus:
         tables = sorted(self.tables() - {"schema_version"})
         return StoreStatus(
             location=self.location,
@@ -434,5 +589,21 @@ class Store(ABC):
             counts=tuple((t, self.count(t)) for t in tables),
             runs=self.runs(runs) if "runs" in tables else (),
             outbox=self.outbox() if "deliveries" in tables else (),
-            feeds=self.feed_health(),
+            feeds=self.feed_health(quarantine_after=quarantine_after),
+            suppressed=len(self.suppressed()),
         )
+
+
+def _health(state: FeedState, quarantine_after: int) -> FeedHealth:
+    # Before last_success was kept, a feed whose last attempt worked had its last success then.
+    success = state.last_success or (state.checked_at if not state.failures and not state.gone else None)
+    return FeedHealth(
+        feed=state.url,
+        last_success=success,
+        consecutive_failures=state.failures,
+        quarantined=health.quarantined(state, quarantine_after),
+        gone=state.gone,
+        error=state.error,
+        checked_at=state.checked_at,
+        next_try=max(health.wait_runs(state, quarantine_after) - state.skipped, 0),
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MIGRATIONS", "Migration"]
+__all__ = ["DIGESTS_APART", "FEED_SCHEDULE", "MIGRATIONS", "SCOPED_TABLES", "SUPPRESSION", "Migration"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,137 @@ _LEGACY_IDS = Migration(
         SELECT article_id, '' FROM first_seen WHERE article_id NOT IN (SELECT article_id FROM seen)
     """,
 )
+
+# Addresses that unsubscribed: never mailed, even while still in email.to. Per digest (``digest``).
+SUPPRESSION = Migration(
+    6,
+    "suppression list",
+    """
+    CREATE TABLE suppressed (
+        digest TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (digest, address)
+    )
+    """,
+)
+
+# Feed health: the time of the last success (``checked_at`` is the last attempt) and how many runs a
+# quarantined feed has been left out since it was last tried. A feed whose last attempt succeeded
+# has its last success then.
+FEED_SCHEDULE = Migration(
+    7,
+    "feed health schedule",
+    """
+    ALTER TABLE feeds ADD COLUMN last_success TEXT;
+    ALTER TABLE feeds ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+    UPDATE feeds SET last_success = checked_at WHERE failures = 0 AND gone = 0
+    """,
+)
+
+# Several digests apart in one store: every table of what a digest sent, is sending, remembers and
+# fetched gains a ``digest`` column (its ``[digest] name``) and it joins each primary key, so two
+# digests may both have an issue 2026-W48 and both send an article. Existing rows get the name '',
+# which the first digest to run on the store takes as its own (:meth:`Store.adopt`). The tables are
+# rebuilt, since SQLite cannot change a primary key in place.
+DIGESTS_APART = Migration(
+    8,
+    "digests apart",
+    """
+    CREATE TABLE seen_apart (
+        digest TEXT NOT NULL DEFAULT '',
+        article_id TEXT NOT NULL,
+        digest_id TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (digest, article_id)
+    );
+    INSERT INTO seen_apart (article_id, digest_id, sent_at, source, published)
+        SELECT article_id, digest_id, sent_at, source, published FROM seen;
+    DROP TABLE seen;
+    ALTER TABLE seen_apart RENAME TO seen;
+    CREATE INDEX seen_source ON seen (source);
+    CREATE INDEX seen_article ON seen (article_id);
+
+    CREATE TABLE issues_apart (
+        digest TEXT NOT NULL DEFAULT '',
+        id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        start TEXT NOT NULL,
+        "end" TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        articles TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (digest, id)
+    );
+    INSERT INTO issues_apart (id, title, start, "end", body_html, state, created_at, message, articles)
+        SELECT id, title, start, "end", body_html, state, created_at, message, articles FROM issues;
+    DROP TABLE issues;
+    ALTER TABLE issues_apart RENAME TO issues;
+    CREATE INDEX issues_state ON issues (state);
+
+    CREATE TABLE deliveries_apart (
+        digest TEXT NOT NULL DEFAULT '',
+        digest_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (digest, digest_id, recipient)
+    );
+    INSERT INTO deliveries_apart (digest_id, recipient, state, at, detail)
+        SELECT digest_id, recipient, state, at, detail FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_apart RENAME TO deliveries;
+
+    CREATE TABLE story_memory_apart (
+        digest TEXT NOT NULL DEFAULT '',
+        story_id TEXT NOT NULL,
+        digest_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        article_ids TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (digest, story_id)
+    );
+    INSERT INTO story_memory_apart (story_id, digest_id, label, terms, article_ids, sent_at)
+        SELECT story_id, digest_id, label, terms, article_ids, sent_at FROM story_memory;
+    DROP TABLE story_memory;
+    ALTER TABLE story_memory_apart RENAME TO story_memory;
+    CREATE INDEX story_memory_sent_at ON story_memory (sent_at);
+
+    CREATE TABLE feeds_apart (
+        digest TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0,
+        status INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        gone INTEGER NOT NULL DEFAULT 0,
+        moved_to TEXT NOT NULL DEFAULT '',
+        checked_at TEXT,
+        last_success TEXT,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (digest, url)
+    );
+    INSERT INTO feeds_apart (url, etag, last_modified, failures, status, error, gone, moved_to, checked_at,
+                             last_success, skipped)
+        SELECT url, etag, last_modified, failures, status, error, gone, moved_to, checked_at,
+               last_success, skipped FROM feeds;
+    DROP TABLE feeds;
+    ALTER TABLE feeds_apart RENAME TO feeds;
+
+    ALTER TABLE runs ADD COLUMN digest TEXT NOT NULL DEFAULT ''
+    """,
+)
+
+# The tables whose rows belong to one digest (the ``digest`` column); the others are facts any
+# digest may share: when an undated article was first seen, cached LLM answers.
+SCOPED_TABLES = ("seen", "issues", "deliveries", "story_memory", "feeds", "runs", "suppressed")
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -152,4 +283,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Article ids from a feed GUID became scoped to their feed. The ids stored until then are kept
     # here with the source that sent them, so an article known by its old id keeps it (gather).
     _LEGACY_IDS,
+    SUPPRESSION,
+    FEED_SCHEDULE,
+    DIGESTS_APART,
 )

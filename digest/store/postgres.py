@@ -1,4 +1,4 @@
-"""The PostgreSQL backend, for teams that run several digests from one shared history.
+"""The PostgreSQL backend, for teams that run several digests, kept apart by name, from one database.
 
 Needs the optional ``postgres`` extra (psycopg 3). The connection runs in autocommit mode and
 :meth:`PostgresStore.transaction` opens explicit transactions, so the shared SQL in
@@ -18,7 +18,7 @@ from .redact import redact
 
 __all__ = ["PostgresStore"]
 
-# Every digest sharing a database shares one history, so they also share one run lock.
+# Digests sharing a database take turns: one run lock for all, so no two runs interleave their writes.
 _LOCK_KEY = 0x6469676573740001
 
 

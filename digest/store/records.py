@@ -16,8 +16,9 @@ __all__ = [
     "StoreStatus",
 ]
 
-# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message.
-DELIVERY_STATES = ("pending", "sent", "refused")
+# A recipient is 'pending' until the server accepted ('sent') or permanently refused ('refused') the message,
+# or the address unsubscribed while the issue waited ('suppressed').
+DELIVERY_STATES = ("pending", "sent", "refused", "suppressed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,11 @@ class FeedHealth:
     last_success: datetime | None = None
     consecutive_failures: int = 0
     quarantined: bool = False
+    gone: bool = False
+    error: str = ""
+    checked_at: datetime | None = None
+    # Runs the feed is still left out of before its next try (0: fetched next run).
+    next_try: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +87,5 @@ class StoreStatus:
     runs: tuple[RunRecord, ...]
     outbox: tuple[OutboxEntry, ...]
     feeds: tuple[FeedHealth, ...]
+    # Addresses on the digest's suppression list.
+    suppressed: int = 0

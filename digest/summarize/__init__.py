@@ -13,7 +13,9 @@ a preview or a dry run leaves the state store untouched.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import httpx
@@ -22,10 +24,10 @@ from ..config import SummaryConfig
 from ..models import CachedResponse, Problem, Story
 from .extractive import summarize_stories
 from .label import clean_title, keyphrases, story_label
-from .llm import PROMPT_VERSION, CacheLookup, llm_summarize
+from .llm import PROMPT_VERSION, CacheLookup, LlmResult, llm_summarize, prompt, prompt_hash
 from .sentences import split_sentences
 
-__all__ = ["PROMPT_VERSION", "Summaries", "clean_title", "split_sentences", "summarize"]
+__all__ = ["PROMPT_VERSION", "Summaries", "clean_title", "llm_pass", "split_sentences", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +60,46 @@ def summarize(
         done.append(replace(story, label=label, summary=summary, keyphrases=phrases.get(story.id, ())))
     if config.backend != "llm" or client is None:
         return Summaries(tuple(done))
-    return _with_llm(done, config=config, client=client, env=env or {}, cached=cached)
+    return llm_pass(done, config=config, client=client, env=env or {}, cached=cached)
 
 
-def _with_llm(
-    stories: list[Story], *, config: SummaryConfig, client: httpx.Client, env: Mapping[str, str], cached: CacheLookup
+def llm_pass(
+    stories: Iterable[Story],
+    *,
+    config: SummaryConfig,
+    client: httpx.Client | None,
+    env: Mapping[str, str],
+    cached: CacheLookup = _no_cache,
 ) -> Summaries:
-    out: list[Story] = []
-    problems: list[Problem] = []
-    responses: list[CachedResponse] = []
-    live: httpx.Client | None = client
-    skipped = 0
-    for story in stories:
-        result = llm_summarize(story, config=config, client=live, env=env, cached=cached)
-        out.append(result.story)
-        problems.extend([result.problem] if result.problem else [])
-        responses.extend([result.response] if result.response else [])
-        skipped += result.skipped
+    """``stories`` (already summarized) re-summarized by the LLM, ``summary.llm.concurrency`` at a time.
+
+    The pipeline calls this after ranking, for the stories the digest shows only. Cached answers
+    are looked up here, before any request, so ``cached`` (the state store) is only ever called
+    from the calling thread. The first request is sent alone; once the endpoint fails (timeout,
+    429, 5xx), requests not yet sent are not sent: those stories use cached answers only.
+    """
+    stories = list(stories)
+    model = config.llm.model
+    keys = [prompt_hash(prompt(story, config)) for story in stories]
+    answers = {key: cached(model, PROMPT_VERSION, key) for key in dict.fromkeys(keys)}
+    down = threading.Event()
+
+    def one(story: Story) -> LlmResult:
+        live = None if down.is_set() else client
+        result = llm_summarize(story, config=config, client=live, env=env, cached=lambda m, v, h: answers.get(h))
         if result.unavailable:
-            live = None  # later stories use cached answers only, rather than each waiting to fail
+            down.set()  # later stories use cached answers only, rather than each waiting to fail
+        return result
+
+    # The first request goes alone: an endpoint that is down then costs one timeout, not one per worker.
+    results = [one(story) for story in stories[:1]]
+    with ThreadPoolExecutor(max_workers=config.llm.concurrency, thread_name_prefix="llm") as pool:
+        results.extend(pool.map(one, stories[1:]))
+    problems = [r.problem for r in results if r.problem]
+    skipped = sum(r.skipped for r in results)
     if skipped:
         problems.append(
             Problem("summary", f"LLM not asked for {skipped} more stories", "their summaries are extractive")
         )
-    return Summaries(tuple(out), tuple(problems), tuple(responses))
+    responses = tuple(r.response for r in results if r.response)
+    return Summaries(tuple(r.story for r in results), tuple(problems), responses)

@@ -25,7 +25,16 @@ from ..models import CachedResponse, Problem, Story, SummarySentence
 from ..tokens import content_words
 from .label import clean_title
 
-__all__ = ["PROMPT_VERSION", "CacheLookup", "LlmResult", "grounding_failure", "llm_summarize", "parse_answer", "prompt"]
+__all__ = [
+    "PROMPT_VERSION",
+    "CacheLookup",
+    "LlmResult",
+    "grounding_failure",
+    "llm_summarize",
+    "parse_answer",
+    "prompt",
+    "prompt_hash",
+]
 
 # Bump when the prompt or the answer format changes: cached answers to the old prompt stop matching.
 PROMPT_VERSION = "1"
@@ -84,7 +93,7 @@ def llm_summarize(
     """
     llm = config.llm
     messages = prompt(story, config)
-    story_hash = hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
+    story_hash = prompt_hash(messages)
     answer = cached(llm.model, PROMPT_VERSION, story_hash)
     fetched, fresh = answer is None, None
     try:
@@ -107,6 +116,11 @@ def llm_summarize(
         return LlmResult(story, problem, fresh, unavailable)
     label = clean_title(headline) if headline else story.label
     return LlmResult(replace(story, label=label, summary=sentences), None, fresh)
+
+
+def prompt_hash(messages: list[dict[str, str]]) -> str:
+    """The cache key of a prompt: the same story and settings always give the same key."""
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _complete(messages: list[dict[str, str]], llm: LlmConfig, *, client: httpx.Client, env: Mapping[str, str]) -> str:

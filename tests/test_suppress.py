@@ -1,0 +1,91 @@
+"""The suppression list: an unsubscribed address is never mailed, even while it is still in email.to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from digest import load_config, run
+from digest.cli import main
+from digest.store import Store
+
+from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer) -> Path:
+    return write_config(
+        tmp_path / "digest.toml",
+        f"""
+[digest]
+title = "Loopback Weekly"
+state = "state.db"
+output = "out"
+
+[[sources]]
+url = "{server.url("feeds/harbor-tech.xml")}"
+
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
+[email]
+sender = "Loopback Weekly <weekly@example.org>"
+to = ["ann@example.org", "Bob <bob@example.org>"]
+
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+""",
+    )
+
+
+def test_an_unsubscribed_address_in_email_to_is_never_mailed(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, feed_server, smtp_server)
+    assert main(["unsubscribe", "BOB@Example.org", "--config", str(config)]) == 0
+    assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW]) == 0
+    assert [r for r, _ in smtp_server.recorder.messages] == [["ann@example.org"]]
+    capsys.readouterr()
+    assert main(["status", "--config", str(config)]) == 0
+    assert "suppressed addresses: 1" in capsys.readouterr().out
+    # A test send to it is refused too.
+    assert main(["run", "--config", str(config), "--to", "bob@example.org"]) == 1
+    assert "suppression list" in capsys.readouterr().err
+
+    assert main(["unsubscribe", "bob@example.org", "--undo", "--config", str(config)]) == 0
+    with Store(tmp_path / "state.db") as store:
+        assert store.suppressed() == frozenset()
+
+
+def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
+    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    smtp_server.recorder.refuse_all = True
+    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+        first = run(config, now=NOW, client=client, store=store, env={})
+        assert first.status == "failed"
+        with store.transaction():
+            store.suppress(["ann@example.org"], at=NOW)
+        smtp_server.recorder.refuse_all = False
+        second = run(config, now=NOW, client=client, store=store, env={})
+        assert second.status == "sent" and second.delivered_to == ("Bob <bob@example.org>",)
+        assert second.suppressed == 1
+        rows = store.query("SELECT recipient, state, detail FROM deliveries ORDER BY recipient")
+        assert ("ann@example.org", "suppressed", "unsubscribed") in rows
+    assert [r for r, _ in smtp_server.recorder.messages] == [["bob@example.org"]]
+
+
+def test_unsubscribe_takes_plain_addresses_only(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, feed_server, smtp_server)
+    assert main(["unsubscribe", "ann@example.org\nx", "--config", str(config)]) == 1
+    assert "not an e-mail address" in capsys.readouterr().err
+    assert not (tmp_path / "state.db").exists()
