@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,21 +123,60 @@ def _print_ranking(report: RunReport) -> None:
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
+# What a terminal shows while each stage after the fetches runs (the pipeline logs ``stage: NAME``).
+_STAGE_LABELS = {
+    "extract": "Reading articles",
+    "dedupe": "Folding duplicates",
+    "cluster": "Clustering stories",
+    "summarize": "Summarizing and ranking",
+    "render": "Rendering",
+    "send": "Sending",
+    "publish": "Publishing the site",
+}
+
+
+class _StageHandler(logging.Handler):
+    """Turns the pipeline's ``stage: NAME`` log lines into the progress bar's description."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.show = show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("stage: "):
+            name = message.removeprefix("stage: ").split(" ", 1)[0]
+            if name in _STAGE_LABELS:
+                self.show(_STAGE_LABELS[name])
+
+
 @contextmanager
 def _progress_bar() -> Iterator[Progress | None]:
-    """A progress bar for the fetches when stderr is a terminal; nothing in CI logs or pipes."""
+    """On a terminal, a bar for the fetches and then the name of each stage as it runs; nothing in CI logs or pipes."""
     if not sys.stderr.isatty():
         yield None
         return
     from rich.progress import Progress as Bar
 
+    pipeline = logging.getLogger("digest.pipeline")
+    # The stage lines are INFO; without -v only the bar sees them, not the log on stderr.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.getLogger().level)
     with Bar(transient=True) as bar:
         task = bar.add_task("Reading sources", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield advance
+        stages = _StageHandler(lambda label: bar.update(task, description=label, completed=0, total=None))
+        level = pipeline.level
+        pipeline.addHandler(stages)
+        pipeline.setLevel(logging.INFO)
+        try:
+            yield advance
+        finally:
+            pipeline.removeHandler(stages)
+            pipeline.setLevel(level)
 
 
 def _exit_code(report: RunReport, config: Config) -> int:

@@ -96,3 +96,9 @@ def test_screenshots(tmp_path: Path) -> None:
     figures = run_benchmark("screenshots", str(tmp_path / "shots"))
     assert figures["screenshots"] >= 8 and figures["overflowing"] == 0
     assert len(list((tmp_path / "shots").glob("*.png"))) == figures["screenshots"]
+
+
+def test_run_speed() -> None:
+    figures = run_benchmark("run_speed", "--articles", "200", "--items", "20", "--hosts", "2")
+    assert set(figures) == {"n", "seconds", "peak_mb", "parse_s", "ratio"}
+    assert figures["n"] == 200 and figures["seconds"] > 0 and figures["parse_s"] > 0

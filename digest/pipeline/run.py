@@ -19,7 +19,7 @@ from ..config import Config
 from ..errors import DeliveryError, DigestError
 from ..models import FeedState, Problem, RunReport
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
-from .week import Week, build_week, write_renderings
+from .week import Week, build_week, stage, write_renderings
 
 __all__ = ["run", "send_test", "write_report"]
 
@@ -221,8 +221,9 @@ def _complete(
         log.info("stage: accepted %s", digest_id)
         if not _record_deliveries(store, entry, results, now, progress):
             return False
-    log.info("stage: publish %s", digest_id)
-    if not _publish(config, store, entry.issue, now):
+    with stage("publish"):
+        published = _publish(config, store, entry.issue, now)
+    if not published:
         progress.problems.append(Problem("site", "could not publish the site", "see the log; the next run retries"))
         return False
     with store.transaction():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,10 +16,10 @@ import httpx
 from .. import dedupe, deliver, extract, filters, language, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
-from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section
+from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section, Story
 from ..store import Store
 
-__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
+__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "stage", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
@@ -84,47 +86,30 @@ def build_week(
     """Run every stage up to render. Reads the store, never writes it."""
     store.use(config.digest.key, shared_history=config.digest.shared_history)
     start, last = catch_up_window(config, store, now)
-    log.info("stage: fetch (from %s)", start.isoformat())
-    gathered = sources.gather(config, now=now, store=store, progress=progress)
+    log.info("window: %s to %s", start.isoformat(), now.isoformat())
+    with stage("fetch"):
+        gathered = sources.gather(config, now=now, store=store, progress=progress)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
-    articles = dedupe.collapse_copies(extract.extract(in_window))
-    articles = language.detect_languages(articles)
+    with stage("extract"):
+        articles = language.detect_languages(dedupe.collapse_copies(extract.extract(in_window)))
     fresh = dedupe.drop_seen(articles, store.seen_ids(i for a in articles for i in a.ids))
     # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
     # After language detection, so a rule on language sees the detected one.
     kept = filters.apply_filters(fresh, config.filters)
-    unique = dedupe.near_duplicates(
-        kept.kept, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
-    )
-    clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
-    policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
-    stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
-    sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
-    memory = tuple(m for m in sent if m.sent_at <= now)
-    stories = rank.recall(stories, memory, threshold=config.rank.update_threshold)
-    # Extractive summaries for every story (ranking and topic sections read them), the LLM for the shown ones.
-    summaries = summarize.summarize(stories, config=config.summary)
-    sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
-    sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
+    stories = _stories(config, kept.kept, store, now)
+    with stage("summarize"):
+        # Extractive summaries for every story (ranking and topic sections read them), the LLM for the shown ones.
+        summaries = summarize.summarize(stories, config=config.summary)
+        sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
+        sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
-    log.info("stage: render")
-    theme = config.resolve(config.digest.theme) if config.digest.theme else None
-    templates = render.environment(theme, language=config.digest.language)
-    site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
-    rendering = render.render(
-        digest,
-        env=templates,
-        now=now,
-        site_url=site_url,
-        unsubscribe_url=deliver.unsubscribe_link(config.email),
-        email_budget=config.email.max_html_bytes,
-        remote_images=config.email.remote_images,
-    )
+    with stage("render"):
+        rendering = _render(config, digest, now)
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
     problems += _unknown_name(config, store, last)
@@ -139,6 +124,47 @@ def build_week(
         gathered.feeds,
         kept.dropped,
         skipped,
+    )
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Log a stage's start (``stage: NAME``, what a terminal shows as progress) and its time when it ends."""
+    log.info("stage: %s", name)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.info("stage %s: %.2f s", name, time.perf_counter() - started)
+
+
+def _stories(config: Config, articles: tuple[Article, ...], store: Store, now: datetime) -> tuple[Story, ...]:
+    """Near-duplicates folded, the rest clustered into stories, each marked when it updates a sent one."""
+    with stage("dedupe"):
+        unique = dedupe.near_duplicates(
+            articles, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
+        )
+    with stage("cluster"):
+        clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
+        policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
+        stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
+    sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
+    memory = tuple(m for m in sent if m.sent_at <= now)
+    return rank.recall(stories, memory, threshold=config.rank.update_threshold)
+
+
+def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
+    theme = config.resolve(config.digest.theme) if config.digest.theme else None
+    templates = render.environment(theme, language=config.digest.language)
+    site_url = f"{config.site.base_url.rstrip('/')}/issues/{digest.id}/" if config.site.base_url else ""
+    return render.render(
+        digest,
+        env=templates,
+        now=now,
+        site_url=site_url,
+        unsubscribe_url=deliver.unsubscribe_link(config.email),
+        email_budget=config.email.max_html_bytes,
+        remote_images=config.email.remote_images,
     )
 
 
