@@ -392,6 +392,18 @@ def test_full_text_replaces_the_teaser_with_the_linked_article(server: Server) -
     assert found.summary_html == "Teaser."
 
 
+def test_full_text_is_fetched_for_every_item_of_a_catch_up_window(server: Server) -> None:
+    # An item ten days old: outside the default seven-day window, inside a run catching up a missed week.
+    article = "<p>" + "The whole story of the quay, told at length. " * 20 + "</p>"
+    server.serve("/a", Reply(body=f"<html><body><article>{article}</article></body></html>".encode()))
+    url = server.serve("/teaser.xml", Reply(body=FEED.replace(b"http://127.0.0.1/a", server.url("/a").encode())))
+    later = NOW + timedelta(days=8)
+    [teaser] = gather(config(url, full_text=True), now=later).articles
+    assert teaser.summary_html == "Teaser." and not teaser.text, "outside the window: the teaser, no page read"
+    [caught_up] = gather(config(url, full_text=True), now=later, since=later - timedelta(days=14)).articles
+    assert caught_up.text.startswith("The whole story of the quay")
+
+
 def test_progress_is_reported(server: Server) -> None:
     urls = [server.serve(f"/p{i}.xml", Reply()) for i in range(3)]
     calls: list[tuple[int, int]] = []

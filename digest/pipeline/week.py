@@ -88,7 +88,7 @@ def build_week(
     start, last = catch_up_window(config, store, now)
     log.info("window: %s to %s", start.isoformat(), now.isoformat())
     with stage("fetch"):
-        gathered = sources.gather(config, now=now, store=store, progress=progress)
+        gathered = sources.gather(config, now=now, store=store, progress=progress, since=start)
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]

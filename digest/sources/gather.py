@@ -78,9 +78,15 @@ def gather(
     store: FeedStates | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
+    since: datetime | None = None,
 ) -> Gathered:
-    """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised."""
-    return asyncio.run(_gather(config, now=now, store=store, transport=transport, progress=progress))
+    """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised.
+
+    ``since`` is where the run's window starts (``now - window_days`` by default): full pages are fetched
+    for the items from then on, the ones the digest can carry.
+    """
+    start = since if since is not None else now - timedelta(days=config.digest.window_days)
+    return asyncio.run(_gather(config, now=now, store=store, transport=transport, progress=progress, start=start))
 
 
 async def _gather(
@@ -90,9 +96,10 @@ async def _gather(
     store: FeedStates | None,
     transport: httpx.AsyncBaseTransport | None,
     progress: Progress | None,
+    start: datetime,
 ) -> Gathered:
     async with Fetcher(config.fetch, transport=transport) as fetcher:
-        reader = _Reader(config, fetcher, now)
+        reader = _Reader(config, fetcher, now, start)
         listed, problems = await reader.expand()
         reader.pool = _parser_pool(config.fetch.parse_workers, sum(s.kind != "folder" for s in listed))
         urls = [s.url for s in listed if s.url]
@@ -146,10 +153,11 @@ def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
 
 
 class _Reader:
-    def __init__(self, config: Config, fetcher: Fetcher, now: datetime) -> None:
+    def __init__(self, config: Config, fetcher: Fetcher, now: datetime, start: datetime) -> None:
         self.config = config
         self.fetcher = fetcher
         self.now = now
+        self.start = start
         self.states: dict[str, FeedState] = {}
         self.pool: Executor | None = None
 
@@ -275,7 +283,7 @@ class _Reader:
 
     async def _full_text(self, found: Parsed, problems: list[Problem]) -> Parsed:
         """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
-        start = self.now - timedelta(days=self.config.digest.window_days)
+        start = self.start
         pages = (self._page(a, d, problems) if a.published > start else _same(a, d) for a, d in found)
         return list(await asyncio.gather(*pages))
 
