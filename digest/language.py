@@ -38,8 +38,9 @@ MIN_LEAD_OVER_UNIFORM = 3.0
 # A declaration is overruled only by text long enough to be sure of, and a confident detection.
 OVERRULE_MIN_CHARS = 200
 OVERRULE_CONFIDENCE = 0.95
-# Enough text to be sure of a language; more only costs time.
-MAX_CHARS = 1000
+# Enough text to be sure of a language; more only costs time (the model reads every byte in Python:
+# on the bench corpora 250 characters are as accurate as 2,000, at an eighth of the time).
+MAX_CHARS = 250
 
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _LETTER = re.compile(r"[^\W\d_]")
