@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from digest.extract import extract
@@ -132,3 +133,63 @@ def test_the_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert match.group(1) == "3"
     assert float(match.group(2)) == pytest.approx(2 / 3, abs=0.001)
     assert "mixed.rss  de -> en" in result.stdout
+
+
+def test_a_run_over_real_german_portuguese_and_english_feeds_puts_each_in_its_section(
+    shared: Path, tmp_path: Path
+) -> None:
+    from digest.config import load_config
+    from digest.pipeline import build_week
+    from digest.store import Store
+
+    folder = shared / "bench/feeds/rss-parser-realfeeds/test/input"
+    config_path = tmp_path / "digest.toml"
+    config_path.write_text(
+        f"""
+[digest]
+title = "Three languages"
+window_days = 1000
+max_catch_up_days = 1000
+state = "state.db"
+
+[[sources]]
+path = "{folder / "heise.atom"}"
+
+[[sources]]
+path = "{folder / "uolNoticias.rss"}"
+
+[[sources]]
+path = "{folder / "guardian.rss"}"
+
+[[sections]]
+name = "Deutsch"
+languages = ["de"]
+
+[[sections]]
+name = "Português"
+languages = ["pt"]
+
+[rank]
+max_stories = 500
+max_per_section = 500
+""",
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    now = datetime(2018, 10, 1, tzinfo=UTC)
+    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+        week = build_week(config, now=now, client=client, store=store, env={})
+    sections: dict[str, set[str]] = {}
+    assert sum(len(story.articles) for story in week.digest.stories) == 15 + 15 + 55, "every item is in the digest"
+    for story in week.digest.stories:
+        for article in story.articles:
+            sections.setdefault(article.source, set()).add(story.section)
+            assert article.published != now, f"{article.title!r}: its date was not read"
+    by_source = sections
+    german = next(s for s in by_source if "heise" in s.casefold())
+    portuguese = next(s for s in by_source if "uol" in s.casefold())
+    guardian = next(s for s in by_source if "guardian" in s.casefold())
+    assert by_source[german] == {"Deutsch"}
+    assert by_source[portuguese] == {"Português"}
+    assert by_source[guardian] == {"Top stories"}
+    assert not [p for p in week.problems if "date" in p.message.casefold()]
