@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,7 +22,17 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "format_date", "format_number", "is_known_language", "locale", "translations"]
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "N_",
+    "format_date",
+    "format_number",
+    "is_known_language",
+    "language_names",
+    "locale",
+    "translations",
+]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "digest"
@@ -70,6 +81,18 @@ def format_date(value: date | datetime, language: str, pattern: str = "long") ->
     if "%" in pattern:
         return value.strftime(pattern)
     return str(_babel_date(value, format=pattern, locale=locale(language)))
+
+
+def language_names(codes: Sequence[str], language: str) -> str:
+    """``de``, ``en`` as ``language`` names them: "German, English"; "Deutsch, Englisch" in German."""
+    reader = locale(language)
+    names = []
+    for code in codes:
+        try:
+            names.append(Locale.parse(_identifier(code)).get_display_name(reader) or code)
+        except (UnknownLocaleError, ValueError, TypeError):
+            names.append(code)
+    return ", ".join(names)
 
 
 def format_number(value: float, language: str) -> str:

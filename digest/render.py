@@ -110,6 +110,8 @@ def environment(theme: Path | None = None, *, language: str = "en") -> jinja2.En
     env.filters["safe_url"] = safe_url
     env.filters["date"] = lambda d, pattern="long": i18n.format_date(d, language, pattern)
     env.filters["number"] = lambda n: i18n.format_number(n, language)
+    # A story told in several languages says which, in the reader's (Story.languages, lead's first).
+    env.filters["language_names"] = lambda codes: i18n.language_names(codes, language)
     env.filters["md_escape"] = markdown_text
     env.filters["md_url"] = markdown_url
     env.filters["text_line"] = text_line

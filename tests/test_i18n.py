@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,3 +148,18 @@ def test_an_unknown_language_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"digest\.language"):
         load_config(path)
     assert load_config(write_config(tmp_path / "ok.toml", '[digest]\nlanguage = "de"\n')).digest.language == "de"
+
+
+def test_a_story_in_several_languages_says_which_in_the_readers_language() -> None:
+    digest = make_digest(1)
+    (story,) = digest.stories
+    lead, *others = story.articles
+    articles = (replace(lead, language="de"), *(replace(a, language="en-GB") for a in others))
+    story = replace(story, lead=articles[0], articles=articles)
+    digest = replace(digest, sections=(replace(digest.sections[0], stories=(story,)),))
+    english = render(digest, env=environment(), now=digest.end)
+    german = render(digest, env=environment(language="de"), now=digest.end)
+    assert "· German, English" in english.markdown and ", German, English" in english.text
+    assert "· Deutsch, Englisch" in german.email_html and "· Deutsch, Englisch" in german.body_html
+    one_language = render(make_digest(1), env=environment(), now=digest.end)
+    assert "English" not in one_language.text
