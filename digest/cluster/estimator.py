@@ -89,6 +89,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         ``pip install digest[semantic]``).
     semantic_weight:
         Share of the similarity taken from sentence embeddings when ``representation="semantic"``.
+    semantic_model:
+        ``""`` for the packaged all-MiniLM-L6-v2, or the folder of a model2vec static model (see
+        :mod:`.semantic`).
     top_terms, neighbours, max_block:
         Scaling knobs: terms each article is indexed under, how many articles published around it it
         meets under each term (see :func:`.graph.candidate_pairs`), and the largest block clustered
@@ -125,6 +128,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         time_factor: float = _DEFAULTS.time_factor,
         representation: str = _DEFAULTS.representation,
         semantic_weight: float = _DEFAULTS.semantic_weight,
+        semantic_model: str = _DEFAULTS.semantic_model,
         top_terms: int = 16,
         neighbours: int = 10,
         max_block: int = 2000,
@@ -144,6 +148,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.time_factor = time_factor
         self.representation = representation
         self.semantic_weight = semantic_weight
+        self.semantic_model = semantic_model
         self.top_terms = top_terms
         self.neighbours = neighbours
         self.max_block = max_block
@@ -218,10 +223,22 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-def _rescale(cosine: np.ndarray) -> np.ndarray:
-    """Embedding cosines of unrelated news sit around 0.1 to 0.3, where TF-IDF cosines sit near 0: map
-    ``_SEMANTIC_BASELINE`` to 0 so mixing the two does not lift every pair over the thresholds."""
-    return np.clip((cosine - _SEMANTIC_BASELINE) / (1.0 - _SEMANTIC_BASELINE), 0.0, 1.0)
+def _rescale(cosine: np.ndarray, baseline: float) -> np.ndarray:
+    """Embedding cosines of unrelated news sit well above 0 (about 0.1 to 0.3 for MiniLM, higher for a
+    static model), where TF-IDF cosines sit near 0: map ``baseline`` to 0 so mixing the two does not
+    lift every pair over the thresholds."""
+    return np.clip((cosine - baseline) / (1.0 - baseline), 0.0, 1.0)
+
+
+def _baseline(embeddings: np.ndarray) -> float:
+    """The mean cosine of two different articles of the week, the level of unrelated news for this
+    model: most pairs of a week are unrelated. ``|mean|² = mean over all pairs, self-pairs included``,
+    so it costs one pass and does not depend on the order of the articles."""
+    n = len(embeddings)
+    if n < 2:
+        return _SEMANTIC_BASELINE
+    total = float(np.square(embeddings.sum(axis=0)).sum())
+    return float(np.clip((total - n) / (n * (n - 1)), 0.0, 0.9))
 
 
 def _number_in_order(labels: np.ndarray) -> np.ndarray:
@@ -262,8 +279,10 @@ class _Model:
                 [
                     article_document(a, title_weight=params.title_weight, summary_weight=params.summary_weight)
                     for a in articles
-                ]
+                ],
+                params.semantic_model,
             )
+        self.baseline = _SEMANTIC_BASELINE if self.embeddings is None else _baseline(self.embeddings)
         self.lengths = distinct_words(self.features.words)
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
@@ -274,8 +293,8 @@ class _Model:
             sims = graph.pair_similarity(self.vectors, rows, cols)
         sims = self._boost(sims, self.lengths[rows], self.lengths[cols])
         if self.embeddings is not None:
-            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]))
-            sims = (1 - self.params.semantic_weight) * sims + self.params.semantic_weight * semantic
+            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
+            sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
         penalty = graph.time_penalty(self.times, rows, cols, window=self.window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
 
@@ -295,13 +314,22 @@ class _Model:
         """Cosines judged on one scale however short the texts (see :func:`.features.length_boost`)."""
         return np.asarray(sims * length_boost(left, right, short_text=self.params.short_text))
 
+    def _mix(self, lexical: np.ndarray, semantic: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Lexical and embedding similarity mixed, the embedding's share ``semantic_weight`` for long
+        pairs and growing towards 1 as the pair gets shorter: the fewer words two texts have, the less
+        their overlap says and the more an embedding, which knows that "pot" is "marijuana", adds."""
+        share = 1.0 / length_boost(left, right, short_text=self.params.short_text)
+        w = 1.0 - (1.0 - self.params.semantic_weight) * share
+        return np.asarray((1 - w) * lexical + w * semantic)
+
     def _dense(self, members: np.ndarray, vectors: Any, embeddings: np.ndarray | None) -> np.ndarray:
         sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
         lengths = self.lengths[members]
         sims = self._boost(sims, lengths[:, None], lengths[None, :])
         if embeddings is not None:
-            w = self.params.semantic_weight
-            sims = (1 - w) * sims + w * _rescale(embeddings @ embeddings.T)
+            sims = self._mix(
+                sims, _rescale(embeddings @ embeddings.T, self.baseline), lengths[:, None], lengths[None, :]
+            )
         return self._apply_window(members, sims)
 
     def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
@@ -336,10 +364,16 @@ class _Model:
         # apart: a dozen names and figures in an article, next to nothing in a headline. Short pairs
         # keep their week-wide similarity in proportion to how short they are.
         share = 1.0 / length_boost(left, right, short_text=p.short_text)
+        local = self._boost(local, left, right)
         if share.min() < 1.0:
-            weekwide = np.asarray((week @ week.T).toarray(), dtype=np.float64)
+            # For the same reason an embedding, which says little about which of two earthquakes an
+            # article reports, says much about whether two headlines tell one story in other words.
+            weekwide = self._boost(np.asarray((week @ week.T).toarray(), dtype=np.float64), left, right)
+            embeddings = self._embeddings(topic)
+            if embeddings is not None:
+                weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), left, right)
             local = share * local + (1.0 - share) * weekwide
-        sims = self._apply_window(topic, self._boost(local, left, right))
+        sims = self._apply_window(topic, local)
         split = graph.average_link(sims, p.threshold)
         labels = _attach_fragments(split, sims, size=p.attach_size, threshold=p.attach_threshold)
         out = []

