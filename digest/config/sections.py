@@ -98,7 +98,7 @@ class ClusterConfig:
     # Pairs of texts shorter than this many distinct words (geometric mean: two headlines, a headline and
     # a blurb) are judged by how many words they share rather than by the share, so headlines, blurbs
     # and full articles meet the same thresholds (0: off).
-    short_text: float = 60.0
+    short_text: float = 40.0
     # An article naming fewer distinct names, figures and dates than this gets entity_weight cut in
     # proportion: one shared name in two headlines says little, a dozen in two articles says much.
     full_entities: float = 10.0
