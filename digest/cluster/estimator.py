@@ -14,6 +14,11 @@
    story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
    account that mentions few of the story's names still belongs to the story its topic is about.
 
+Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
+distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
+similarity in step 3 in proportion to how short it is, and takes a larger share from embeddings;
+an article naming fewer than ``full_entities`` entities has ``entity_weight`` cut in proportion.
+
 Articles published more than ``window_days`` apart have their similarity multiplied by
 ``time_factor``: they join only when their text agrees much more than usual.
 """
