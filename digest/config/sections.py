@@ -101,7 +101,7 @@ class ClusterConfig:
     short_text: float = 40.0
     # An article naming fewer distinct names, figures and dates than this gets entity_weight cut in
     # proportion: one shared name in two headlines says little, a dozen in two articles says much.
-    full_entities: float = 10.0
+    full_entities: float = 5.0
     title_weight: int = 2
     summary_weight: int = 1
     # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
