@@ -1,17 +1,22 @@
-"""Story clustering quality on a labelled corpus, run exactly as ``digest run`` dedupes and clusters.
+"""Story clustering quality on labelled corpora, run exactly as ``digest run`` dedupes and clusters.
 
-    python benchmarks/cluster_quality.py ../shared/bench/clustering/ecbplus
-    python benchmarks/cluster_quality.py DIR --param representation=semantic
+    python benchmarks/cluster_quality.py ../shared/bench/clustering            # every corpus in it
+    python benchmarks/cluster_quality.py ../shared/bench/clustering/ecbplus    # one corpus
+    python benchmarks/cluster_quality.py DIR --static-model /path/to/model2vec-folder
     python benchmarks/cluster_quality.py DIR --param threshold=0.1 --param entity_weight=0.3
     python benchmarks/cluster_quality.py DIR --half odd     # choose a setting here ...
     python benchmarks/cluster_quality.py DIR --half even    # ... and confirm it here
 
-Prints B-cubed precision/recall/F1, the adjusted Rand index and predicted vs gold story counts for
-the shipped defaults (changed only by ``--param`` keys of the ``[cluster]`` config table), beside
-two reference points: every article its own story, and one story per gold topic. Articles without
-a date share one date. ``--half odd`` or ``--half even`` keeps only the topics of that half (by the
-parity of the topic number, or of a stable hash of a topic name), so a setting can be chosen on one half
-and confirmed on the other. Last line: ``bcubed_f1=… ari=…``.
+``DIR`` is a corpus (a folder with ``articles.jsonl``) or a folder of corpora. For each corpus it
+prints B-cubed precision/recall/F1, the adjusted Rand index and predicted vs gold story counts for
+the shipped defaults (changed only by ``--param`` keys of the ``[cluster]`` config table) with each
+representation installed: ``lexical`` always, ``semantic`` (the packaged all-MiniLM-L6-v2) when the
+``semantic`` extra is installed, ``static`` (``representation = "semantic"`` with ``semantic_model``
+set to the ``--static-model`` folder) when given; beside three reference points: every article its
+own story, all in one story, and one story per gold topic. Articles without a date share one date. ``--half odd`` or
+``--half even`` keeps only the topics of that half (by the parity of the topic number, or of a
+stable hash of a topic name), so a setting can be chosen on one half and confirmed on the other.
+Last line: ``CORPUS.REPRESENTATION=F1 …`` for every corpus and representation measured.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _labelled import bcubed, read_labelled
 
 from digest import dedupe
-from digest.cluster import StoryClusterer
+from digest.cluster import StoryClusterer, semantic
 from digest.config import ClusterConfig, DedupeConfig, parse_config
 from digest.models import Article
 
@@ -75,26 +80,60 @@ def _line(name: str, gold: list[str], predicted: list[object]) -> tuple[float, f
     return f, ari
 
 
+def corpora(folder: Path) -> list[Path]:
+    """``folder`` itself when it is a corpus, else the corpora directly inside it, by name."""
+    if (folder / "articles.jsonl").exists():
+        return [folder]
+    return sorted(p for p in folder.iterdir() if (p / "articles.jsonl").exists())
+
+
+def representations(static_model: str) -> dict[str, dict[str, object]]:
+    """The ``[cluster]`` keys of each representation that can run here."""
+    found: dict[str, dict[str, object]] = {"lexical": {}}
+    if semantic.available():
+        found["semantic"] = {"representation": "semantic"}
+    if static_model and semantic.available(static_model):
+        found["static"] = {"representation": "semantic", "semantic_model": static_model}
+    return found
+
+
+def measure(folder: Path, half: str | None, tables: dict[str, dict[str, object]]) -> dict[str, float]:
+    """Print the lines of one corpus; the B-cubed F1 of each representation."""
+    articles, gold, topics = read_labelled(folder)
+    if half:
+        keep = [i for i, topic in enumerate(topics) if in_half(topic, half)]
+        articles, gold, topics = [articles[i] for i in keep], [gold[i] for i in keep], [topics[i] for i in keep]
+    print(f"{folder}: {len(articles)} articles, {len(set(gold))} gold stories, {len(set(topics))} topics")
+    _line("every article alone", gold, list(range(len(articles))))
+    _line("all in one story", gold, [0] * len(articles))
+    _line("one story per topic", gold, list(topics))
+    scores = {}
+    for name, table in tables.items():
+        config = parse_config({"cluster": table})
+        start = time.perf_counter()
+        predicted = cluster_like_a_run(articles, config.cluster, config.dedupe)
+        elapsed = time.perf_counter() - start
+        scores[name], _ = _line(f"digest ({name})", gold, list(predicted))
+        print(f"  {name}: seconds={elapsed:.2f}")
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--param", action="append", default=[], help="a [cluster] config key=value")
     parser.add_argument("--half", choices=["odd", "even"], help="keep only this half of the topics")
+    parser.add_argument("--static-model", default="", help="folder of a model2vec model to measure as well")
+    parser.add_argument("--lexical-only", action="store_true", help="measure the default install only")
     args = parser.parse_args()
-    config = parse_config({"cluster": _parse(args.param)})
-    articles, gold, topics = read_labelled(args.folder)
-    if args.half:
-        keep = [i for i, topic in enumerate(topics) if in_half(topic, args.half)]
-        articles, gold, topics = [articles[i] for i in keep], [gold[i] for i in keep], [topics[i] for i in keep]
-    print(f"{args.folder}: {len(articles)} articles, {len(set(gold))} gold stories, {len(set(topics))} topics")
-    _line("every article alone", gold, list(range(len(articles))))
-    _line("one story per topic", gold, list(topics))
-    start = time.perf_counter()
-    predicted = cluster_like_a_run(articles, config.cluster, config.dedupe)
-    elapsed = time.perf_counter() - start
-    f, ari = _line(f"digest ({config.cluster.representation})", gold, list(predicted))
-    print(f"seconds={elapsed:.2f}")
-    print(f"bcubed_f1={f:.3f} ari={ari:.3f}")
+    base = _parse(args.param)
+    tables = {"lexical": {}} if args.lexical_only else representations(args.static_model)
+    tables = {name: {**table, **base} for name, table in tables.items()}
+    results = {}
+    for folder in corpora(args.folder):
+        for name, f in measure(folder, args.half, tables).items():
+            results[f"{folder.name}.{name}"] = f
+    print(" ".join(f"{key}={value:.3f}" for key, value in results.items()))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ mixing common words, words of its kind of event, and the names, places and figur
 one article in ten a lightly edited wire copy of another), then times ``dedupe.near_duplicates``
 followed by ``StoryClusterer.fit`` exactly as a run calls them. Prints one line per size, the growth
 exponent log(t2/t1)/log(n2/n1) between consecutive sizes, and last
-``n=… seconds=… peak_mb=… exponent=…`` for the largest.
+``n=… seconds=… peak_mb=… exponent=…`` for the largest. ``--param key=value`` changes a key of the
+``[cluster]`` config table, e.g. ``--param representation=semantic`` to time the embeddings too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest import dedupe
 from digest.cluster import StoryClusterer
-from digest.config import ClusterConfig, DedupeConfig
+from digest.config import DedupeConfig, parse_config
 from digest.models import Article
 
 SYLLABLES = ("ka", "lo", "mi", "ra", "ten", "vu", "sol", "par", "den", "il", "mar", "ost", "bel")
@@ -90,9 +91,9 @@ def _copy(rng: random.Random, original: Article, index: int) -> Article:
     )
 
 
-def measure(n: int, seed: int) -> dict[str, float]:
+def measure(n: int, seed: int, params: list[str]) -> dict[str, float]:
     articles = generate(n, seed)
-    config, dd = ClusterConfig(), DedupeConfig()
+    config, dd = parse_config({"cluster": dict(_param(p) for p in params)}).cluster, DedupeConfig()
     start = time.perf_counter()
     unique = dedupe.near_duplicates(articles, threshold=dd.threshold, num_perm=dd.num_perm, bands=dd.bands)
     deduped = time.perf_counter()
@@ -110,20 +111,32 @@ def measure(n: int, seed: int) -> dict[str, float]:
     }
 
 
+def _param(item: str) -> tuple[str, object]:
+    key, _, raw = item.partition("=")
+    for kind in (int, float):
+        try:
+            return key, kind(raw)
+        except ValueError:
+            continue
+    return key, raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--param", action="append", default=[], help="a [cluster] config key=value")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.seed)))
+        print(json.dumps(measure(args.one, args.seed, args.param)))
         return
     previous: dict[str, float] | None = None
     exponent = float("nan")
     for n in args.articles:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
+            [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)]
+            + [f"--param={p}" for p in args.param],
             check=True,
             capture_output=True,
             text=True,

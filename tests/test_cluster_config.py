@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digest.cluster import StoryClusterer, semantic
-from digest.config import parse_config
+from digest.config import ClusterConfig, parse_config
 from digest.errors import ConfigError
 
 from .labelled_week import labelled_week
@@ -15,6 +15,9 @@ def test_defaults_reach_the_estimator() -> None:
     config = parse_config({})
     estimator = StoryClusterer(**config.cluster.estimator_params())
     assert estimator.get_params()["threshold"] == config.cluster.threshold
+    # A bare StoryClusterer() is the clusterer a run uses: its defaults are the config's, declared once.
+    bare = StoryClusterer().get_params()
+    assert {key: bare[key] for key in config.cluster.estimator_params()} == ClusterConfig().estimator_params()
     assert config.dedupe.threshold == 0.7 and config.dedupe.num_perm % config.dedupe.bands == 0
 
 
@@ -35,6 +38,8 @@ def test_keys_are_read() -> None:
     [
         ({"cluster": {"representation": "magic"}}, "cluster.representation"),
         ({"cluster": {"entity_weight": 2}}, "cluster.entity_weight"),
+        ({"cluster": {"short_text": -1}}, "cluster.short_text"),
+        ({"cluster": {"full_entities": -1}}, "cluster.full_entities"),
         ({"cluster": {"near_duplicate": 0.8}}, "cluster.near_duplicate"),
         ({"dedupe": {"num_perm": 30, "bands": 16}}, "dedupe.num_perm"),
         ({"dedupe": {"threshold": 0}}, "dedupe.threshold"),

