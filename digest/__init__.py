@@ -1,19 +1,31 @@
-"""digest: a weekly newsletter digest from feeds and saved articles, clustered into stories."""
+"""digest: a weekly newsletter digest from feeds and saved articles, clustered into stories.
 
-from .config import Config, load_config
-from .errors import (
-    ConfigError,
-    DeliveryError,
-    DigestError,
-    FetchError,
-    ParseError,
-    RenderError,
-    SourceError,
-    StoreError,
-)
-from .models import Article, Digest, Link, Problem, RunReport, Section, Story, SummarySentence
-from .pipeline import build_week, preview, run
-from .store import SqliteStore, Store, open_store
+The names below are imported on first use (PEP 562): every ``digest.*`` import runs this file first,
+and the pipeline pulls in numpy, scipy and scikit-learn, which ``digest init`` or ``--help`` never
+needs and which take seconds to load.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config, load_config
+    from .errors import (
+        ConfigError,
+        DeliveryError,
+        DigestError,
+        FetchError,
+        ParseError,
+        RenderError,
+        SourceError,
+        StoreError,
+    )
+    from .models import Article, Digest, Link, Problem, RunReport, Section, Story, SummarySentence
+    from .pipeline.run import run
+    from .pipeline.week import build_week, preview
+    from .store import SqliteStore, Store, open_store
 
 __all__ = [
     "Article",
@@ -43,3 +55,40 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# Where each public name lives; one table, so __all__ and the imports cannot drift apart unnoticed
+# (tests/test_imports.py resolves every name in __all__).
+_HOME = {
+    **dict.fromkeys(("Config", "load_config"), ".config"),
+    **dict.fromkeys(
+        (
+            "ConfigError",
+            "DeliveryError",
+            "DigestError",
+            "FetchError",
+            "ParseError",
+            "RenderError",
+            "SourceError",
+            "StoreError",
+        ),
+        ".errors",
+    ),
+    **dict.fromkeys(
+        ("Article", "Digest", "Link", "Problem", "RunReport", "Section", "Story", "SummarySentence"), ".models"
+    ),
+    **dict.fromkeys(("build_week", "preview", "run"), ".pipeline"),
+    **dict.fromkeys(("SqliteStore", "Store", "open_store"), ".store"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # once found, a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,17 +14,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
 from .models import RunReport
-from .pipeline import preview, run, send_test, write_report
 from .scaffold import init_project
-from .sources import Progress
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
+
+if TYPE_CHECKING:
+    from .sources import Progress
 
 __all__ = ["main"]
 
@@ -188,6 +188,12 @@ def _exit_code(report: RunReport, config: Config) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Here, not at the top: the pipeline loads numpy, scipy and scikit-learn, seconds that `digest init`,
+    # `status` or `--help` should not wait for (tests/test_imports.py holds the top of the module to that).
+    import httpx
+
+    from .pipeline import preview, run, send_test, write_report
+
     config = load_config(args.config)
     now = args.now or _now(None)
     testing = args.command == "run" and bool(args.to)

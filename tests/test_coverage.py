@@ -178,7 +178,7 @@ def test_hostile_titles_and_sources_in_coverage_stay_text_in_html() -> None:
         assert not [el for el in elements if el.tag in ("script", "img")]
         assert not [name for el in elements for name in el.attrib if name.lower().startswith("on")]
         hrefs = [el.attrib["href"] for el in elements if "href" in el.attrib]
-        assert all(h.startswith(("https://", "http://", "mailto:", "#")) for h in hrefs), hrefs
+        assert hrefs and all(h.startswith(("https://", "http://", "mailto:", "#")) for h in hrefs), hrefs
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
 
 
@@ -197,7 +197,7 @@ def test_hostile_titles_in_coverage_write_no_line_of_their_own_in_text() -> None
     start = lines.index("Also covered by:")
     block = lines[start + 1 : lines.index("", start)]
     # Every line is a source label, a "  - " headline or a link under one: none begins where a feed chose.
-    assert all(re.match(r"  (- |  (https?|mailto):|\S)", line) for line in block), block
+    assert block and all(re.match(r"  (- |  (https?|mailto):|\S)", line) for line in block), block
     assert not [line for line in lines if line.startswith(("Read more: https://evil", "Unsubscribe:", "[x]:"))]
     urls = [line.strip() for line in block if line.startswith("    ")]
     assert urls and all(u.startswith(("https://", "http://", "mailto:")) and " " not in u for u in urls), urls

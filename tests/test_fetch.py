@@ -44,6 +44,28 @@ class Reply:
     body: bytes = FEED
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    wait: Callable[[], object] | None = None
+
+
+class Gate:
+    """Holds requests until ``n`` are in flight together, or until :meth:`open`: order by events, not sleeps."""
+
+    def __init__(self, n: int = 0) -> None:
+        self._n, self._count, self._lock = n, 0, threading.Lock()
+        self.arrived = threading.Event()
+        self.opened = threading.Event()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._count += 1
+            self.arrived.set()
+            if self._n and self._count >= self._n:
+                self.opened.set()
+        # Bounded, so a broken limit fails the test (the assertions see it) instead of hanging it.
+        self.opened.wait(10)
+
+    def open(self) -> None:
+        self.opened.set()
 
 
 @dataclass
@@ -53,6 +75,7 @@ class Server:
     routes: dict[str, Callable[[dict[str, str]], Reply]] = field(default_factory=dict)
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     connections: set[tuple[str, int]] = field(default_factory=set)
+    hung_up: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     in_flight: int = 0
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             route = state.routes.get(self.path)
             reply = route(headers) if route else Reply(404, b"no")
+            if reply.wait is not None:
+                reply.wait()
             time.sleep(reply.delay)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
@@ -108,6 +133,15 @@ class _Handler(BaseHTTPRequestHandler):
                 state.in_flight -= 1
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    state: Server
+
+    def shutdown_request(self, request: Any) -> None:
+        # Counted once the socket is closed, so a test can wait for a hang-up instead of sleeping past it.
+        super().shutdown_request(request)
+        self.state.hung_up.release()
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
     yield from _serve()
@@ -118,7 +152,8 @@ def _serve(
 ) -> Iterator[Server]:
     state = Server(port=0, host=host)
     handler = type("Handler", (_Handler,), {"state": state, "timeout": idle_timeout})
-    httpd = ThreadingHTTPServer((host, 0), handler)
+    httpd = _HTTPServer((host, 0), handler)
+    httpd.state = state
     httpd.daemon_threads = True
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
@@ -253,9 +288,13 @@ def test_failures_are_counted_across_runs_and_reset_by_success(server: Server) -
 def test_429_waits_for_retry_after_then_succeeds(server: Server) -> None:
     url = server.serve("/busy.xml", Reply(429, b"slow down", {"Retry-After": "1"}), Reply())
     settings = FetchConfig(allow_networks=LOOPBACK, timeout=2.0, retries=1, backoff=0.0)
-    start = time.monotonic()
-    gathered = gather(config(url, fetch=settings), now=NOW)
-    assert time.monotonic() - start >= 1.0
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    gathered = gather(config(url, fetch=settings), now=NOW, sleep=sleep)
+    assert waited == [1.0]
     assert [guid(a) for a in gathered.articles] == ["a"] and gathered.problems == ()
     assert len(server.requests("/busy.xml")) == 2
 
@@ -271,9 +310,7 @@ def test_retry_after_beyond_the_limit_gives_up_at_once(server: Server) -> None:
 def test_slow_response_hits_the_timeout(server: Server) -> None:
     url = server.serve("/slow.xml", Reply(delay=2.0))
     settings = FetchConfig(allow_networks=LOOPBACK, timeout=0.3, retries=0)
-    start = time.monotonic()
     [problem] = gather(config(url, fetch=settings), now=NOW).problems
-    assert time.monotonic() - start < 1.5
     assert "timed out" in problem.message and "fetch.timeout" in problem.hint
 
 
@@ -285,7 +322,9 @@ def test_oversized_body_is_cut_off(server: Server) -> None:
 
 
 def test_per_host_limit_holds(server: Server) -> None:
-    urls = [server.serve(f"/f{i}.xml", Reply(delay=0.15)) for i in range(6)]
+    # The first two are held until both are in flight, so the limit is reached, whatever the timing.
+    gate = Gate(2)
+    urls = [server.serve(f"/f{i}.xml", Reply(wait=gate)) for i in range(6)]
     settings = FetchConfig(allow_networks=LOOPBACK, timeout=5.0, retries=0, per_host=2)
     gathered = gather(config(*urls, fetch=settings), now=NOW)
     assert gathered.problems == () and len(gathered.articles) == 6
@@ -293,9 +332,11 @@ def test_per_host_limit_holds(server: Server) -> None:
 
 
 def test_feeds_waiting_for_a_busy_host_do_not_hold_back_other_hosts(server: Server) -> None:
-    busy = [server.serve(f"/busy{i}.xml", Reply(delay=0.3)) for i in range(8)]
+    # Every request is held until four are in flight: the first four the server sees are the first wave.
+    gate = Gate(4)
+    busy = [server.serve(f"/busy{i}.xml", Reply(wait=gate)) for i in range(8)]
     # The same server under another name is another host to the fetcher.
-    other = [server.serve(f"/other{i}.xml", Reply(delay=0.3)).replace("127.0.0.1", "localhost") for i in range(2)]
+    other = [server.serve(f"/other{i}.xml", Reply(wait=gate)).replace("127.0.0.1", "localhost") for i in range(2)]
     settings = replace(FAST, concurrency=4, per_host=2)
     gathered = gather(config(*busy, *other, fetch=settings), now=NOW)
     assert gathered.problems == () and len(gathered.articles) == 10
@@ -304,16 +345,20 @@ def test_feeds_waiting_for_a_busy_host_do_not_hold_back_other_hosts(server: Serv
 
 
 def test_a_request_cancelled_while_waiting_gives_its_host_slot_back(server: Server) -> None:
-    slow = server.serve("/slow.xml", Reply(delay=0.3))
+    gate = Gate()
+    slow = server.serve("/slow.xml", Reply(wait=gate))
     other = server.serve("/other.xml", Reply()).replace("127.0.0.1", "localhost")
 
     async def run() -> int:
         async with Fetcher(replace(FAST, concurrency=1, per_host=1)) as fetcher:
             holding = asyncio.create_task(fetcher.get(slow))
-            await asyncio.sleep(0.05)
-            waiting = asyncio.create_task(fetcher.get(other))  # takes other's host slot, waits for the global
-            await asyncio.sleep(0.05)
+            assert await asyncio.to_thread(gate.arrived.wait, 10), "the first request holds the global slot"
+            waiting = asyncio.create_task(fetcher.get(other))
+            # One turn of the loop: it takes other's host slot (free, so at once) and blocks on the global one.
+            await asyncio.sleep(0)
+            assert not waiting.done()
             waiting.cancel()
+            gate.open()
             await holding
             return (await asyncio.wait_for(fetcher.get(other), 2.0)).status
 
@@ -348,7 +393,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(impatient_serve
     async def twice() -> list[int]:
         async with Fetcher(FAST) as fetcher:
             first = await fetcher.get(url)
-            await asyncio.sleep(0.5)
+            assert await asyncio.to_thread(impatient_server.hung_up.acquire, True, 10), "the server hung up"
             return [first.status, (await fetcher.get(url)).status]
 
     assert asyncio.run(twice()) == [200, 200]  # no retries: a stale connection would fail the second

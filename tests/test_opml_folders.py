@@ -177,7 +177,7 @@ def test_real_opml_exports_import(shared: Path) -> None:
         feeds = read_opml(data, location=str(path)).feeds
         listed, expected = listed + len(feeds), expected + data.lower().count(b"xmlurl=")
         if "with_category" in str(path):
-            assert all(f.category for f in feeds), path
+            assert feeds and all(f.category for f in feeds), path
     # A few exports have stray quotes inside attributes; the lenient reader may lose an outline there.
     assert expected > 1000 and listed >= 0.99 * expected
 

@@ -103,7 +103,7 @@ def test_the_workflow_reads_feeds_without_write_permissions(tmp_path: Path) -> N
     # Publishing runs after the run job, failed or not, from what it handed over, and runs no digest.
     for name in ("save-state", "deploy"):
         assert jobs[name]["needs"] == "run" and jobs[name]["if"].startswith("${{ always() &&")
-        assert all("digest " not in str(s.get("run", "")) for s in jobs[name]["steps"])
+        assert jobs[name]["steps"] and all("digest " not in str(s.get("run", "")) for s in jobs[name]["steps"])
     save = jobs["save-state"]
     assert _uses(save) == ["actions/checkout", "actions/download-artifact"]
     assert 'git push origin "$commit:refs/heads/$STATE_BRANCH"' in "\n".join(str(s.get("run")) for s in save["steps"])
@@ -129,6 +129,7 @@ def test_the_project_ci_and_action_are_wired_together() -> None:
     assert action["runs"]["using"] == "composite"
     used = next(s for s in ci["jobs"]["action"]["steps"] if s.get("uses") == "./")
     assert set(used["with"]) <= set(action["inputs"]), "the CI job passes only inputs the action declares"
+    assert any(_checkouts(job) for job in ci["jobs"].values())
     for job in ci["jobs"].values():
         assert all(s["with"]["persist-credentials"] is False for s in _checkouts(job))
     _assert_pinned(ROOT / ".github" / "workflows" / "ci.yml")

@@ -32,7 +32,7 @@ from .client import GuardedTransport
 from .decode import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_capped
 from .guard import DestinationPolicy, Refused
 
-__all__ = ["Fetched", "Fetcher", "status_hint"]
+__all__ = ["Fetched", "Fetcher", "Sleep", "status_hint"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Fetched:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+"""Waits the given seconds between retries; tests pass one that records the delays instead."""
 
 
 class Fetcher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
 from .feeds import Parsed, parse_feed
-from .fetch import Fetched, Fetcher
+from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
 from .opml import read_opml
 
@@ -79,26 +80,29 @@ def gather(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
     since: datetime | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> Gathered:
     """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised.
 
     ``since`` is where the run's window starts (``now - window_days`` by default): full pages are fetched
-    for the items from then on, the ones the digest can carry.
+    for the items from then on, the ones the digest can carry. ``sleep`` waits between retries.
     """
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
-    return asyncio.run(_gather(config, now=now, store=store, transport=transport, progress=progress, start=start))
+    fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
+    return asyncio.run(_gather(config, fetcher, now=now, store=store, progress=progress, start=start))
 
 
 async def _gather(
     config: Config,
+    fetcher_for: Callable[[], Fetcher],
     *,
     now: datetime,
     store: FeedStates | None,
-    transport: httpx.AsyncBaseTransport | None,
     progress: Progress | None,
     start: datetime,
 ) -> Gathered:
-    async with Fetcher(config.fetch, transport=transport) as fetcher:
+    # Built inside the event loop: its client and semaphores belong to that loop.
+    async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, now, start)
         listed, problems = await reader.expand()
         reader.pool = _parser_pool(config.fetch.parse_workers, sum(s.kind != "folder" for s in listed))
