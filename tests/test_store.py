@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -313,3 +314,28 @@ def test_articles_seen_before_guids_were_scoped_stay_seen(store_location: str, t
         assert ids["Feed B"].endswith("b.xml#guid:1"), "the other feed's item 1 is a different article"
         assert store.seen_ids(ids.values()) == {"1"}
         assert store.known_aliases([("legacy-no-source", "Any feed")]) == {("legacy-no-source", "Any feed")}
+
+
+def test_a_second_run_is_told_which_process_holds_the_lock(tmp_path: Path) -> None:
+    holder = rf"in progress \(pid {os.getpid()}, started "
+    first, second = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    with first, second, first.lock(), pytest.raises(StoreError, match=holder), second.lock():
+        pass
+
+
+def test_the_store_imports_where_there_is_no_fcntl(tmp_path: Path) -> None:
+    # Windows has no fcntl: the run lock must come from a library that knows each platform's own lock.
+    code = "import sys; sys.modules['fcntl'] = None; import digest.store, digest.cli; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_calling_the_contract_opens_sqlite_and_no_repository_imports_a_backend(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        assert type(store) is SqliteStore and store.version == LATEST
+    package = Path(__file__).parent.parent / "digest" / "store"
+    contract = [p for p in package.glob("*.py") if p.stem not in {"__init__", "sqlite", "postgres"}]
+    assert len(contract) >= 8
+    for module in contract:
+        text = module.read_text(encoding="utf-8")
+        assert "from .sqlite" not in text and "from .postgres" not in text, module.name
