@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,16 @@ import pytest
 
 from digest.cli import main
 from digest.errors import StoreError
-from digest.store import MIGRATIONS, IssueRecord, SeenArticle, SqliteStore, Store, open_store, redact
+from digest.store import (
+    MIGRATIONS,
+    IssueRecord,
+    SeenArticle,
+    SqliteStore,
+    Store,
+    is_postgres,
+    open_store,
+    redact,
+)
 
 from .conftest import PostgresServer, free_port
 
@@ -339,3 +349,25 @@ def test_calling_the_contract_opens_sqlite_and_no_repository_imports_a_backend(t
     for module in contract:
         text = module.read_text(encoding="utf-8")
         assert "from .sqlite" not in text and "from .postgres" not in text, module.name
+
+
+def test_issues_keep_their_outline_and_those_stored_before_outlines_read_none(store_location: str) -> None:
+    from digest.store.migrations import ISSUE_OUTLINE
+
+    shaped = IssueRecord(
+        "2026-W49", "Weekly", NOW, NOW, "<h2>Tech</h2>", (("tech", "Tech"),), (("tech-1", "A <b> & 'c'"),)
+    )
+    with open_store(store_location, migrate=False) as old:
+        old.migrate(to=ISSUE_OUTLINE.version - 1)
+        with old.transaction():
+            old.save_issue(shaped, state="sent", at=NOW)  # a schema without the column: the outline is left out
+    if not is_postgres(store_location):
+        with open_store(store_location, readonly=True) as readonly:
+            assert [i.sections for i in readonly.issues()] == [None]
+    with open_store(store_location) as store:
+        assert store.issues() == (replace(shaped, sections=None, headlines=None),)
+        with store.transaction():
+            store.save_issue(shaped, state="sent", at=NOW)
+            store.save_pending(replace(shaped, id="2026-W50"), message=b"m", articles=(), recipients=("a@b.c",), at=NOW)
+        assert store.issues() == (shaped,)
+        assert store.outbox()[0].issue == replace(shaped, id="2026-W50")

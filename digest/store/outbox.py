@@ -6,7 +6,9 @@ import base64
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from .migrations import ISSUE_OUTLINE
 from .records import DELIVERY_STATES, IssueRecord, OutboxEntry, SeenArticle
 from .seen import SeenRepository
 
@@ -34,6 +36,9 @@ class OutboxRepository(SeenRepository):
                 at.isoformat(),
             ),
         )
+        if issue.sections is not None and self.version >= ISSUE_OUTLINE.version:
+            shape = json.dumps({"sections": issue.sections, "headlines": issue.headlines or ()})
+            self.execute("UPDATE issues SET outline = ? WHERE digest = ? AND id = ?", (shape, self._name, issue.id))
 
     def save_pending(
         self,
@@ -61,20 +66,20 @@ class OutboxRepository(SeenRepository):
         """Issues stored but not yet completed, oldest first."""
         mine, scope = self._mine()
         rows = self.query(
-            'SELECT id, title, start, "end", body_html, message, articles FROM issues '
+            f"SELECT {self._issue_columns}, message, articles FROM issues "
             f"WHERE {mine} AND state = 'pending' ORDER BY created_at, id",
             scope,
         )
         entries = []
         for r in rows:
-            issue = IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4])
-            articles = tuple(SeenArticle(*a) for a in json.loads(r[6]))
+            issue = _issue(r)
+            articles = tuple(SeenArticle(*a) for a in json.loads(r[7]))
             deliveries = self.query(
                 f"SELECT recipient, state FROM deliveries WHERE {mine} AND digest_id = ? ORDER BY recipient",
                 (*scope, issue.id),
             )
             entries.append(
-                OutboxEntry(issue, base64.b64decode(r[5]), articles, tuple((d[0], d[1]) for d in deliveries))
+                OutboxEntry(issue, base64.b64decode(r[6]), articles, tuple((d[0], d[1]) for d in deliveries))
             )
         return tuple(entries)
 
@@ -111,10 +116,24 @@ class OutboxRepository(SeenRepository):
         """Every sent issue, newest first."""
         mine, scope = self._mine()
         rows = self.query(
-            f"SELECT id, title, start, \"end\", body_html FROM issues WHERE {mine} AND state = 'sent' "
-            'ORDER BY "end" DESC, id DESC',
+            f"SELECT {self._issue_columns} FROM issues WHERE {mine} AND state = 'sent' ORDER BY \"end\" DESC, id DESC",
             scope,
         )
-        return tuple(
-            IssueRecord(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]), r[4]) for r in rows
-        )
+        return tuple(_issue(r) for r in rows)
+
+    @property
+    def _issue_columns(self) -> str:
+        # A read-only store from before outlines were kept: every issue's outline is in its HTML alone.
+        outline = "outline" if self.version >= ISSUE_OUTLINE.version else "NULL"
+        return f'id, title, start, "end", body_html, {outline}'
+
+
+def _issue(row: tuple[Any, ...]) -> IssueRecord:
+    """An issue from its columns (``_issue_columns``); no outline where none was stored."""
+    start, end = datetime.fromisoformat(row[2]), datetime.fromisoformat(row[3])
+    if row[5] is None:
+        return IssueRecord(row[0], row[1], start, end, row[4])
+    shape = json.loads(row[5])
+    sections = tuple((str(a), str(t)) for a, t in shape["sections"])
+    headlines = tuple((str(a), str(t)) for a, t in shape["headlines"])
+    return IssueRecord(row[0], row[1], start, end, row[4], sections, headlines)
