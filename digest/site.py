@@ -81,11 +81,21 @@ class _OutlineParser(HTMLParser):
 
 
 def outline(body_html: str) -> IssueOutline:
-    """Sections (anchor, name) and headlines (anchor, text) of an issue's rendered body."""
+    """Sections (anchor, name) and headlines (anchor, text) of an issue's rendered body.
+
+    Read once, when the issue is stored (the theme's template sets the anchors, so only its HTML
+    knows them); the site reads the stored outline and parses only issues stored without one.
+    """
     parser = _OutlineParser()
     parser.feed(body_html)
     parser.close()
     return IssueOutline(tuple(parser.sections), tuple(parser.headlines))
+
+
+def _outline_of(issue: IssueRecord) -> IssueOutline:
+    if issue.sections is None:
+        return outline(issue.body_html)
+    return IssueOutline(issue.sections, issue.headlines or ())
 
 
 def build_site(
@@ -168,7 +178,7 @@ class _Writer:
         self.write(path, html)
 
     def write_all(self, issues: Sequence[IssueRecord], *, now: datetime, per_page: int, feed_items: int) -> None:
-        outlines = [outline(issue.body_html) for issue in issues]
+        outlines = [_outline_of(issue) for issue in issues]
         for i, (issue, shape) in enumerate(zip(issues, outlines, strict=True)):
             pager = {
                 "newer": f"../../{_issue_path(issues[i - 1])}" if i > 0 else "",

@@ -11,6 +11,7 @@ import pytest
 
 from digest import load_config, run
 from digest.cli import main
+from digest.site import outline
 from digest.store import Store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
@@ -95,6 +96,9 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
         report = run(config, now=NOW, client=client, store=store, env={})
         assert report.delivered_to == ("ann@example.org", "bob@example.org")
         assert store.count("seen") == report.marked_seen > 0
+        # The issue is stored with its outline, which the site reads instead of parsing the HTML again.
+        [sent] = store.issues()
+        assert sent.sections and sent.headlines and sent.sections == outline(sent.body_html).sections
     assert len(smtp_server.recorder.messages) == 2
 
 

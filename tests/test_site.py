@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -169,3 +170,21 @@ def test_an_empty_store_gives_a_valid_site(tmp_path: Path) -> None:
     html5lib.HTMLParser(strict=True).parse((root / "index.html").read_text(encoding="utf-8"))
     assert "No issues yet" in (root / "index.html").read_text(encoding="utf-8")
     assert feedparser.parse((root / "feed.xml").read_bytes()).entries == []
+
+
+def test_the_site_reads_each_issue_s_stored_outline_and_parses_only_older_issues(tmp_path: Path) -> None:
+    new, old = _issues(2)  # newest first
+    parsed = outline(new.body_html)
+    assert parsed.sections and parsed.headlines
+    stored = dataclasses.replace(new, sections=parsed.sections, headlines=(("technology-1", "Stored headline"),))
+    with Store(tmp_path / "state.db") as store, store.transaction():
+        store.save_issue(old, state="sent", at=old.end)
+        store.save_issue(stored, state="sent", at=stored.end)
+    with Store(tmp_path / "state.db") as store:
+        issues = list(store.issues())
+    assert [i.sections for i in issues] == [parsed.sections, None]
+    root = _build(tmp_path / "site", issues)
+    script = (root / "search/index.js").read_text(encoding="utf-8")
+    headlines = [h for _, h, _ in json.loads(script.removeprefix("window.DIGEST_SEARCH = ").rstrip().rstrip(";"))]
+    assert "Stored headline" in headlines  # the stored outline, not the HTML
+    assert [h for _, h in outline(old.body_html).headlines] == headlines[1:]  # the older issue, parsed

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +14,16 @@ import pytest
 
 from digest.cli import main
 from digest.errors import StoreError
-from digest.store import MIGRATIONS, IssueRecord, SeenArticle, SqliteStore, Store, open_store, redact
+from digest.store import (
+    MIGRATIONS,
+    IssueRecord,
+    SeenArticle,
+    SqliteStore,
+    Store,
+    is_postgres,
+    open_store,
+    redact,
+)
 
 from .conftest import PostgresServer, free_port
 
@@ -313,3 +324,50 @@ def test_articles_seen_before_guids_were_scoped_stay_seen(store_location: str, t
         assert ids["Feed B"].endswith("b.xml#guid:1"), "the other feed's item 1 is a different article"
         assert store.seen_ids(ids.values()) == {"1"}
         assert store.known_aliases([("legacy-no-source", "Any feed")]) == {("legacy-no-source", "Any feed")}
+
+
+def test_a_second_run_is_told_which_process_holds_the_lock(tmp_path: Path) -> None:
+    holder = rf"in progress \(pid {os.getpid()}, started "
+    first, second = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    with first, second, first.lock(), pytest.raises(StoreError, match=holder), second.lock():
+        pass
+
+
+def test_the_store_imports_where_there_is_no_fcntl(tmp_path: Path) -> None:
+    # Windows has no fcntl: the run lock must come from a library that knows each platform's own lock.
+    code = "import sys; sys.modules['fcntl'] = None; import digest.store, digest.cli; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_calling_the_contract_opens_sqlite_and_no_repository_imports_a_backend(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        assert type(store) is SqliteStore and store.version == LATEST
+    package = Path(__file__).parent.parent / "digest" / "store"
+    contract = [p for p in package.glob("*.py") if p.stem not in {"__init__", "sqlite", "postgres"}]
+    assert len(contract) >= 8
+    for module in contract:
+        text = module.read_text(encoding="utf-8")
+        assert "from .sqlite" not in text and "from .postgres" not in text, module.name
+
+
+def test_issues_keep_their_outline_and_those_stored_before_outlines_read_none(store_location: str) -> None:
+    from digest.store.migrations import ISSUE_OUTLINE
+
+    shaped = IssueRecord(
+        "2026-W49", "Weekly", NOW, NOW, "<h2>Tech</h2>", (("tech", "Tech"),), (("tech-1", "A <b> & 'c'"),)
+    )
+    with open_store(store_location, migrate=False) as old:
+        old.migrate(to=ISSUE_OUTLINE.version - 1)
+        with old.transaction():
+            old.save_issue(shaped, state="sent", at=NOW)  # a schema without the column: the outline is left out
+    if not is_postgres(store_location):
+        with open_store(store_location, readonly=True) as readonly:
+            assert [i.sections for i in readonly.issues()] == [None]
+    with open_store(store_location) as store:
+        assert store.issues() == (replace(shaped, sections=None, headlines=None),)
+        with store.transaction():
+            store.save_issue(shaped, state="sent", at=NOW)
+            store.save_pending(replace(shaped, id="2026-W50"), message=b"m", articles=(), recipients=("a@b.c",), at=NOW)
+        assert store.issues() == (shaped,)
+        assert store.outbox()[0].issue == replace(shaped, id="2026-W50")

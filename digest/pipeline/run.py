@@ -186,7 +186,9 @@ def _outbox_entry(config: Config, week: Week, suppressed: frozenset[str]) -> Out
             known.setdefault(copy.article_id, SeenArticle(copy.article_id, copy.source, article.published.isoformat()))
         known[article.id] = SeenArticle(article.id, article.source, article.published.isoformat())
     articles = tuple(known.get(i, SeenArticle(i)) for i in digest.article_ids)
-    issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, week.rendering.body_html)
+    body = week.rendering.body_html
+    shape = site.outline(body)
+    issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, body, shape.sections, shape.headlines)
     if config.email.smtp is None:
         recipients: tuple[str, ...] = (_OUTBOX,)
     else:

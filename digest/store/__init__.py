@@ -1,7 +1,8 @@
 """The state store: what was sent, when articles were first seen, every issue, every run.
 
-:class:`Store` is the contract; :class:`SqliteStore` (a file, the default) and
-:class:`PostgresStore` (``state = "postgresql://…"``) implement it. :func:`open_store` picks one
+:class:`Store` is the contract, one facade over a repository per concern (:mod:`.base`);
+:class:`SqliteStore` (a file, the default) and :class:`PostgresStore` (``state = "postgresql://…"``)
+implement it, and ``Store(path)`` opens a :class:`SqliteStore`. :func:`open_store` picks one
 from the ``digest.state`` setting. Schema changes are :data:`MIGRATIONS`, applied in order.
 """
 
@@ -23,6 +24,9 @@ from .records import (
 )
 from .redact import redact
 from .sqlite import SqliteStore
+
+# The contract imports no backend (no import cycle); the package, which knows them all, names the default.
+Store.default_backend = SqliteStore
 
 __all__ = [
     "DELIVERY_STATES",

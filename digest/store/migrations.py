@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DIGESTS_APART", "FEED_SCHEDULE", "MIGRATIONS", "SCOPED_TABLES", "SUPPRESSION", "Migration"]
+__all__ = [
+    "DIGESTS_APART",
+    "FEED_SCHEDULE",
+    "ISSUE_OUTLINE",
+    "MIGRATIONS",
+    "SCOPED_TABLES",
+    "SUPPRESSION",
+    "Migration",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,10 @@ DIGESTS_APART = Migration(
     """,
 )
 
+# Each issue's sections and headlines as JSON, stored with it so the site need not parse its HTML;
+# NULL for an issue stored before, which the site still reads from its body.
+ISSUE_OUTLINE = Migration(9, "issue outlines", "ALTER TABLE issues ADD COLUMN outline TEXT")
+
 # The tables whose rows belong to one digest (the ``digest`` column); the others are facts any
 # digest may share: when an undated article was first seen, cached LLM answers.
 SCOPED_TABLES = ("seen", "issues", "deliveries", "story_memory", "feeds", "runs", "suppressed")
@@ -286,4 +298,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     SUPPRESSION,
     FEED_SCHEDULE,
     DIGESTS_APART,
+    ISSUE_OUTLINE,
 )

@@ -1,8 +1,8 @@
 """The PostgreSQL backend, for teams that run several digests, kept apart by name, from one database.
 
 Needs the optional ``postgres`` extra (psycopg 3). The connection runs in autocommit mode and
-:meth:`PostgresStore.transaction` opens explicit transactions, so the shared SQL in
-:mod:`digest.store.base` behaves as it does on SQLite. The run lock is a session-level advisory
+:meth:`PostgresStore.transaction` opens explicit transactions, so the SQL the repositories of
+:mod:`digest.store` share behaves as it does on SQLite. The run lock is a session-level advisory
 lock: the server drops it when the connection goes, so a killed run never blocks the next one.
 """
 

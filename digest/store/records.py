@@ -23,13 +23,19 @@ DELIVERY_STATES = ("pending", "sent", "refused", "suppressed")
 
 @dataclass(frozen=True, slots=True)
 class IssueRecord:
-    """A published issue as the site needs it."""
+    """A published issue as the site needs it.
+
+    ``sections`` (anchor, name) and ``headlines`` (anchor, text) are its outline, kept when it was
+    stored; None for an issue stored before outlines were, whose outline is in ``body_html`` alone.
+    """
 
     id: str
     title: str
     start: datetime
     end: datetime
     body_html: str
+    sections: tuple[tuple[str, str], ...] | None = None
+    headlines: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,13 @@
 """The SQLite backend: one file, WAL mode, ``synchronous=FULL``, and a lock file beside it.
 
 SQLite's own locking guards single transactions; a whole run (send, then record) is guarded by
-an exclusive ``flock`` on ``<state>.lock``, which the kernel releases when the process dies, so a
-crashed run never blocks the next one.
+an exclusive OS lock on ``<state>.lock`` (``flock`` on Unix, ``LockFileEx`` on Windows, through
+:mod:`filelock`), which the kernel releases when the process dies, so a crashed run never blocks the
+next one.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from ..errors import StoreError
 from .base import Store
@@ -29,7 +31,6 @@ class SqliteStore(Store):
 
     def __init__(self, path: str | Path, *, readonly: bool = False, migrate: bool = True) -> None:
         self.location = str(path)
-        self._lock_fd: int | None = None
         try:
             if readonly:
                 uri = Path(self.location).resolve().as_uri() + "?mode=ro"
@@ -90,23 +91,38 @@ class SqliteStore(Store):
             yield
             return
         path = Path(self.location + ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Not thread-local: the lock belongs to the run, whichever thread releases it. No soft fallback:
+        # a lock file that outlives a killed run would block every run after it.
+        run_lock = FileLock(path, thread_local=False, fallback_to_soft=False, on_acquired=_note_holder)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-                raise StoreError(
-                    f"another digest run is in progress ({holder})",
-                    path=self.location,
-                    hint="this run exits without changing anything; the next scheduled run goes on",
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
+            run_lock.acquire(blocking=False)
+        except Timeout:
+            raise StoreError(
+                f"another digest run is in progress ({_holder(path)})",
+                path=self.location,
+                hint="this run exits without changing anything; the next scheduled run goes on",
+            ) from None
+        try:
             yield
         finally:
-            os.close(fd)
+            run_lock.release()
 
     def integrity(self) -> str:
         """SQLite's own check: ``"ok"`` for a sound file."""
         return str(self.query("PRAGMA integrity_check")[0][0])
+
+
+def _note_holder(fd: int) -> None:
+    # Which run holds the lock, for the message the next one shows; written on the locked descriptor.
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
+
+
+def _holder(path: Path) -> str:
+    try:
+        with path.open("rb") as file:
+            text = file.read(200).decode("utf-8", "replace").strip()
+    except OSError:  # Windows keeps a locked file from being read
+        text = ""
+    return text or "another process"
