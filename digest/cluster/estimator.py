@@ -13,6 +13,8 @@
 4. **Attach.** A fragment of at most ``attach_size`` articles inside a topic joins the topic's larger
    story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
    account that mentions few of the story's names still belongs to the story its topic is about.
+   Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
+   blurbs that share a frequent name are not an account that names few of a story's names.
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
@@ -69,9 +71,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Average similarity (topic-local TF-IDF) at or above which articles of one topic are one story.
     block_threshold:
         Average similarity (week-wide TF-IDF) at or above which articles are one topic.
-    attach_threshold, attach_size:
+    attach_threshold, attach_size, attach_words:
         A story of at most ``attach_size`` articles joins the larger story of its topic it is most
-        similar to when their mean similarity reaches ``attach_threshold``.
+        similar to when their mean similarity reaches ``attach_threshold``; a pair shorter than
+        ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
+        (0: no cut).
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
     short_text:
@@ -123,6 +127,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         block_threshold: float = _DEFAULTS.block_threshold,
         attach_threshold: float = _DEFAULTS.attach_threshold,
         attach_size: int = _DEFAULTS.attach_size,
+        attach_words: float = _DEFAULTS.attach_words,
         entity_weight: float = _DEFAULTS.entity_weight,
         short_text: float = _DEFAULTS.short_text,
         full_entities: float = _DEFAULTS.full_entities,
@@ -143,6 +148,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.block_threshold = block_threshold
         self.attach_threshold = attach_threshold
         self.attach_size = attach_size
+        self.attach_words = attach_words
         self.entity_weight = entity_weight
         self.short_text = short_text
         self.full_entities = full_entities
@@ -209,10 +215,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        if self.short_text < 0 or self.full_entities < 0:
-            raise ValueError(
-                f"short_text and full_entities must be at least 0, got {self.short_text!r}, {self.full_entities!r}"
-            )
+        for name in ("short_text", "full_entities", "attach_words"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
         if self.lead_words < 0:
             raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
@@ -380,7 +385,10 @@ class _Model:
             local = share * local + (1.0 - share) * weekwide
         sims = self._apply_window(topic, local)
         split = graph.average_link(sims, p.threshold)
-        labels = _attach_fragments(split, sims, size=p.attach_size, threshold=p.attach_threshold)
+        # Attaching is for accounts that name few of a story's names; between short texts a frequent
+        # name is often all a fragment shares with the topic's main story.
+        long_enough = np.minimum(1.0, 1.0 / length_boost(left, right, short_text=p.attach_words))
+        labels = _attach_fragments(split, sims * long_enough, size=p.attach_size, threshold=p.attach_threshold)
         out = []
         for label in np.unique(labels):
             inside = np.flatnonzero(labels == label)
