@@ -157,3 +157,55 @@ def test_guardian_day_keeps_apart_what_shares_only_a_name(guardian_day: list[Art
             assert a == b, f"one story: {articles[i].title!r} and {articles[j].title!r}"
     for i, j in _GUARDIAN_APART:
         assert labels[i] != labels[j]
+
+
+def _headlines(*pairs: tuple[str, str]) -> list[Article]:
+    return [
+        Article(
+            id=f"l{i}",
+            title=title,
+            url=f"https://news.example/l{i}",
+            source=f"outlet {i}",
+            published=datetime(2026, 11, 20, 9 + i, tzinfo=UTC),
+            language=language,
+        )
+        for i, (language, title) in enumerate(pairs)
+    ]
+
+
+# Two different stories that share only their names: Merkel and Macron's budget row, their Airbus visit.
+_ROW = "Merkel und Macron streiten in Berlin über den Haushalt der Eurozone"
+_VISIT = "Merkel and Macron tour the Airbus plant in Toulouse"
+
+
+def test_articles_in_two_known_languages_share_no_words() -> None:
+    apart = _headlines(("de-DE", _ROW), ("en-GB", _VISIT))
+    assert StoryClusterer().similarity(apart, [(0, 1)])[0] == 0.0
+    assert len(set(StoryClusterer().fit(apart).labels_.tolist())) == 2
+    # Untagged, the shared names alone are enough to join them: the language is what keeps them apart.
+    untagged = _headlines(("", _ROW), ("", _VISIT))
+    assert StoryClusterer().similarity(untagged, [(0, 1)])[0] > 0.0
+    assert len(set(StoryClusterer().fit(untagged).labels_.tolist())) == 1
+
+
+def test_articles_in_one_language_or_an_unknown_one_are_compared() -> None:
+    # en-GB and en-US are one language; a German and an untagged headline may be one language.
+    week = _headlines(
+        ("en-GB", "Merkel and Macron tour the Airbus plant in Toulouse"),
+        ("en-US", "Macron and Merkel visit Airbus plant in Toulouse"),
+        ("de", "Merkel und Macron besuchen Airbus-Werk in Toulouse"),
+        ("", "Merkel, Macron besuchen Airbus in Toulouse"),
+    )
+    scores = StoryClusterer().similarity(week, [(0, 1), (2, 3), (0, 2), (1, 3)])
+    assert scores[0] > 0.0 and scores[1] > 0.0 and scores[2] == 0.0 and scores[3] > 0.0
+    labels = StoryClusterer().fit(week).labels_
+    assert labels[0] == labels[1] and labels[2] == labels[3]
+
+
+def test_embeddings_may_still_join_articles_in_two_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest.cluster import semantic
+
+    # An embedding that places both headlines at one point: only it can join them.
+    monkeypatch.setattr(semantic, "embed", lambda docs, model="": np.tile([1.0, 0.0], (len(docs), 1)))
+    apart = _headlines(("de", _ROW), ("en", _VISIT))
+    assert StoryClusterer(representation="semantic").similarity(apart, [(0, 1)])[0] > 0.0

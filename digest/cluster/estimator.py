@@ -21,6 +21,11 @@ distinct words has its cosine scaled up (see :func:`.features.length_boost`), ke
 similarity in step 3 in proportion to how short it is, and takes a larger share from embeddings;
 an article naming fewer than ``full_entities`` entities has ``entity_weight`` cut in proportion.
 
+Two articles in different known languages (``Article.language``, compared by primary subtag: ``en-GB``
+and ``en-US`` are one language) have no lexical similarity: what their words share is names and
+figures, which a German and an English report of two different stories share as readily as one
+story's. With ``representation="semantic"`` their embeddings may still join them.
+
 Articles published more than ``window_days`` apart have their similarity multiplied by
 ``time_factor``: they join only when their text agrees much more than usual.
 """
@@ -39,6 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config.sections import ClusterConfig
 from ..models import Article
+from ..tokens import primary_language
 from . import graph
 from .features import (
     article_document,
@@ -251,6 +257,18 @@ def _baseline(embeddings: np.ndarray) -> float:
     return float(np.clip((total - n) / (n * (n - 1)), 0.0, 0.9))
 
 
+def _language_codes(articles: Sequence[Article]) -> np.ndarray | None:
+    """Each article's primary language as a number (-1 when unknown); None when no two known differ."""
+    numbers: dict[str, int] = {"": -1}
+    codes = [numbers.setdefault(primary_language(a.language), len(numbers) - 1) for a in articles]
+    return np.array(codes, dtype=np.int64) if len(numbers) > 2 else None
+
+
+def _same_language(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """1 where the two articles are in one language or either's is unknown, 0 where they differ."""
+    return np.asarray((left == right) | (left < 0) | (right < 0), dtype=np.float64)
+
+
 def _number_in_order(labels: np.ndarray) -> np.ndarray:
     """Number clusters by first appearance, so labels do not depend on the order blocks were visited."""
     mapping: dict[int, int] = {}
@@ -294,6 +312,7 @@ class _Model:
             )
         self.baseline = _SEMANTIC_BASELINE if self.embeddings is None else _baseline(self.embeddings)
         self.lengths = distinct_words(self.features.words)
+        self.languages = _language_codes(articles)
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
 
@@ -302,6 +321,8 @@ class _Model:
         if sims is None:
             sims = graph.pair_similarity(self.vectors, rows, cols)
         sims = self._boost(sims, self.lengths[rows], self.lengths[cols])
+        if self.languages is not None:
+            sims = sims * _same_language(self.languages[rows], self.languages[cols])
         if self.embeddings is not None:
             semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
             sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
@@ -336,11 +357,19 @@ class _Model:
         sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
         lengths = self.lengths[members]
         sims = self._boost(sims, lengths[:, None], lengths[None, :])
+        sims = self._one_language(members, sims)
         if embeddings is not None:
             sims = self._mix(
                 sims, _rescale(embeddings @ embeddings.T, self.baseline), lengths[:, None], lengths[None, :]
             )
         return self._apply_window(members, sims)
+
+    def _one_language(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Lexical similarities of ``members`` with the pairs in two different known languages at 0."""
+        if self.languages is None:
+            return sims
+        codes = self.languages[members]
+        return np.asarray(sims * _same_language(codes[:, None], codes[None, :]))
 
     def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
         times = self.times[members]
@@ -374,11 +403,12 @@ class _Model:
         # apart: a dozen names and figures in an article, next to nothing in a headline. Short pairs
         # keep their week-wide similarity in proportion to how short they are.
         share = 1.0 / length_boost(left, right, short_text=p.short_text)
-        local = self._boost(local, left, right)
+        local = self._one_language(topic, self._boost(local, left, right))
         if share.min() < 1.0:
             # For the same reason an embedding, which says little about which of two earthquakes an
             # article reports, says much about whether two headlines tell one story in other words.
             weekwide = self._boost(np.asarray((week @ week.T).toarray(), dtype=np.float64), left, right)
+            weekwide = self._one_language(topic, weekwide)
             embeddings = self._embeddings(topic)
             if embeddings is not None:
                 weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), left, right)
