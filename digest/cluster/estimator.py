@@ -27,7 +27,9 @@ figures, which a German and an English report of two different stories share as 
 story's. With ``representation="semantic"`` their embeddings may still join them.
 
 Articles published more than ``window_days`` apart have their similarity multiplied by
-``time_factor``: they join only when their text agrees much more than usual.
+``time_factor``: they join only when their text agrees much more than usual. A pair shorter than
+``short_text`` has the window cut in proportion: a headline does not say which day's event it
+reports, and "Stocks end lower" is another story every day.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         The first this many words of the text (the lede, which says who, what, where and when) count
         twice; 0 counts every word of the text once.
     window_days, time_factor:
-        Articles further apart than ``window_days`` have their similarity multiplied by ``time_factor``.
+        Articles further apart than ``window_days`` (cut in proportion for pairs shorter than
+        ``short_text``) have their similarity multiplied by ``time_factor``.
     representation:
         ``"lexical"`` (TF-IDF only, the default) or ``"semantic"`` (adds sentence embeddings; needs
         ``pip install digest[semantic]``).
@@ -326,7 +329,8 @@ class _Model:
         if self.embeddings is not None:
             semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
             sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
-        penalty = graph.time_penalty(self.times, rows, cols, window=self.window, factor=self.params.time_factor)
+        window = self._window(self.lengths[rows], self.lengths[cols])
+        penalty = graph.time_penalty(self.times, rows, cols, window=window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
 
     def blocks(self) -> list[np.ndarray]:
@@ -371,9 +375,16 @@ class _Model:
         codes = self.languages[members]
         return np.asarray(sims * _same_language(codes[:, None], codes[None, :]))
 
+    def _window(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """How far apart a pair may be published at full similarity: ``window_days`` for long texts,
+        less in proportion for pairs shorter than ``short_text``. An article says which day's event
+        it reports (the date, the names, the toll); "Stocks end lower" is another story every day."""
+        return np.asarray(self.window / length_boost(left, right, short_text=self.params.short_text))
+
     def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
         times = self.times[members]
-        far = np.abs(times[:, None] - times[None, :]) > self.window
+        lengths = self.lengths[members]
+        far = np.abs(times[:, None] - times[None, :]) > self._window(lengths[:, None], lengths[None, :])
         sims[far] *= self.params.time_factor
         return sims
 

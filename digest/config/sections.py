@@ -132,7 +132,8 @@ class ClusterConfig:
     # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
     # recall background, often the earlier event of the same kind, which pulled different stories together.
     lead_words: int = 60
-    # Articles further apart than this many days have their similarity multiplied by time_factor.
+    # Articles further apart than this many days have their similarity multiplied by time_factor; for pairs
+    # shorter than short_text the window shrinks in proportion (a headline does not say which day it reports).
     window_days: float = 3.0
     time_factor: float = 0.5
     # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
