@@ -236,3 +236,11 @@ def test_embeddings_may_still_join_articles_in_two_languages(monkeypatch: pytest
     monkeypatch.setattr(semantic, "embed", lambda docs, model="": np.tile([1.0, 0.0], (len(docs), 1)))
     apart = _headlines(("de", _ROW), ("en", _VISIT))
     assert StoryClusterer(representation="semantic").similarity(apart, [(0, 1)])[0] > 0.0
+
+
+def test_a_language_s_own_stop_words_join_nothing() -> None:
+    # Two German headlines that share only "die", "und", "der", which English stop words do not drop.
+    titles = ("de", "Die Bahn und der Streik"), ("de", "Die Stadt und der Hafen")
+    assert StoryClusterer().similarity(_headlines(*titles), [(0, 1)])[0] == 0.0
+    untagged = _headlines(*(("", title) for _, title in titles))
+    assert StoryClusterer().similarity(untagged, [(0, 1)])[0] > 0.0

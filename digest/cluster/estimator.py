@@ -292,7 +292,8 @@ class _Model:
                     lead_words=params.lead_words,
                 )
                 for a in articles
-            ]
+            ],
+            languages=[a.language for a in articles],
         )
         self.vectors = combine(
             tfidf(self.features.words),
