@@ -41,14 +41,14 @@ from digest.models import Article
 
 
 def cluster_like_a_run(articles: list[Article], cluster: ClusterConfig, dd: DedupeConfig) -> list[int]:
-    """Dedupe then cluster; copies folded into an article get that article's story."""
+    """Dedupe then cluster; copies folded into an article (another outlet's, or its own source's under
+    another link) get that article's story."""
     unique = dedupe.near_duplicates(articles, threshold=dd.threshold, num_perm=dd.num_perm, bands=dd.bands)
     labels = StoryClusterer(**cluster.estimator_params()).fit(unique).labels_
     story = {}
     for article, label in zip(unique, labels, strict=True):
-        story[article.id] = int(label)
-        for link in article.also_published_by:
-            story[link.article_id] = int(label)
+        for folded in article.ids:
+            story[folded] = int(label)
     return [story[a.id] for a in articles]
 
 

@@ -13,14 +13,23 @@
 4. **Attach.** A fragment of at most ``attach_size`` articles inside a topic joins the topic's larger
    story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
    account that mentions few of the story's names still belongs to the story its topic is about.
+   Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
+   blurbs that share a frequent name are not an account that names few of a story's names.
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
 similarity in step 3 in proportion to how short it is, and takes a larger share from embeddings;
 an article naming fewer than ``full_entities`` entities has ``entity_weight`` cut in proportion.
 
+Two articles in different known languages (``Article.language``, compared by primary subtag: ``en-GB``
+and ``en-US`` are one language) have no lexical similarity: what their words share is names and
+figures, which a German and an English report of two different stories share as readily as one
+story's. With ``representation="semantic"`` their embeddings may still join them.
+
 Articles published more than ``window_days`` apart have their similarity multiplied by
-``time_factor``: they join only when their text agrees much more than usual.
+``time_factor``: they join only when their text agrees much more than usual. A pair shorter than
+``short_text`` has the window cut in proportion: a headline does not say which day's event it
+reports, and "Stocks end lower" is another story every day.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config.sections import ClusterConfig
 from ..models import Article
+from ..tokens import primary_language
 from . import graph
 from .features import (
     article_document,
@@ -69,9 +79,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Average similarity (topic-local TF-IDF) at or above which articles of one topic are one story.
     block_threshold:
         Average similarity (week-wide TF-IDF) at or above which articles are one topic.
-    attach_threshold, attach_size:
+    attach_threshold, attach_size, attach_words:
         A story of at most ``attach_size`` articles joins the larger story of its topic it is most
-        similar to when their mean similarity reaches ``attach_threshold``.
+        similar to when their mean similarity reaches ``attach_threshold``; a pair shorter than
+        ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
+        (0: no cut).
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
     short_text:
@@ -88,7 +100,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         The first this many words of the text (the lede, which says who, what, where and when) count
         twice; 0 counts every word of the text once.
     window_days, time_factor:
-        Articles further apart than ``window_days`` have their similarity multiplied by ``time_factor``.
+        Articles further apart than ``window_days`` (cut in proportion for pairs shorter than
+        ``short_text``) have their similarity multiplied by ``time_factor``.
     representation:
         ``"lexical"`` (TF-IDF only, the default) or ``"semantic"`` (adds sentence embeddings; needs
         ``pip install digest[semantic]``).
@@ -123,6 +136,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         block_threshold: float = _DEFAULTS.block_threshold,
         attach_threshold: float = _DEFAULTS.attach_threshold,
         attach_size: int = _DEFAULTS.attach_size,
+        attach_words: float = _DEFAULTS.attach_words,
         entity_weight: float = _DEFAULTS.entity_weight,
         short_text: float = _DEFAULTS.short_text,
         full_entities: float = _DEFAULTS.full_entities,
@@ -143,6 +157,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.block_threshold = block_threshold
         self.attach_threshold = attach_threshold
         self.attach_size = attach_size
+        self.attach_words = attach_words
         self.entity_weight = entity_weight
         self.short_text = short_text
         self.full_entities = full_entities
@@ -209,10 +224,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        if self.short_text < 0 or self.full_entities < 0:
-            raise ValueError(
-                f"short_text and full_entities must be at least 0, got {self.short_text!r}, {self.full_entities!r}"
-            )
+        for name in ("short_text", "full_entities", "attach_words"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
         if self.lead_words < 0:
             raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
@@ -246,6 +260,18 @@ def _baseline(embeddings: np.ndarray) -> float:
     return float(np.clip((total - n) / (n * (n - 1)), 0.0, 0.9))
 
 
+def _language_codes(articles: Sequence[Article]) -> np.ndarray | None:
+    """Each article's primary language as a number (-1 when unknown); None when no two known differ."""
+    numbers: dict[str, int] = {"": -1}
+    codes = [numbers.setdefault(primary_language(a.language), len(numbers) - 1) for a in articles]
+    return np.array(codes, dtype=np.int64) if len(numbers) > 2 else None
+
+
+def _same_language(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """1 where the two articles are in one language or either's is unknown, 0 where they differ."""
+    return np.asarray((left == right) | (left < 0) | (right < 0), dtype=np.float64)
+
+
 def _number_in_order(labels: np.ndarray) -> np.ndarray:
     """Number clusters by first appearance, so labels do not depend on the order blocks were visited."""
     mapping: dict[int, int] = {}
@@ -266,7 +292,8 @@ class _Model:
                     lead_words=params.lead_words,
                 )
                 for a in articles
-            ]
+            ],
+            languages=[a.language for a in articles],
         )
         self.vectors = combine(
             tfidf(self.features.words),
@@ -289,6 +316,7 @@ class _Model:
             )
         self.baseline = _SEMANTIC_BASELINE if self.embeddings is None else _baseline(self.embeddings)
         self.lengths = distinct_words(self.features.words)
+        self.languages = _language_codes(articles)
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
 
@@ -297,10 +325,13 @@ class _Model:
         if sims is None:
             sims = graph.pair_similarity(self.vectors, rows, cols)
         sims = self._boost(sims, self.lengths[rows], self.lengths[cols])
+        if self.languages is not None:
+            sims = sims * _same_language(self.languages[rows], self.languages[cols])
         if self.embeddings is not None:
             semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
             sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
-        penalty = graph.time_penalty(self.times, rows, cols, window=self.window, factor=self.params.time_factor)
+        window = self._window(self.lengths[rows], self.lengths[cols])
+        penalty = graph.time_penalty(self.times, rows, cols, window=window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
 
     def blocks(self) -> list[np.ndarray]:
@@ -331,15 +362,30 @@ class _Model:
         sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
         lengths = self.lengths[members]
         sims = self._boost(sims, lengths[:, None], lengths[None, :])
+        sims = self._one_language(members, sims)
         if embeddings is not None:
             sims = self._mix(
                 sims, _rescale(embeddings @ embeddings.T, self.baseline), lengths[:, None], lengths[None, :]
             )
         return self._apply_window(members, sims)
 
+    def _one_language(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Lexical similarities of ``members`` with the pairs in two different known languages at 0."""
+        if self.languages is None:
+            return sims
+        codes = self.languages[members]
+        return np.asarray(sims * _same_language(codes[:, None], codes[None, :]))
+
+    def _window(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """How far apart a pair may be published at full similarity: ``window_days`` for long texts,
+        less in proportion for pairs shorter than ``short_text``. An article says which day's event
+        it reports (the date, the names, the toll); "Stocks end lower" is another story every day."""
+        return np.asarray(self.window / length_boost(left, right, short_text=self.params.short_text))
+
     def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
         times = self.times[members]
-        far = np.abs(times[:, None] - times[None, :]) > self.window
+        lengths = self.lengths[members]
+        far = np.abs(times[:, None] - times[None, :]) > self._window(lengths[:, None], lengths[None, :])
         sims[far] *= self.params.time_factor
         return sims
 
@@ -369,18 +415,22 @@ class _Model:
         # apart: a dozen names and figures in an article, next to nothing in a headline. Short pairs
         # keep their week-wide similarity in proportion to how short they are.
         share = 1.0 / length_boost(left, right, short_text=p.short_text)
-        local = self._boost(local, left, right)
+        local = self._one_language(topic, self._boost(local, left, right))
         if share.min() < 1.0:
             # For the same reason an embedding, which says little about which of two earthquakes an
             # article reports, says much about whether two headlines tell one story in other words.
             weekwide = self._boost(np.asarray((week @ week.T).toarray(), dtype=np.float64), left, right)
+            weekwide = self._one_language(topic, weekwide)
             embeddings = self._embeddings(topic)
             if embeddings is not None:
                 weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), left, right)
             local = share * local + (1.0 - share) * weekwide
         sims = self._apply_window(topic, local)
         split = graph.average_link(sims, p.threshold)
-        labels = _attach_fragments(split, sims, size=p.attach_size, threshold=p.attach_threshold)
+        # Attaching is for accounts that name few of a story's names; between short texts a frequent
+        # name is often all a fragment shares with the topic's main story.
+        long_enough = np.minimum(1.0, 1.0 / length_boost(left, right, short_text=p.attach_words))
+        labels = _attach_fragments(split, sims * long_enough, size=p.attach_size, threshold=p.attach_threshold)
         out = []
         for label in np.unique(labels):
             inside = np.flatnonzero(labels == label)

@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..models import Article
 from ..textutil import html_to_text
+from ..tokens import primary_language, stop_words
 
 __all__ = [
     "Document",
@@ -186,12 +187,27 @@ def _token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray,
     return list(index), np.array(ids, dtype=np.int64), lengths
 
 
-def featurize(documents: Sequence[Document]) -> Features:
-    """Word and entity counts for each document."""
+def featurize(documents: Sequence[Document], languages: Sequence[str] = ()) -> Features:
+    """Word and entity counts for each document; ``languages`` (one tag per document, "" unknown) add
+    that language's stop words to the English ones every document drops."""
+    tags = list(languages) or [""] * len(documents)
     return Features(
-        words=_counts((_repeated(d, _raw_words) for d in documents), keep=_is_word),
+        words=_counts(
+            (_own_words(_repeated(d, _raw_words), tag) for d, tag in zip(documents, tags, strict=True)),
+            keep=_is_word,
+        ),
         entities=_counts(_repeated(d, entity_tokens) for d in documents),
     )
+
+
+def _own_words(tokens: list[str], language: str) -> list[str]:
+    """``tokens`` without the stop words of ``language``: "und", "der", "não" tell no story apart. English
+    and untagged text skip the pass, its stop words being the ones every document drops."""
+    primary = primary_language(language)
+    if primary in ("", "en"):
+        return tokens
+    stop = stop_words(primary)
+    return [t for t in tokens if t not in stop] if stop else tokens
 
 
 def _repeated(document: Document, tokens: Callable[[str], list[str]]) -> list[str]:

@@ -110,8 +110,11 @@ def pair_similarity(vectors: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> 
     return out
 
 
-def time_penalty(times: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, window: float, factor: float) -> np.ndarray:
-    """1 for pairs published within ``window`` seconds of each other, ``factor`` beyond."""
+def time_penalty(
+    times: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, window: float | np.ndarray, factor: float
+) -> np.ndarray:
+    """1 for pairs published within ``window`` seconds (one figure, or one per pair) of each other,
+    ``factor`` beyond."""
     return np.where(np.abs(times[rows] - times[cols]) <= window, 1.0, factor)
 
 

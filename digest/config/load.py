@@ -256,7 +256,7 @@ def _check_cluster(config: Config, path: str) -> None:
     for name in shares:
         if not 0.0 <= getattr(cluster, name) <= 1.0:
             raise ConfigError("must be between 0 and 1", path=path, key=f"cluster.{name}")
-    for name in ("short_text", "full_entities"):
+    for name in ("short_text", "full_entities", "attach_words"):
         if getattr(cluster, name) < 0:
             raise ConfigError("must be at least 0", path=path, key=f"cluster.{name}", hint="0 turns it off")
     if not 0.0 < dedupe.threshold <= 1.0:

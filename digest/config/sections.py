@@ -114,6 +114,10 @@ class ClusterConfig:
     # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity.
     attach_threshold: float = 0.06
     attach_size: int = 3
+    # A pair shorter than this many distinct words (geometric mean) counts towards that attachment only in
+    # proportion: a long account naming few of a story's names belongs to it, two blurbs sharing a
+    # frequent name ("Trump") do not (0: every pair counts in full).
+    attach_words: float = 80.0
     # Share of similarity from names, figures and dates rather than all words.
     entity_weight: float = 0.5
     # Pairs of texts shorter than this many distinct words (geometric mean: two headlines, a headline and
@@ -128,7 +132,8 @@ class ClusterConfig:
     # The text's first lead_words words (its lede: who, what, where, when) count twice. Later paragraphs
     # recall background, often the earlier event of the same kind, which pulled different stories together.
     lead_words: int = 60
-    # Articles further apart than this many days have their similarity multiplied by time_factor.
+    # Articles further apart than this many days have their similarity multiplied by time_factor; for pairs
+    # shorter than short_text the window shrinks in proportion (a headline does not say which day it reports).
     window_days: float = 3.0
     time_factor: float = 0.5
     # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
@@ -152,6 +157,7 @@ _ESTIMATOR_KEYS = (
     "block_threshold",
     "attach_threshold",
     "attach_size",
+    "attach_words",
     "entity_weight",
     "short_text",
     "full_entities",
