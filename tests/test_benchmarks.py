@@ -102,3 +102,12 @@ def test_run_speed() -> None:
     figures = run_benchmark("run_speed", "--articles", "200", "--items", "20", "--hosts", "2")
     assert set(figures) == {"n", "seconds", "peak_mb", "parse_s", "ratio"}
     assert figures["n"] == 200 and figures["seconds"] > 0 and figures["parse_s"] > 0
+
+
+def test_every_benchmark_is_run_by_some_test() -> None:
+    # A new benchmark without a tiny run in the suite would rot unseen; this names it.
+    tests = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests").glob("test_*.py"))
+    scripts = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py") if not p.stem.startswith("_"))
+    assert len(scripts) > 10
+    unrun = [name for name in scripts if f"{name}.py" not in tests and f'"{name}"' not in tests]
+    assert not unrun, f"benchmarks no test runs: {unrun}"

