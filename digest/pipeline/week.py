@@ -101,9 +101,7 @@ def build_week(
     kept = filters.apply_filters(fresh, config.filters)
     stories = _stories(config, kept.kept, store, now)
     with stage("summarize"):
-        # Extractive summaries for every story (ranking and topic sections read them), the LLM for the shown ones.
-        summaries = summarize.summarize(stories, config=config.summary)
-        sections = rank.rank(summaries.stories, rules=config.sections, config=config.rank, start=start, end=now)
+        sections = _summarized_sections(config, stories, start, now)
         sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
@@ -166,6 +164,25 @@ def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
         email_budget=config.email.max_html_bytes,
         remote_images=config.email.remote_images,
     )
+
+
+def _summarized_sections(
+    config: Config, stories: tuple[Story, ...], start: datetime, now: datetime
+) -> tuple[Section, ...]:
+    """The stories ranked into sections, the ones shown summarized (label, keyphrases, extractive summary).
+
+    Scores and rule-based sections read only the articles, so only the stories that survive the cut to
+    ``max_stories`` are summarized: a week of 100,000 articles shows 40 stories, not 20,000. Topic
+    sections (``auto_sections`` without rules) group by the summaries, so then every story is summarized
+    first.
+    """
+    if not config.sections and config.rank.auto_sections > 1:
+        every = summarize.summarize(stories, config=config.summary).stories
+        return rank.rank(every, rules=config.sections, config=config.rank, start=start, end=now)
+    sections = rank.rank(stories, rules=config.sections, config=config.rank, start=start, end=now)
+    shown = summarize.summarize([s for section in sections for s in section.stories], config=config.summary)
+    by_id = {story.id: story for story in shown.stories}
+    return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections)
 
 
 def _llm_summaries(
