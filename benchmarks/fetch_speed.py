@@ -95,7 +95,13 @@ def make_feed(index: int, items: int) -> bytes:
 
 
 def serve(hosts: list[str], port: int, feeds: int, items: int, latency: float, ready: multiprocessing.Event) -> None:
-    bodies = {f"/feed/{i}.xml": make_feed(i, items) for i in range(feeds)}
+    serve_bodies(hosts, port, {f"/feed/{i}.xml": make_feed(i, items) for i in range(feeds)}, latency, ready)
+
+
+def serve_bodies(
+    hosts: list[str], port: int, bodies: dict[str, bytes], latency: float, ready: multiprocessing.Event
+) -> None:
+    """Serve ``bodies`` by path (gzip when asked, ETags honoured) after a random ``latency`` (±50 %)."""
     zipped = {path: gzip.compress(body, 6) for path, body in bodies.items()}
     etags = {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in bodies.items()}
     rng = random.Random(7)

@@ -16,7 +16,6 @@ wall time over it: what everything else costs on top of parsing. Last line, for 
 from __future__ import annotations
 
 import argparse
-import gzip
 import multiprocessing
 import re
 import resource
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster_speed import END, generate
-from fetch_speed import free_port
+from fetch_speed import free_port, serve_bodies
 
 from digest.models import Article
 
@@ -61,39 +60,6 @@ def _rss(number: int, articles: list[Article]) -> bytes:
         f"<link>https://outlet{number}.example/</link><description>Feed {number}</description>{entries}"
         "</channel></rss>"
     ).encode()
-
-
-def serve(hosts: list[str], port: int, bodies: dict[str, bytes], ready: multiprocessing.synchronize.Event) -> None:
-    import asyncio
-
-    zipped = {path: gzip.compress(body, 6) for path, body in bodies.items()}
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                body = zipped.get(path)
-                if body is None:
-                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                else:
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
-                        b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body) + body
-                    )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, IndexError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, hosts, port, backlog=2048)
-        ready.set()
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
 
 
 def write_config(folder: Path, urls: list[str]) -> Path:
@@ -127,7 +93,7 @@ def measure(articles: int, items: int, hosts: int, seed: int) -> dict[str, float
     port = free_port(addresses)
     ready = multiprocessing.get_context("fork").Event()
     server = multiprocessing.get_context("fork").Process(
-        target=serve, args=(addresses, port, bodies, ready), daemon=True
+        target=serve_bodies, args=(addresses, port, bodies, 0.0, ready), daemon=True
     )
     server.start()
     ready.wait(60)
