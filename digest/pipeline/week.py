@@ -94,8 +94,10 @@ def build_week(
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
     with stage("extract"):
-        articles = language.detect_languages(dedupe.collapse_copies(extract.extract(in_window)))
-    fresh = dedupe.drop_seen(articles, store.seen_ids(i for a in articles for i in a.ids))
+        articles = dedupe.collapse_copies(extract.extract(in_window))
+        # Only what readers have not had yet needs a language (filters and the later stages read it).
+        seen = store.seen_ids(i for a in articles for i in a.ids)
+        fresh = language.detect_languages(dedupe.drop_seen(articles, seen))
     # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
     # After language detection, so a rule on language sees the detected one.
     kept = filters.apply_filters(fresh, config.filters)
