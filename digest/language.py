@@ -101,13 +101,17 @@ class LanguageDetector:
         overrules one, since a headline is too little to contradict its publisher.
         """
         primary = primary_subtag(declared)
+        if primary and len(text) < OVERRULE_MIN_CHARS:
+            # Nothing this short can overrule a declaration, so the model need not read it: most
+            # feeds declare a language and carry headlines, and this is most of their articles.
+            return declared.strip()
         ranked = self.rank(text)
         if not ranked:
             return declared.strip() if primary else ""
         best, confidence = ranked[0]
         if not primary:
             return best if self._telling(ranked) else ""
-        if best == primary or len(text) < OVERRULE_MIN_CHARS or confidence < OVERRULE_CONFIDENCE:
+        if best == primary or confidence < OVERRULE_CONFIDENCE:
             return declared.strip()
         return best
 
