@@ -38,7 +38,7 @@ def signature(story: Story) -> tuple[tuple[str, float], ...]:
     counts = Counter(
         w
         for w in content_words(text, story.lead.language)
-        if is_unspaced(w) or (len(w) > 2 and not any(c.isdigit() for c in w))
+        if is_unspaced(w) or (len(w) > 2 and not any(map(str.isdigit, w)))
     )
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TERMS]
     norm = math.sqrt(sum(c * c for _, c in top)) or 1.0
@@ -54,6 +54,10 @@ def similarity(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]) -
 def recall(stories: Iterable[Story], memory: Sequence[StoryMemory], *, threshold: float) -> tuple[Story, ...]:
     """Stories minus those already sent; follow-ups of sent stories marked as updates with only what is new."""
     stories = tuple(stories)
+    if not memory:
+        # A first issue: nothing was sent to recall, and the signatures of a week of 100,000 articles
+        # would cost seconds.
+        return stories
     sent = {article_id for m in memory for article_id in m.article_ids}
     best = _best_similarity([signature(s) for s in stories], [m.terms for m in memory])
     out = []
