@@ -10,12 +10,13 @@
 ``DIR`` is a corpus (a folder with ``articles.jsonl``) or a folder of corpora. For each corpus it
 prints B-cubed precision/recall/F1, the adjusted Rand index and predicted vs gold story counts for
 the shipped defaults (changed only by ``--param`` keys of the ``[cluster]`` config table) with each
-representation installed: ``lexical`` always, ``semantic`` (the packaged all-MiniLM-L6-v2) when the
-``semantic`` extra is installed, ``static`` (``representation = "semantic"`` with ``semantic_model``
-set to the ``--static-model`` folder) when given; beside three reference points: every article its
-own story, all in one story, and one story per gold topic. Articles without a date share one date. ``--half odd`` or
-``--half even`` keeps only the topics of that half (by the parity of the topic number, or of a
-stable hash of a topic name), so a setting can be chosen on one half and confirmed on the other.
+representation installed: ``wordllama`` (the default: static embeddings installed with digest),
+``lexical`` (TF-IDF alone), ``minilm`` (all-MiniLM-L6-v2) when the ``semantic`` extra is installed,
+``static`` (``semantic_model`` set to the ``--static-model`` folder) when given; beside three
+reference points: every article its own story, all in one story, and one story per gold topic.
+Articles without a date share one date. ``--half odd`` or ``--half even`` keeps only the topics of
+that half (by the parity of the topic number, or of a stable hash of a topic name), so a setting can
+be chosen on one half and confirmed on the other.
 Last line: ``CORPUS.REPRESENTATION=F1 …`` for every corpus and representation measured.
 """
 
@@ -88,12 +89,13 @@ def corpora(folder: Path) -> list[Path]:
 
 
 def representations(static_model: str) -> dict[str, dict[str, object]]:
-    """The ``[cluster]`` keys of each representation that can run here."""
-    found: dict[str, dict[str, object]] = {"lexical": {}}
-    if semantic.available():
-        found["semantic"] = {"representation": "semantic"}
+    """The ``[cluster]`` keys of each representation that can run here: the shipped default
+    (``wordllama`` static embeddings), TF-IDF alone, and the optional models when installed."""
+    found: dict[str, dict[str, object]] = {"wordllama": {}, "lexical": {"representation": "lexical"}}
+    if semantic.available(semantic.MINILM):
+        found["minilm"] = {"semantic_model": semantic.MINILM}
     if static_model and semantic.available(static_model):
-        found["static"] = {"representation": "semantic", "semantic_model": static_model}
+        found["static"] = {"semantic_model": static_model}
     return found
 
 
@@ -124,10 +126,10 @@ def main() -> None:
     parser.add_argument("--param", action="append", default=[], help="a [cluster] config key=value")
     parser.add_argument("--half", choices=["odd", "even"], help="keep only this half of the topics")
     parser.add_argument("--static-model", default="", help="folder of a model2vec model to measure as well")
-    parser.add_argument("--lexical-only", action="store_true", help="measure the default install only")
+    parser.add_argument("--default-only", action="store_true", help="measure the shipped defaults only")
     args = parser.parse_args()
     base = _parse(args.param)
-    tables = {"lexical": {}} if args.lexical_only else representations(args.static_model)
+    tables = {"wordllama": {}} if args.default_only else representations(args.static_model)
     tables = {name: {**table, **base} for name, table in tables.items()}
     results = {}
     for folder in corpora(args.folder):

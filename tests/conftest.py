@@ -188,7 +188,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 # PostgreSQL starts a server (initdb, pg_ctl): slow, so -m "not slow" keeps the SQLite half.
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.slow, pytest.mark.postgres])])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a fresh, empty state store lives: a SQLite file, or a new database on the test server."""
     if request.param == "sqlite":

@@ -81,6 +81,7 @@ def test_site_speed() -> None:
     assert figures["issues"] == 4 and figures["stories"] == 3
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_xss_corpus(tmp_path: Path) -> None:
     vectors = tmp_path / "tiny" / "vectors.jsonl"
@@ -91,6 +92,7 @@ def test_xss_corpus(tmp_path: Path) -> None:
     assert figures == {"vectors": 3, "executed": 0}
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_screenshots(tmp_path: Path) -> None:
     figures = run_benchmark("screenshots", str(tmp_path / "shots"))

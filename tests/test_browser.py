@@ -18,6 +18,7 @@ from .digests import issue, make_digest
 pytestmark = [
     pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "browser available"),
     pytest.mark.slow,
+    pytest.mark.browser,
 ]
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

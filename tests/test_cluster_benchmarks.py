@@ -38,12 +38,12 @@ def _write_corpus(folder: Path) -> None:
 def test_cluster_quality_reports_every_corpus_of_a_folder(tmp_path: Path) -> None:
     _write_corpus(tmp_path / "week-a")
     _write_corpus(tmp_path / "week-b")
-    out = _run("benchmarks/cluster_quality.py", str(tmp_path), "--lexical-only", "--half", "odd")
+    out = _run("benchmarks/cluster_quality.py", str(tmp_path), "--default-only", "--half", "odd")
     lines = out.strip().splitlines()
     assert sum("every article alone" in line for line in lines) == 2
     assert sum("all in one story" in line for line in lines) == 2
     scores = dict(item.split("=") for item in lines[-1].split())
-    assert set(scores) == {"week-a.lexical", "week-b.lexical"}
+    assert set(scores) == {"week-a.wordllama", "week-b.wordllama"}
     assert all(0.0 <= float(v) <= 1.0 for v in scores.values())
 
 

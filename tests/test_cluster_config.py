@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from digest.cluster import StoryClusterer, semantic
@@ -51,19 +52,67 @@ def test_bad_values_name_the_key(table: dict[str, dict[str, object]], key: str) 
     assert caught.value.key == key
 
 
-@pytest.mark.skipif(not semantic.available(), reason="the semantic extra is not installed")
-def test_semantic_representation_clusters_the_week() -> None:
+@pytest.mark.parametrize(
+    "model",
+    [
+        semantic.WORDLLAMA,
+        pytest.param(
+            semantic.MINILM,
+            marks=pytest.mark.skipif(not semantic.available(semantic.MINILM), reason="the semantic extra is missing"),
+        ),
+    ],
+)
+def test_semantic_representation_clusters_the_week(model: str) -> None:
     articles, gold = labelled_week()
-    labels = StoryClusterer(representation="semantic").fit(articles).labels_
+    labels = StoryClusterer(representation="semantic", semantic_model=model).fit(articles).labels_
     groups = {g: {int(label) for label, h in zip(labels, gold, strict=True) if h == g} for g in gold}
     assert len(groups) > 1
     assert all(len(v) == 1 for v in groups.values())
     assert len({next(iter(v)) for v in groups.values()}) == len(groups)
 
 
-def test_semantic_without_the_extra_says_how_to_install() -> None:
-    if semantic.available():
+def test_the_default_representation_needs_no_extra() -> None:
+    assert ClusterConfig().representation == "semantic" and ClusterConfig().semantic_model == semantic.WORDLLAMA
+    assert semantic.available()
+
+
+def test_minilm_without_the_extra_says_how_to_install() -> None:
+    if semantic.available(semantic.MINILM):
         pytest.skip("the semantic extra is installed here")
     semantic._model.cache_clear()
-    with pytest.raises(ConfigError, match="semantic"):
-        semantic.embed(["a text"])
+    with pytest.raises(ConfigError, match="semantic extra"):
+        semantic.embed(["a text"], semantic.MINILM)
+
+
+@pytest.mark.parametrize("model", ["", "sentence-transformers/all-MiniLM-L6-v2", "no-such-folder"])
+def test_a_model_that_is_not_on_disk_is_a_config_error_not_a_download(model: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        semantic.embed(["a text"], model)
+    assert caught.value.key == "cluster.semantic_model"
+
+
+def _whole_text_mean(text: str) -> np.ndarray:
+    """The static model's vector computed as its own package does: the whole text through the tokenizer."""
+    loaded = semantic._model(semantic.WORDLLAMA)[1]
+    pieces = loaded.tokenizer.encode(text, add_special_tokens=False).ids
+    vector = loaded.table[pieces].astype(np.float64).mean(axis=0)
+    return np.asarray(vector / np.linalg.norm(vector))
+
+
+def test_static_embeddings_pool_each_word_s_pieces_as_the_tokenizer_cuts_the_text() -> None:
+    texts = ["Colorado collects $3.5m in pot taxes", "Carney says UK economy not close to overheating"]
+    vectors = semantic.embed(texts)
+    for text, vector in zip(texts, vectors, strict=True):
+        assert np.allclose(vector, _whole_text_mean(text), atol=1e-5)
+    # Two wordings of one story are closer than two stories.
+    pot, tax = semantic.embed(["Colorado made $3.5m from marijuana tax in January", texts[0]])
+    assert float(pot @ tax) > float(pot @ vectors[1]) + 0.2
+
+
+def test_static_embeddings_read_the_opening_only() -> None:
+    opening = "Wall Street stocks end lower as oil slides. " * 10
+    assert len(opening) >= semantic.STATIC_CHARS
+    football, weather = semantic.embed([opening + "Football scores " * 500, opening + "Storm warning " * 500])
+    assert np.allclose(football, weather)
+    assert not np.allclose(football, semantic.embed(["Football scores " * 500])[0])
+    assert not np.any(semantic.embed(["", "   "]))

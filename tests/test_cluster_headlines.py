@@ -206,13 +206,16 @@ _VISIT = "Merkel and Macron tour the Airbus plant in Toulouse"
 
 
 def test_articles_in_two_known_languages_share_no_words() -> None:
+    lexical = StoryClusterer(representation="lexical")
     apart = _headlines(("de-DE", _ROW), ("en-GB", _VISIT))
-    assert StoryClusterer().similarity(apart, [(0, 1)])[0] == 0.0
+    assert lexical.similarity(apart, [(0, 1)])[0] == 0.0
+    assert len(set(lexical.fit(apart).labels_.tolist())) == 2
+    # The embeddings of the default see two different stories too.
     assert len(set(StoryClusterer().fit(apart).labels_.tolist())) == 2
     # Untagged, the shared names alone are enough to join them: the language is what keeps them apart.
     untagged = _headlines(("", _ROW), ("", _VISIT))
-    assert StoryClusterer().similarity(untagged, [(0, 1)])[0] > 0.0
-    assert len(set(StoryClusterer().fit(untagged).labels_.tolist())) == 1
+    assert lexical.similarity(untagged, [(0, 1)])[0] > 0.0
+    assert len(set(lexical.fit(untagged).labels_.tolist())) == 1
 
 
 def test_articles_in_one_language_or_an_unknown_one_are_compared() -> None:
@@ -241,6 +244,7 @@ def test_embeddings_may_still_join_articles_in_two_languages(monkeypatch: pytest
 def test_a_language_s_own_stop_words_join_nothing() -> None:
     # Two German headlines that share only "die", "und", "der", which English stop words do not drop.
     titles = ("de", "Die Bahn und der Streik"), ("de", "Die Stadt und der Hafen")
-    assert StoryClusterer().similarity(_headlines(*titles), [(0, 1)])[0] == 0.0
+    lexical = StoryClusterer(representation="lexical")
+    assert lexical.similarity(_headlines(*titles), [(0, 1)])[0] == 0.0
     untagged = _headlines(*(("", title) for _, title in titles))
-    assert StoryClusterer().similarity(untagged, [(0, 1)])[0] > 0.0
+    assert lexical.similarity(untagged, [(0, 1)])[0] > 0.0

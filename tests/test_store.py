@@ -278,6 +278,7 @@ def test_the_cli_and_the_run_report_never_show_the_password(
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_status_of_a_postgres_store_shows_its_url_without_the_password(
     postgres_server: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,7 +74,7 @@ def _site_text(folder: Path) -> str:
     return "".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.html")))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.slow, pytest.mark.postgres])])
 def shared_state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "shared.db")

@@ -3,8 +3,8 @@
 1. **Represent.** Each article is its title (counted ``title_weight`` times), its feed summary,
    its lede (the first ``lead_words`` words of the text, counted twice) and its text, as TF-IDF over
    words and, separately, over *entities* (names, figures, dates, see :mod:`.features`), mixed as
-   ``(1 - entity_weight)·words + entity_weight·entities``. With ``representation="semantic"`` a
-   sentence embedding joins the mix at ``semantic_weight``.
+   ``(1 - entity_weight)·words + entity_weight·entities``. With ``representation="semantic"`` (the
+   default) a sentence embedding joins the mix, its share growing as pairs get shorter (see below).
 2. **Block.** A sparse graph links articles that share one of their heaviest terms; its connected
    components at ``block_threshold`` are cut into topics by average linkage at ``block_threshold``.
 3. **Split.** Inside each topic the TF-IDF is computed again with the topic's own IDF, so the words
@@ -103,13 +103,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Articles further apart than ``window_days`` (cut in proportion for pairs shorter than
         ``short_text``) have their similarity multiplied by ``time_factor``.
     representation:
-        ``"lexical"`` (TF-IDF only, the default) or ``"semantic"`` (adds sentence embeddings; needs
-        ``pip install digest[semantic]``).
+        ``"semantic"`` (TF-IDF and sentence embeddings, the default) or ``"lexical"`` (TF-IDF only).
     semantic_weight:
-        Share of the similarity taken from sentence embeddings when ``representation="semantic"``.
+        Share of a long pair's similarity taken from sentence embeddings (growing towards 1 as pairs get
+        shorter than ``short_text``) when ``representation="semantic"``.
     semantic_model:
-        ``""`` for the packaged all-MiniLM-L6-v2, or the folder of a model2vec static model (see
-        :mod:`.semantic`).
+        ``"wordllama"`` (static embeddings installed with digest), ``"minilm"`` (all-MiniLM-L6-v2,
+        ``pip install digest[semantic]``), or the folder of a model2vec or sentence-transformers model
+        (see :mod:`.semantic`).
     top_terms, neighbours, max_block:
         Scaling knobs: terms each article is indexed under, how many articles published around it it
         meets under each term (see :func:`.graph.candidate_pairs`), and the largest block clustered

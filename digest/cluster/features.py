@@ -40,6 +40,7 @@ __all__ = [
     "length_boost",
     "local_similarity",
     "tfidf",
+    "token_ids",
     "word_tokens",
 ]
 
@@ -152,13 +153,13 @@ def _counts(
     Each distinct token is hashed once (crc32: the same column in every process) and judged by
     ``keep`` once; counting is done on arrays for the whole week at once.
     """
-    vocabulary, token_ids, lengths = _token_ids(token_lists)
+    vocabulary, numbers, lengths = token_ids(token_lists)
     n = len(lengths)
     column_of = np.array([zlib.crc32(t.encode("utf-8")) % _COLUMNS for t in vocabulary], dtype=np.int64)
     kept = np.array([keep is None or keep(t) for t in vocabulary], dtype=bool)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    wanted = kept[token_ids] if len(token_ids) else np.zeros(0, dtype=bool)
-    cells, counts = np.unique(rows[wanted] * _COLUMNS + column_of[token_ids[wanted]], return_counts=True)
+    wanted = kept[numbers] if len(numbers) else np.zeros(0, dtype=bool)
+    cells, counts = np.unique(rows[wanted] * _COLUMNS + column_of[numbers[wanted]], return_counts=True)
     indptr = np.searchsorted(cells // _COLUMNS, np.arange(n + 1), side="left")
     return csr_matrix((1.0 + np.log(counts), cells % _COLUMNS, indptr), shape=(n, _COLUMNS))
 
@@ -171,7 +172,7 @@ class _Numbering(dict[str, int]):
         return number
 
 
-def _token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray, list[int]]:
+def token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray, list[int]]:
     """The distinct tokens, the number of each token of each list among them, and the lists' lengths.
 
     Tokens are numbered through C-level ``map`` over a dict that numbers new ones itself, not a

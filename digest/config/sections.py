@@ -136,13 +136,14 @@ class ClusterConfig:
     # shorter than short_text the window shrinks in proportion (a headline does not say which day it reports).
     window_days: float = 3.0
     time_factor: float = 0.5
-    # "lexical" (TF-IDF, the default) or "semantic" (adds sentence embeddings: pip install digest[semantic]).
-    representation: str = "lexical"
+    # "semantic" (TF-IDF and sentence embeddings, the default) or "lexical" (TF-IDF alone, no embeddings).
+    representation: str = "semantic"
     # The embedding's share of a long pair's similarity; it grows towards 1 as pairs get shorter than short_text.
     semantic_weight: float = 0.1
-    # "" for the packaged all-MiniLM-L6-v2 (digest[semantic]), or the folder of a model2vec static model
-    # (digest[semantic-static]); read from disk only, never downloaded.
-    semantic_model: str = ""
+    # "wordllama": static embeddings shipped with digest (a table lookup, thousands of articles a second);
+    # "minilm": all-MiniLM-L6-v2 (pip install digest[semantic], with torch); or the folder of a model2vec
+    # or sentence-transformers model. Read from disk only, never downloaded.
+    semantic_model: str = "wordllama"
     # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
     lead_sources: tuple[str, ...] = ()
     derivative_sources: tuple[str, ...] = ()
