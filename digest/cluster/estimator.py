@@ -66,6 +66,7 @@ _DEFAULTS = ClusterConfig()
 _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
+_PAIR_CHUNK = 50_000
 _FITTED = frozenset(["labels_", "topics_", "centrality_", "n_clusters_"])
 REPRESENTATIONS = ("lexical", "semantic")
 
@@ -243,6 +244,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
+def _pair_dots(embeddings: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The dot product of each pair's embeddings, in chunks: gathering both sides of millions of
+    candidate pairs at once would hold gigabytes."""
+    out = np.empty(len(rows), dtype=np.float64)
+    for start in range(0, len(rows), _PAIR_CHUNK):
+        end = start + _PAIR_CHUNK
+        out[start:end] = np.einsum("ij,ij->i", embeddings[rows[start:end]], embeddings[cols[start:end]])
+    return out
+
+
 def _rescale(cosine: np.ndarray, baseline: float) -> np.ndarray:
     """Embedding cosines of unrelated news sit well above 0 (about 0.1 to 0.3 for MiniLM, higher for a
     static model), where TF-IDF cosines sit near 0: map ``baseline`` to 0 so mixing the two does not
@@ -302,21 +313,22 @@ class _Model:
             entity_weight=params.entity_weight,
             full_entities=params.full_entities,
         )
+        self.lengths = distinct_words(self.features.words)
         self.embeddings: np.ndarray | None = None
-        if params.representation == "semantic":
+        self.baseline = _SEMANTIC_BASELINE
+        needed = self._embedded() if params.representation == "semantic" else np.zeros(len(articles), dtype=bool)
+        if needed.any():
             from .semantic import embed
 
             # The model reads a sequence, not a bag of words: a lede said twice would only push the
             # rest of the opening out of its window.
-            self.embeddings = embed(
-                [
-                    article_document(a, title_weight=params.title_weight, summary_weight=params.summary_weight)
-                    for a in articles
-                ],
-                params.semantic_model,
-            )
-        self.baseline = _SEMANTIC_BASELINE if self.embeddings is None else _baseline(self.embeddings)
-        self.lengths = distinct_words(self.features.words)
+            weights = {"title_weight": params.title_weight, "summary_weight": params.summary_weight}
+            documents = [article_document(articles[int(i)], **weights) for i in np.flatnonzero(needed)]
+            vectors = embed(documents, params.semantic_model)
+            self.baseline = _baseline(vectors)
+            # Articles no pair reads the embedding of keep zeros: their pairs' embedding share is 0.
+            self.embeddings = np.zeros((len(articles), vectors.shape[1]), dtype=np.float32)
+            self.embeddings[needed] = vectors
         self.languages = _language_codes(articles)
         self.times = np.array([a.published.timestamp() for a in articles], dtype=np.float64)
         self.window = params.window_days * _DAY
@@ -329,11 +341,22 @@ class _Model:
         if self.languages is not None:
             sims = sims * _same_language(self.languages[rows], self.languages[cols])
         if self.embeddings is not None:
-            semantic = _rescale(np.einsum("ij,ij->i", self.embeddings[rows], self.embeddings[cols]), self.baseline)
+            semantic = _rescale(_pair_dots(self.embeddings, rows, cols), self.baseline)
             sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
         window = self._window(self.lengths[rows], self.lengths[cols])
         penalty = graph.time_penalty(self.times, rows, cols, window=window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
+
+    def _embedded(self) -> np.ndarray:
+        """Which articles some pair reads the embedding of: all when ``semantic_weight`` is above 0; else
+        those that, next to the week's shortest text, make a pair shorter than ``short_text``. A week of
+        full articles alone is told apart by its names and figures, and costs no embedding."""
+        if self.params.semantic_weight > 0:
+            return np.ones(len(self.lengths), dtype=bool)
+        if not len(self.lengths):
+            return np.zeros(0, dtype=bool)
+        shortest = np.full(len(self.lengths), self.lengths.min())
+        return np.asarray(length_boost(self.lengths, shortest, short_text=self.params.short_text) > 1.0)
 
     def blocks(self) -> list[np.ndarray]:
         p = self.params

