@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
 from digest.cluster import StoryClusterer, semantic
 from digest.config import ClusterConfig, parse_config
 from digest.errors import ConfigError
+from digest.models import Article
 
 from .labelled_week import labelled_week
 
@@ -116,3 +120,40 @@ def test_static_embeddings_read_the_opening_only() -> None:
     assert np.allclose(football, weather)
     assert not np.allclose(football, semantic.embed(["Football scores " * 500])[0])
     assert not np.any(semantic.embed(["", "   "]))
+
+
+def test_a_week_of_full_articles_embeds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With semantic_weight 0 a long pair takes nothing from embeddings: none is computed for it.
+    articles = [
+        Article(
+            id=f"a{n}",
+            title=f"Story{n // 2} report",
+            url="",
+            source=f"Outlet {n}",
+            published=datetime(2026, 11, 20, 9 + n, tzinfo=UTC),
+            text=" ".join(f"topic{n // 2}word{k} Place{n // 2}x{k}" for k in range(40)),
+        )
+        for n in range(6)
+    ]
+
+    def refuse(documents: list[str], model: str = "") -> np.ndarray:
+        raise AssertionError(f"embedded {len(documents)} documents")
+
+    monkeypatch.setattr(semantic, "embed", refuse)
+    assert StoryClusterer().fit(articles).n_clusters_ == 3
+    with pytest.raises(AssertionError, match="embedded 6 documents"):
+        StoryClusterer(semantic_weight=0.1).fit(articles)
+
+
+def test_headlines_are_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    articles, _ = labelled_week()
+    headlines = [replace(a, text="") for a in articles]
+    seen: list[int] = []
+
+    def count(documents: list[str], model: str = "") -> np.ndarray:
+        seen.append(len(documents))
+        return np.tile([1.0, 0.0], (len(documents), 1))
+
+    monkeypatch.setattr(semantic, "embed", count)
+    StoryClusterer().fit(headlines)
+    assert seen == [len(headlines)]
