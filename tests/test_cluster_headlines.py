@@ -248,3 +248,18 @@ def test_a_language_s_own_stop_words_join_nothing() -> None:
     assert lexical.similarity(_headlines(*titles), [(0, 1)])[0] == 0.0
     untagged = _headlines(*(("", title) for _, title in titles))
     assert lexical.similarity(untagged, [(0, 1)])[0] > 0.0
+
+
+def test_embeddings_tell_a_shared_name_from_a_shared_story() -> None:
+    # Two headlines of one story and one that shares only the state's name: words alone score both
+    # pairs alike, the default's embeddings see which pair tells one story.
+    week = _headlines(
+        ("en", "Colorado collects US$2 million in recreational marijuana taxes"),
+        ("en", "Colorado made $3.5m 'pot' tax in January"),
+        ("en", "Colorado avalanche kills skier near Vail"),
+    )
+    pairs = [(0, 1), (0, 2)]
+    same, other = StoryClusterer(representation="lexical").similarity(week, pairs)
+    assert abs(same - other) < 0.1
+    same, other = StoryClusterer().similarity(week, pairs)
+    assert same > 2 * other
