@@ -1,0 +1,31 @@
+"""The README's figures and commands name scripts that exist: a renamed benchmark breaks a test, not the docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _quality_rows() -> list[str]:
+    section = README.split("## Measured quality", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| What")]
+
+
+def test_every_measured_figure_names_the_command_that_reproduces_it() -> None:
+    rows = _quality_rows()
+    assert len(rows) >= 10
+    for row in rows:
+        command = row.rstrip(" |").rsplit("|", 1)[1].strip()
+        script = re.fullmatch(r"`python (benchmarks/\w+\.py)(?: [^`]*)?`", command)
+        assert script, f"no command in: {row}"
+        assert (ROOT / script.group(1)).is_file(), script.group(1)
+
+
+def test_every_script_the_readme_names_exists() -> None:
+    named = set(re.findall(r"\b((?:benchmarks|scripts)/[\w.]+)", README))
+    assert any(n.startswith("benchmarks/") for n in named) and "scripts/test" in named
+    missing = sorted(n for n in named if not (ROOT / n).exists())
+    assert not missing, f"the README names scripts that do not exist: {missing}"
