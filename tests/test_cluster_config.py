@@ -157,3 +157,13 @@ def test_headlines_are_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(semantic, "embed", count)
     StoryClusterer().fit(headlines)
     assert seen == [len(headlines)]
+
+
+def test_static_embeddings_of_hostile_text_are_finite_unit_vectors() -> None:
+    # Control and bidi characters, emoji, the tokenizer's own special tokens, one endless "word".
+    hostile = ["\x00\x01 \u202e\u2066 🎉🎉 " + "a" * 10_000, "<s> </s> <unk>", "x" * 1_000_000, "地震 日本"]
+    vectors = semantic.embed([*hostile, "Central bank raises interest rates"])
+    assert np.isfinite(vectors).all()
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # What the others hold does not change a text's vector.
+    assert np.allclose(vectors[-1], semantic.embed(["Central bank raises interest rates"])[0])
