@@ -337,13 +337,14 @@ class _Model:
         """Similarity of each pair: exact unless ``sims`` (the candidate graph's estimate) is given."""
         if sims is None:
             sims = graph.pair_similarity(self.vectors, rows, cols)
-        sims = self._boost(sims, self.lengths[rows], self.lengths[cols])
+        boost = self._length_boost(self.lengths[rows], self.lengths[cols])
+        sims = sims * boost
         if self.languages is not None:
             sims = sims * _same_language(self.languages[rows], self.languages[cols])
         if self.embeddings is not None:
             semantic = _rescale(_pair_dots(self.embeddings, rows, cols), self.baseline)
-            sims = self._mix(sims, semantic, self.lengths[rows], self.lengths[cols])
-        window = self._window(self.lengths[rows], self.lengths[cols])
+            sims = self._mix(sims, semantic, boost)
+        window = self.window / boost
         penalty = graph.time_penalty(self.times, rows, cols, window=window, factor=self.params.time_factor)
         return np.asarray(sims * penalty)
 
@@ -370,28 +371,27 @@ class _Model:
         found = list(graph.blocks(len(self.times), rows, cols, sims, floor=floor, max_block=p.max_block))
         return sorted(found, key=lambda b: int(b.min()))
 
-    def _boost(self, sims: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """Cosines judged on one scale however short the texts (see :func:`.features.length_boost`)."""
-        return np.asarray(sims * length_boost(left, right, short_text=self.params.short_text))
+    def _length_boost(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The factor that judges cosines on one scale however short the texts (see
+        :func:`.features.length_boost`); computed once per block and read by every step after."""
+        return length_boost(left, right, short_text=self.params.short_text)
 
-    def _mix(self, lexical: np.ndarray, semantic: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    def _mix(self, lexical: np.ndarray, semantic: np.ndarray, boost: np.ndarray) -> np.ndarray:
         """Lexical and embedding similarity mixed, the embedding's share ``semantic_weight`` for long
         pairs and growing towards 1 as the pair gets shorter: the fewer words two texts have, the less
         their overlap says and the more an embedding, which knows that "pot" is "marijuana", adds."""
-        share = 1.0 / length_boost(left, right, short_text=self.params.short_text)
+        share = 1.0 / boost
         w = 1.0 - (1.0 - self.params.semantic_weight) * share
         return np.asarray((1 - w) * lexical + w * semantic)
 
     def _dense(self, members: np.ndarray, vectors: Any, embeddings: np.ndarray | None) -> np.ndarray:
         sims = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float64)
         lengths = self.lengths[members]
-        sims = self._boost(sims, lengths[:, None], lengths[None, :])
-        sims = self._one_language(members, sims)
+        boost = self._length_boost(lengths[:, None], lengths[None, :])
+        sims = self._one_language(members, sims * boost)
         if embeddings is not None:
-            sims = self._mix(
-                sims, _rescale(embeddings @ embeddings.T, self.baseline), lengths[:, None], lengths[None, :]
-            )
-        return self._apply_window(members, sims)
+            sims = self._mix(sims, _rescale(embeddings @ embeddings.T, self.baseline), boost)
+        return self._apply_window(members, sims, boost)
 
     def _one_language(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
         """Lexical similarities of ``members`` with the pairs in two different known languages at 0."""
@@ -400,16 +400,13 @@ class _Model:
         codes = self.languages[members]
         return np.asarray(sims * _same_language(codes[:, None], codes[None, :]))
 
-    def _window(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """How far apart a pair may be published at full similarity: ``window_days`` for long texts,
-        less in proportion for pairs shorter than ``short_text``. An article says which day's event
-        it reports (the date, the names, the toll); "Stocks end lower" is another story every day."""
-        return np.asarray(self.window / length_boost(left, right, short_text=self.params.short_text))
-
-    def _apply_window(self, members: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    def _apply_window(self, members: np.ndarray, sims: np.ndarray, boost: np.ndarray) -> np.ndarray:
+        """``sims`` with the pairs published too far apart cut by ``time_factor``. Far is more than
+        ``window_days`` for long texts, less in proportion for pairs shorter than ``short_text``: an
+        article says which day's event it reports (the date, the names, the toll); "Stocks end lower"
+        is another story every day."""
         times = self.times[members]
-        lengths = self.lengths[members]
-        far = np.abs(times[:, None] - times[None, :]) > self._window(lengths[:, None], lengths[None, :])
+        far = np.abs(times[:, None] - times[None, :]) * boost > self.window
         sims[far] *= self.params.time_factor
         return sims
 
@@ -438,18 +435,18 @@ class _Model:
         # The topic's own IDF discounts the words its articles share, leaving what tells its events
         # apart: a dozen names and figures in an article, next to nothing in a headline. Short pairs
         # keep their week-wide similarity in proportion to how short they are.
-        share = 1.0 / length_boost(left, right, short_text=p.short_text)
-        local = self._one_language(topic, self._boost(local, left, right))
+        boost = self._length_boost(left, right)
+        share = 1.0 / boost
+        local = self._one_language(topic, local * boost)
         if share.min() < 1.0:
             # For the same reason an embedding, which says little about which of two earthquakes an
             # article reports, says much about whether two headlines tell one story in other words.
-            weekwide = self._boost(np.asarray((week @ week.T).toarray(), dtype=np.float64), left, right)
-            weekwide = self._one_language(topic, weekwide)
+            weekwide = self._one_language(topic, np.asarray((week @ week.T).toarray(), dtype=np.float64) * boost)
             embeddings = self._embeddings(topic)
             if embeddings is not None:
-                weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), left, right)
+                weekwide = self._mix(weekwide, _rescale(embeddings @ embeddings.T, self.baseline), boost)
             local = share * local + (1.0 - share) * weekwide
-        sims = self._apply_window(topic, local)
+        sims = self._apply_window(topic, local, boost)
         split = graph.average_link(sims, p.threshold)
         # Attaching is for accounts that name few of a story's names; between short texts a frequent
         # name is often all a fragment shares with the topic's main story.
