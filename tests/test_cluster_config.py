@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_keys_are_read() -> None:
     ("table", "key"),
     [
         ({"cluster": {"representation": "magic"}}, "cluster.representation"),
+        ({"cluster": {"semantic_model": ""}}, "cluster.semantic_model"),
+        ({"cluster": {"semantic_model": "sentence-transformers/all-MiniLM-L6-v2"}}, "cluster.semantic_model"),
         ({"cluster": {"entity_weight": 2}}, "cluster.entity_weight"),
         ({"cluster": {"short_text": -1}}, "cluster.short_text"),
         ({"cluster": {"full_entities": -1}}, "cluster.full_entities"),
@@ -167,3 +170,12 @@ def test_static_embeddings_of_hostile_text_are_finite_unit_vectors() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     # What the others hold does not change a text's vector.
     assert np.allclose(vectors[-1], semantic.embed(["Central bank raises interest rates"])[0])
+
+
+def test_a_model_folder_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "models" / "static").mkdir(parents=True)
+    config = parse_config({"cluster": {"semantic_model": "models/static"}}, base_dir=tmp_path)
+    assert config.cluster_params()["semantic_model"] == str(tmp_path / "models" / "static")
+    assert parse_config({}).cluster_params()["semantic_model"] == semantic.WORDLLAMA
+    with pytest.raises(ConfigError, match="no such model folder"):
+        parse_config({"cluster": {"semantic_model": "models/static"}}, base_dir=tmp_path / "elsewhere")

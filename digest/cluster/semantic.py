@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from ..config.sections import PACKAGED_MODELS
 from ..errors import ConfigError
 from .features import token_ids
 
 __all__ = ["MINILM", "STATIC_CHARS", "WORDLLAMA", "available", "embed"]
 
 log = logging.getLogger(__name__)
-WORDLLAMA = "wordllama"
-MINILM = "minilm"
+WORDLLAMA, MINILM = PACKAGED_MODELS
 # The static model reads this much of each document: the title (twice, see article_document) and the
 # opening. Measured on both bench corpora, the rest of a long article changes no story and costs time.
 STATIC_CHARS = 400

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from .. import i18n
 from ..errors import ConfigError
-from .sections import Config, SummaryConfig
+from .sections import PACKAGED_MODELS, Config, SummaryConfig
 
 __all__ = ["load_config", "parse_config"]
 
@@ -251,6 +251,16 @@ def _check_cluster(config: Config, path: str) -> None:
             path=path,
             key="cluster.representation",
             hint='use "lexical" or "semantic"',
+        )
+    model = cluster.semantic_model
+    on_disk = bool(model) and config.resolve(model).is_dir()
+    if cluster.representation == "semantic" and model not in PACKAGED_MODELS and not on_disk:
+        raise ConfigError(
+            f"no such model folder: {model!r}",
+            path=path,
+            key="cluster.semantic_model",
+            hint=f"use {' or '.join(map(repr, PACKAGED_MODELS))}, or the folder of a model2vec or "
+            "sentence-transformers model (relative to the config file); models are never downloaded",
         )
     shares = ("entity_weight", "semantic_weight", "time_factor")
     for name in shares:

