@@ -21,6 +21,7 @@ from scipy.spatial.distance import squareform
 __all__ = ["average_link", "blocks", "candidate_pairs", "pair_similarity", "time_penalty"]
 
 _PAIR_CHUNK = 100_000
+_EDGE_CHUNK = 50_000
 _ROW_BLOCK = 1 << 18
 
 
@@ -160,25 +161,45 @@ def _capped(nodes: np.ndarray, rows: np.ndarray, cols: np.ndarray, sims: np.ndar
     articles to pieces of one. Here every article stays with its strongest neighbour unless that
     neighbour's piece is full. Ties are taken in edge order, so the cut is deterministic.
     """
-    parent = list(range(len(nodes)))
+    parent = np.arange(len(nodes))
     sizes = [1] * len(nodes)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for e in np.argsort(-sims, kind="stable"):
-        a, b = root(int(rows[e])), root(int(cols[e]))
-        if a != b and sizes[a] + sizes[b] <= cap:
-            if sizes[a] < sizes[b]:
-                a, b = b, a
-            parent[b] = a
-            sizes[a] += sizes[b]
-    roots = np.array([root(i) for i in range(len(nodes))])
+    order = np.argsort(-sims, kind="stable")
+    left, right = rows[order], cols[order]
+    for start in range(0, len(order), _EDGE_CHUNK):
+        # Most edges of a large component join articles already in one piece: find every article's
+        # piece at once and walk only the edges between two pieces, in order, one by one.
+        roots = _roots(parent)
+        a_side, b_side = roots[left[start : start + _EDGE_CHUNK]], roots[right[start : start + _EDGE_CHUNK]]
+        crossing = np.flatnonzero(a_side != b_side)
+        links = parent.tolist()
+        for a, b in zip(a_side[crossing].tolist(), b_side[crossing].tolist(), strict=True):
+            a, b = _root(links, a), _root(links, b)
+            if a != b and sizes[a] + sizes[b] <= cap:
+                if sizes[a] < sizes[b]:
+                    a, b = b, a
+                links[b] = a
+                sizes[a] += sizes[b]
+        parent = np.asarray(links)
+    roots = _roots(parent)
     order = np.argsort(roots, kind="stable")
     yield from np.split(nodes[order], np.flatnonzero(np.diff(roots[order])) + 1)
+
+
+def _root(links: list[int], i: int) -> int:
+    while links[i] != i:
+        links[i] = links[links[i]]
+        i = links[i]
+    return i
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Every node's root, by pointer jumping over the whole forest at once."""
+    roots = parent.copy()
+    while True:
+        jumped = roots[roots]
+        if np.array_equal(jumped, roots):
+            return roots
+        roots = jumped
 
 
 def average_link(similarity: np.ndarray, threshold: float) -> np.ndarray:
