@@ -15,10 +15,18 @@ from types import MappingProxyType
 
 import nh3
 
+from .language import detect_languages
 from .models import Article
 from .textutil import html_to_text, safe_url
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "extract", "is_tracking_pixel", "sanitize_html"]
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "extract",
+    "extract_and_detect",
+    "is_tracking_pixel",
+    "sanitize_html",
+]
 
 # The allow-list, public so tests can hold other renderings (Markdown turned into HTML) to it.
 ALLOWED_TAGS = frozenset(
@@ -151,3 +159,12 @@ def extract(articles: Iterable[Article]) -> tuple[Article, ...]:
             replace(article, summary_html=sanitize_html(article.summary_html), text=text, url=safe_url(article.url))
         )
     return tuple(out)
+
+
+def extract_and_detect(articles: Iterable[Article]) -> tuple[Article, ...]:
+    """:func:`extract`, then each article's language (:func:`digest.language.detect_languages`).
+
+    The stage in one module-level function, so that the source stage can run it in its worker
+    processes on each feed's articles as they arrive.
+    """
+    return detect_languages(extract(articles))

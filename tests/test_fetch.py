@@ -331,6 +331,14 @@ def test_per_host_limit_holds(server: Server) -> None:
     assert server.most_in_flight == 2
 
 
+def test_waiting_for_a_slot_does_not_count_against_the_timeout(server: Server) -> None:
+    # One at a time, each answer within the timeout, all of them together well past it.
+    urls = [server.serve(f"/queued{i}.xml", Reply(delay=0.4)) for i in range(4)]
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=1.0, retries=0, per_host=1)
+    gathered = gather(config(*urls, fetch=settings), now=NOW)
+    assert gathered.problems == () and len(gathered.articles) == 4
+
+
 def test_feeds_waiting_for_a_busy_host_do_not_hold_back_other_hosts(server: Server) -> None:
     # Every request is held until four are in flight: the first four the server sees are the first wave.
     gate = Gate(4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.errors import ParseError, SourceError
+from digest.extract import extract_and_detect
 from digest.models import Article
 from digest.sources import Gathered, gather, read_folder, read_opml, read_saved
 
@@ -191,6 +192,29 @@ def test_long_lists_parse_in_worker_processes(tmp_path: Path) -> None:
     assert sorted(guid(a) for a in gathered.articles) == sorted(f"f{i}-1" for i in range(32))
     [problem] = gathered.problems
     assert problem.source == str(broken) and "not a feed" in problem.message
+
+
+_ITEM = (
+    "<item><guid>{g}</guid><title>{g}</title><pubDate>{d}</pubDate>"
+    "<description>&lt;p onclick='x()'&gt;Die Stadt hat die neue Brücke eröffnet.&lt;/p&gt;</description></item>"
+)
+
+
+@pytest.mark.parametrize(("feeds", "workers"), [(1, 1), (32, 1), (32, 2)])
+def test_the_items_of_the_window_are_prepared_as_their_feed_is_read(tmp_path: Path, feeds: int, workers: int) -> None:
+    new, old = _ITEM.format(g="new", d="Sun, 22 Nov 2026 09:00:00 +0000"), _ITEM.format(g="old", d="1 Nov 2026")
+    paths = [
+        _write(tmp_path, f"f{i}.xml", f"<rss><channel><title>f{i}</title>{new}{old}</channel></rss>")
+        for i in range(feeds)
+    ]
+    config = Config(sources=tuple(SourceConfig(path=str(p)) for p in paths), fetch=FetchConfig(parse_workers=workers))
+    since = NOW - timedelta(days=7)
+    raw = gather(config, now=NOW, since=since).articles
+    prepared = gather(config, now=NOW, since=since, prepare=extract_and_detect).articles
+    # In this process, in the one worker beside it, or in the parsing workers: the same articles.
+    assert prepared == tuple(extract_and_detect([a])[0] if a.published > since else a for a in raw)
+    assert {a.text for a in prepared if a.title == "new"} == {"Die Stadt hat die neue Brücke eröffnet."}
+    assert all(a.text == "" and "onclick" in a.summary_html for a in prepared if a.title == "old")
 
 
 def _hostile_folder(tmp_path: Path, outside: Path) -> Path:

@@ -54,3 +54,9 @@ def test_keyphrases_and_story_memory_of_a_german_story_are_not_its_stop_words() 
     assert phrases and not {"die", "der", "den", "über"} & {w for p in phrases for w in p.split()}
     words = [w for w, _ in signature(story)]
     assert "brücke" in words and not {"die", "der", "den", "über", "von"} & set(words)
+
+
+def test_joiners_stay_inside_words_only_before_a_letter() -> None:
+    assert tokens.words("rock'n'roll x-ray x--y end- a'中 u_v 'quoted'") == [
+        "rock'n'roll", "x-ray", "x", "y", "end", "a'", "中", "u", "v", "quoted",
+    ]  # fmt: skip

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from .. import dedupe, deliver, extract, filters, language, rank, render, sources, summarize
+from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
 from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section, Story
@@ -88,16 +88,20 @@ def build_week(
     start, last = catch_up_window(config, store, now)
     log.info("window: %s to %s", start.isoformat(), now.isoformat())
     with stage("fetch"):
-        gathered = sources.gather(config, now=now, store=store, progress=progress, since=start)
+        # Each feed's articles in the window are extracted, and their languages found, as the feed is
+        # read: in a worker process beside the fetching one when there is a core to spare for it.
+        gathered = sources.gather(
+            config, now=now, store=store, progress=progress, since=start, prepare=extract.extract_and_detect
+        )
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
     with stage("extract"):
-        articles = dedupe.collapse_copies(extract.extract(in_window))
-        # Only what readers have not had yet needs a language (filters and the later stages read it).
+        # Extracted with their languages already (gather's prepare): what is left is folding copies.
+        articles = dedupe.collapse_copies(in_window)
         seen = store.seen_ids(i for a in articles for i in a.ids)
-        fresh = language.detect_languages(dedupe.drop_seen(articles, seen))
+        fresh = dedupe.drop_seen(articles, seen)
     # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
     # After language detection, so a rule on language sees the detected one.
     kept = filters.apply_filters(fresh, config.filters)

@@ -136,18 +136,24 @@ class Fetcher:
         return _Slots(self._hosts[host], self._all)
 
     async def _follow(self, url: str, headers: dict[str, str]) -> Fetched:
-        """GET ``url`` and the redirects it leads to, within one deadline for the whole chain."""
+        """GET ``url`` and the redirects it leads to, within one deadline for the whole chain.
+
+        The deadline runs from the first request sent: time spent waiting for a slot, behind the other
+        feeds of a long list, is no fault of this server (a list of thousands waits longer than it).
+        """
         hop, permanent = url, True
+        deadline: float | None = None
         try:
-            async with asyncio.timeout(self.settings.timeout):
-                for _ in range(MAX_REDIRECTS + 1):
-                    async with self._slot(hop):
+            for _ in range(MAX_REDIRECTS + 1):
+                async with self._slot(hop):
+                    deadline = deadline or asyncio.get_running_loop().time() + self.settings.timeout
+                    async with asyncio.timeout_at(deadline):
                         fetched, redirect = await self._once(url, hop, headers)
-                    if fetched is not None:
-                        # Every hop permanent: the feed now lives at the last one, and the report says so.
-                        return replace(fetched, moved_to=hop) if permanent and hop != url else fetched
-                    hop, status = redirect
-                    permanent = permanent and status in _PERMANENT
+                if fetched is not None:
+                    # Every hop permanent: the feed now lives at the last one, and the report says so.
+                    return replace(fetched, moved_to=hop) if permanent and hop != url else fetched
+                hop, status = redirect
+                permanent = permanent and status in _PERMANENT
         except TimeoutError as exc:
             error = FetchError(
                 f"timed out after {self.settings.timeout:g}s",

@@ -12,7 +12,7 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import httpx
 
@@ -26,16 +26,24 @@ from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
 from .opml import read_opml
 
-__all__ = ["FeedStates", "Gathered", "Progress", "gather"]
+__all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (sources done, sources in all) as the stage goes."""
 
+Prepare = Callable[[tuple[Article, ...]], tuple[Article, ...]]
+"""What the pipeline does to each article of the window next, one article in, one out, in order.
+
+A module-level function: it is sent to the worker processes by name.
+"""
+
+_T = TypeVar("_T")
+
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
-# Below this many feeds, starting parser processes costs more than parsing in parallel saves.
+# Below this many feeds, starting worker processes costs more than working in parallel saves.
 _POOL_MIN_FEEDS = 32
 
 
@@ -56,7 +64,8 @@ class KnownIds(Protocol):
 class Gathered:
     """What the source stage returns: the articles, the ones with no date, what failed, and feed health.
 
-    ``feeds`` is the new state of every fetched feed URL; the pipeline saves it with the run.
+    ``feeds`` is the new state of every fetched feed URL; the pipeline saves it with the run. Articles
+    published after the window's start have been through ``prepare`` when :func:`gather` was given one.
     """
 
     articles: tuple[Article, ...]
@@ -81,31 +90,37 @@ def gather(
     progress: Progress | None = None,
     since: datetime | None = None,
     sleep: Sleep = asyncio.sleep,
+    prepare: Prepare | None = None,
 ) -> Gathered:
     """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised.
 
     ``since`` is where the run's window starts (``now - window_days`` by default): full pages are fetched
     for the items from then on, the ones the digest can carry. ``sleep`` waits between retries.
+    ``prepare`` is applied to those items of each source as the source is read, in a worker process
+    when there are any: on a machine with a core to spare that work overlaps with fetching.
     """
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
-    return asyncio.run(_gather(config, fetcher, now=now, store=store, progress=progress, start=start))
+    window = _Window(start, now, prepare)
+    return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
 
 
 async def _gather(
     config: Config,
     fetcher_for: Callable[[], Fetcher],
     *,
-    now: datetime,
     store: FeedStates | None,
     progress: Progress | None,
-    start: datetime,
+    window: _Window,
 ) -> Gathered:
     # Built inside the event loop: its client and semaphores belong to that loop.
     async with fetcher_for() as fetcher:
-        reader = _Reader(config, fetcher, now, start)
+        reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
-        reader.pool = _parser_pool(config.fetch.parse_workers, sum(s.kind != "folder" for s in listed))
+        feeds = sum(s.kind != "folder" for s in listed)
+        workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
+        reader.pool = _process_pool(workers) if workers else None
+        reader.parse_apart = config.fetch.parse_workers != 1
         urls = [s.url for s in listed if s.url]
         reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
         done = 0
@@ -156,14 +171,26 @@ def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The run's window, and what the items in it go through as they are read."""
+
+    start: datetime
+    now: datetime
+    prepare: Prepare | None
+
+
 class _Reader:
-    def __init__(self, config: Config, fetcher: Fetcher, now: datetime, start: datetime) -> None:
+    def __init__(self, config: Config, fetcher: Fetcher, window: _Window) -> None:
         self.config = config
         self.fetcher = fetcher
-        self.now = now
-        self.start = start
+        self.now = window.now
+        self.start = window.start
+        self.prepare = window.prepare
         self.states: dict[str, FeedState] = {}
         self.pool: Executor | None = None
+        # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
+        self.parse_apart = False
 
     def where(self, source: SourceConfig) -> str:
         location = source.location
@@ -227,6 +254,7 @@ class _Reader:
                 await self._read_url(source, outcome)
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
+            outcome.found = await self._prepared(outcome.found)
         except SourceError as exc:
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
         except Exception as exc:
@@ -240,24 +268,37 @@ class _Reader:
         self, data: bytes, source: SourceConfig, where: str, content_type: str, problems: list[Problem]
     ) -> Parsed:
         job = (data, where, source.name, source.category, self.now, content_type)
-        found, noted, problem = await self._run(job)
+        found, noted, problem = await self._call(self.parse_apart, _parse_job, *job)
         problems.extend(noted)
         if problem is not None:
             raise ParseError(problem.message, source=problem.source, hint=problem.hint)
         return found
 
-    async def _run(
-        self, job: tuple[bytes, str, str, str, datetime, str]
-    ) -> tuple[Parsed, list[Problem], Problem | None]:
-        if self.pool is not None:
+    async def _prepared(self, found: Parsed) -> Parsed:
+        """``found`` with its items in the window through ``prepare``; the older ones as they were."""
+        recent = [n for n, (article, _) in enumerate(found) if article.published > self.start]
+        if self.prepare is None or not recent:
+            return found
+        # Never here while there is a pool, even when its worker falls behind: work done here holds up
+        # the event loop, and with it the responses of the feeds still being fetched, against their deadline.
+        ready = await self._call(True, self.prepare, tuple(found[n][0] for n in recent))
+        prepared = list(found)
+        for n, article in zip(recent, ready, strict=True):
+            prepared[n] = (article, found[n][1])
+        return prepared
+
+    async def _call(self, apart: bool, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)`` in a worker process when ``apart`` and there is a pool, else in this one."""
+        if apart and self.pool is not None:
             try:
-                return await asyncio.get_running_loop().run_in_executor(self.pool, _parse_job, *job)
+                return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
             except (BrokenExecutor, RuntimeError, OSError) as exc:
-                # No worker processes here (a caller without a __main__ guard, a sandbox): parse in this one.
-                log.warning("parser processes unavailable, parsing in this process: %s", exc)
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
-        return _parse_job(*job)
+                # No worker processes here (a caller without a __main__ guard, a sandbox): work in this one.
+                log.warning("worker processes unavailable, working in this process: %s", exc)
+                if self.pool is not None:
+                    self.pool.shutdown(wait=False, cancel_futures=True)
+                    self.pool = None
+        return function(*args)
 
     async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
         url = source.url
@@ -309,13 +350,23 @@ class _Reader:
         return (replace(article, text=text) if len(text) > len(teaser) else article), dated
 
 
-def _parser_pool(workers: int, feeds: int) -> Executor | None:
-    """Processes to parse feeds in, so a long list uses every core; none for a short one."""
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or feeds < _POOL_MIN_FEEDS:
-        return None
+def _pool_size(workers: int, feeds: int, *, preparing: bool) -> int:
+    """Processes to parse feeds in, so a long list uses every core; none (0) for a short one.
+
+    With one parser (this process) a long list still gets one worker to prepare the window's items in,
+    when there is a second core: preparing them costs about half as much as parsing, and it is done
+    while this process fetches and parses instead of after it.
+    """
+    cores = os.cpu_count() or 1
+    workers = workers or cores
+    if feeds < _POOL_MIN_FEEDS or (workers == 1 and not (preparing and cores > 1)):
+        return 0
+    return min(workers, feeds)
+
+
+def _process_pool(workers: int) -> Executor:
     # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-    return ProcessPoolExecutor(max_workers=min(workers, feeds), mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _parse_job(
