@@ -66,7 +66,6 @@ _DEFAULTS = ClusterConfig()
 _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
-_PAIR_CHUNK = 50_000
 _FITTED = frozenset(["labels_", "topics_", "centrality_", "n_clusters_"])
 REPRESENTATIONS = ("lexical", "semantic")
 
@@ -244,16 +243,6 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-def _pair_dots(embeddings: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The dot product of each pair's embeddings, in chunks: gathering both sides of millions of
-    candidate pairs at once would hold gigabytes."""
-    out = np.empty(len(rows), dtype=np.float64)
-    for start in range(0, len(rows), _PAIR_CHUNK):
-        end = start + _PAIR_CHUNK
-        out[start:end] = np.einsum("ij,ij->i", embeddings[rows[start:end]], embeddings[cols[start:end]])
-    return out
-
-
 def _rescale(cosine: np.ndarray, baseline: float) -> np.ndarray:
     """Embedding cosines of unrelated news sit well above 0 (about 0.1 to 0.3 for MiniLM, higher for a
     static model), where TF-IDF cosines sit near 0: map ``baseline`` to 0 so mixing the two does not
@@ -342,7 +331,7 @@ class _Model:
         if self.languages is not None:
             sims = sims * _same_language(self.languages[rows], self.languages[cols])
         if self.embeddings is not None:
-            semantic = _rescale(_pair_dots(self.embeddings, rows, cols), self.baseline)
+            semantic = _rescale(graph.pair_similarity(self.embeddings, rows, cols), self.baseline)
             sims = self._mix(sims, semantic, boost)
         window = self.window / boost
         penalty = graph.time_penalty(self.times, rows, cols, window=window, factor=self.params.time_factor)

@@ -101,13 +101,17 @@ def _top_positions(vectors: csr_matrix, counts: np.ndarray, rows: np.ndarray, k:
     return np.asarray((top + starts[:, None])[valid])
 
 
-def pair_similarity(vectors: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Exact cosine similarity (rows are L2-normalized) of each pair, computed in chunks."""
+def pair_similarity(vectors: csr_matrix | np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Exact cosine similarity (rows are L2-normalized, sparse or dense) of each pair, computed in chunks:
+    gathering both sides of millions of candidate pairs at once would hold gigabytes."""
     out = np.zeros(len(rows), dtype=np.float64)
     for start in range(0, len(rows), _PAIR_CHUNK):
         end = start + _PAIR_CHUNK
         left, right = vectors[rows[start:end]], vectors[cols[start:end]]
-        out[start:end] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+        if isinstance(left, np.ndarray):
+            out[start:end] = np.einsum("ij,ij->i", left, right)
+        else:
+            out[start:end] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
     return out
 
 
