@@ -161,29 +161,50 @@ def test_guardian_day_small_stories_sharing_a_name_are_not_attached(guardian_day
     # Union's pieces say: short pairs count in proportion to their length when fragments attach.
     labels = StoryClusterer().fit(guardian_day).labels_
     assert labels[0] != labels[28] and labels[0] != labels[48]
-    # Counted in full, as they were, those blurbs fold into the State of the Union.
+    # Counted in full, the Stormy Daniels interview folds into the State of the Union.
     labels = StoryClusterer(attach_words=0).fit(guardian_day).labels_
-    assert labels[0] == labels[28] == labels[48]
+    assert labels[0] == labels[28]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: the attach step folds the FBI memo (a longer blurb) into the State of the Union, which "
-    "both say Trump; Lorde's two stories join on her name",
-)
+# Two blurbs about one singer that share her name and her country and little else; judged in a test
+# of their own below.
+_GUARDIAN_LORDE = (34, 41)
+
+
 def test_guardian_day_keeps_apart_what_shares_only_a_name(guardian_day: list[Article]) -> None:
     articles = guardian_day
     labels = StoryClusterer().fit(articles).labels_
     editor = {i: name for name, items in _GUARDIAN_STORIES.items() for i in items}
     for i in range(len(articles)):
         for j in range(i + 1, len(articles)):
-            if labels[i] != labels[j]:
+            if labels[i] != labels[j] or (i, j) == _GUARDIAN_LORDE:
                 continue
             a = editor.get(i) or _GUARDIAN_LOOSE.get(i) or f"own {i}"
             b = editor.get(j) or _GUARDIAN_LOOSE.get(j) or f"own {j}"
             assert a == b, f"one story: {articles[i].title!r} and {articles[j].title!r}"
     for i, j in _GUARDIAN_APART:
-        assert labels[i] != labels[j]
+        if (i, j) != _GUARDIAN_LORDE:
+            assert labels[i] != labels[j]
+
+
+def test_guardian_day_a_fragment_is_judged_against_the_whole_story(guardian_day: list[Article]) -> None:
+    # The State of the Union splits in two; the FBI memo is close to one half (both say Trump, memo
+    # and Congress) and far from the other. Once the halves are one story, the memo is compared with
+    # all of it, and stays out.
+    labels = StoryClusterer(attach_threshold=1.0).fit(guardian_day).labels_
+    assert labels[0] != labels[1] and labels[2] not in (labels[0], labels[1])
+    labels = StoryClusterer().fit(guardian_day).labels_
+    assert labels[0] == labels[1] != labels[2]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet: two blurbs about Lorde (a Grammys advert, a lawsuit over a cancelled show) share her name "
+    "and her country, and join",
+)
+def test_guardian_day_two_stories_of_one_singer_stay_apart(guardian_day: list[Article]) -> None:
+    labels = StoryClusterer().fit(guardian_day).labels_
+    assert labels[_GUARDIAN_LORDE[0]] != labels[_GUARDIAN_LORDE[1]]
 
 
 def _headlines(*pairs: tuple[str, str]) -> list[Article]:

@@ -13,6 +13,8 @@
 4. **Attach.** A fragment of at most ``attach_size`` articles inside a topic joins the topic's larger
    story it is most similar to on average, when that similarity reaches ``attach_threshold``: an
    account that mentions few of the story's names still belongs to the story its topic is about.
+   Fragments join one at a time, the closest first, and each is compared with the stories as they
+   have grown, so a blurb close to one half of a story and far from the other stays out.
    Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
    blurbs that share a frequent name are not an account that names few of a story's names.
 
@@ -451,21 +453,38 @@ class _Model:
 
 
 def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, threshold: float) -> np.ndarray:
-    """Fold each story of at most ``size`` articles into the larger story of its topic it is most similar
-    to on average, when that mean similarity reaches ``threshold``."""
-    before = labels
-    labels = labels.copy()
-    values, counts = np.unique(labels, return_counts=True)
-    stories = values[counts > size]
-    if len(stories) == 0:
+    """Fold stories of at most ``size`` articles, one at a time and the closest first, into the larger
+    story of their topic they are most similar to on average, when that mean reaches ``threshold``.
+
+    A story is compared as it has grown: a fragment close to only one part of a story (two of its
+    accounts say "Trump") is judged against all of it once its other parts have joined."""
+    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    stories = np.flatnonzero(counts > size)
+    fragments = np.flatnonzero(counts <= size)
+    if len(stories) == 0 or len(fragments) == 0:
         return labels
-    for fragment in values[counts <= size]:
-        members = before == fragment
-        means = np.array([sims[np.ix_(members, before == s)].mean() for s in stories])
-        best = int(np.argmax(means))
-        if means[best] >= threshold:
-            labels[members] = stories[best]
-    return labels
+    # Sum of similarities between every two of the split's stories; a join adds rows and columns.
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    sums = np.add.reduceat(np.add.reduceat(sims[order][:, order], starts, axis=0), starts, axis=1)
+    sizes = counts.astype(np.float64)
+    means = sums[np.ix_(fragments, stories)] / np.outer(sizes[fragments], sizes[stories])
+    owner = np.arange(len(values))
+    joined = np.zeros(len(fragments), dtype=bool)
+    while True:
+        f, s = np.unravel_index(int(np.argmax(means)), means.shape)
+        if means[f, s] < threshold:
+            break
+        fragment, story = int(fragments[f]), int(stories[s])
+        sums[story, :] += sums[fragment, :]
+        sums[:, story] += sums[:, fragment]
+        sizes[story] += sizes[fragment]
+        owner[owner == fragment] = story
+        # Only the grown story's column changes; a fragment that has joined is never picked again.
+        means[:, s] = np.where(joined, -np.inf, sums[fragments, story] / (sizes[fragments] * sizes[story]))
+        joined[f] = True
+        means[f, :] = -np.inf
+    return np.asarray(values[owner][inverse])
 
 
 def _rows(matrix: csr_matrix, groups: Sequence[np.ndarray]) -> list[csr_matrix]:
