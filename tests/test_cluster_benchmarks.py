@@ -52,3 +52,9 @@ def test_cluster_speed_reports_sizes_and_growth() -> None:
     last = dict(item.split("=") for item in out.strip().splitlines()[-1].split())
     assert last["n"] == "120" and float(last["seconds"]) > 0 and float(last["peak_mb"]) > 0
     assert last["exponent"] != "nan"
+
+
+def test_cluster_speed_times_a_week_of_headlines() -> None:
+    out = _run("benchmarks/cluster_speed.py", "--articles", "80", "--headlines")
+    last = dict(item.split("=") for item in out.strip().splitlines()[-1].split())
+    assert last["n"] == "80" and float(last["docs_per_s"]) > 0
