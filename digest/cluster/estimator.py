@@ -464,9 +464,8 @@ def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, thresh
     if len(stories) == 0 or len(fragments) == 0:
         return labels
     # Sum of similarities between every two of the split's stories; a join adds rows and columns.
-    order = np.argsort(inverse, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    sums = np.add.reduceat(np.add.reduceat(sims[order][:, order], starts, axis=0), starts, axis=1)
+    member = csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), inverse)), shape=(len(labels), len(values)))
+    sums = np.asarray(member.T @ np.asarray(member.T @ sims).T).T
     sizes = counts.astype(np.float64)
     means = sums[np.ix_(fragments, stories)] / np.outer(sizes[fragments], sizes[stories])
     owner = np.arange(len(values))
