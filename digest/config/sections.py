@@ -116,7 +116,8 @@ class ClusterConfig:
     threshold: float = 0.14
     # Average similarity (TF-IDF over the week) at which articles are one topic.
     block_threshold: float = 0.05
-    # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity.
+    # A story of at most attach_size articles joins its topic's closest larger story at this mean similarity
+    # (one at a time, the closest first, against the stories as they have grown).
     attach_threshold: float = 0.06
     attach_size: int = 3
     # A pair shorter than this many distinct words (geometric mean) counts towards that attachment only in
