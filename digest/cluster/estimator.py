@@ -463,14 +463,15 @@ def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, thresh
     fragments = np.flatnonzero(counts <= size)
     if len(stories) == 0 or len(fragments) == 0:
         return labels
-    # Sum of similarities between every two of the split's stories; a join adds rows and columns.
+    # Sum of similarities between every two of the split's stories (Mᵀ·S·M for the membership matrix
+    # M, with no reordered copy of S); a join adds one story's row and column to another's.
     member = csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), inverse)), shape=(len(labels), len(values)))
     sums = np.asarray(member.T @ np.asarray(member.T @ sims).T).T
     sizes = counts.astype(np.float64)
     means = sums[np.ix_(fragments, stories)] / np.outer(sizes[fragments], sizes[stories])
     owner = np.arange(len(values))
     joined = np.zeros(len(fragments), dtype=bool)
-    while True:
+    for _ in range(len(fragments)):  # each round joins one fragment or ends
         f, s = np.unravel_index(int(np.argmax(means)), means.shape)
         if means[f, s] < threshold:
             break
@@ -478,7 +479,7 @@ def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, thresh
         sums[story, :] += sums[fragment, :]
         sums[:, story] += sums[:, fragment]
         sizes[story] += sizes[fragment]
-        owner[owner == fragment] = story
+        owner[fragment] = story
         # Only the grown story's column changes; a fragment that has joined is never picked again.
         means[:, s] = np.where(joined, -np.inf, sums[fragments, story] / (sizes[fragments] * sizes[story]))
         joined[f] = True
