@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,8 @@ from digest.cluster.features import article_document, article_parts, entity_toke
 from digest.models import Article
 
 from .labelled_week import labelled_week, two_fires
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -146,6 +150,24 @@ def test_bad_parameters_are_refused_at_fit() -> None:
         StoryClusterer(entity_weight=1.5).fit([])
     with pytest.raises(ValueError, match="lead_words"):
         StoryClusterer(lead_words=-1).fit([])
+    with pytest.raises(ValueError, match="n_jobs"):
+        StoryClusterer(n_jobs=0).fit([])
+
+
+def test_labels_do_not_depend_on_the_number_of_threads() -> None:
+    spec = importlib.util.spec_from_file_location("cluster_speed", ROOT / "benchmarks" / "cluster_speed.py")
+    assert spec and spec.loader
+    generated = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generated)
+    # Hundreds of stories in dozens of blocks, so the threads really share the work.
+    articles = generated.generate(1500, seed=3)
+    alone = StoryClusterer(n_jobs=1).fit(articles)
+    for n_jobs in (2, 5, -1):
+        threaded = StoryClusterer(n_jobs=n_jobs).fit(articles)
+        assert np.array_equal(threaded.labels_, alone.labels_)
+        assert np.array_equal(threaded.topics_, alone.topics_)
+        assert np.array_equal(threaded.centrality_, alone.centrality_)
+    assert alone.n_clusters_ > 50 and len(set(alone.topics_.tolist())) >= 10
 
 
 def test_similarity_is_higher_within_a_story() -> None:

@@ -36,7 +36,9 @@ reports, and "Stocks end lower" is another story every day.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any, Self
 
@@ -117,6 +119,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Scaling knobs: terms each article is indexed under, how many articles published around it it
         meets under each term (see :func:`.graph.candidate_pairs`), and the largest block clustered
         exactly.
+    n_jobs:
+        Threads that cut blocks into topics and topics into stories, each on its own: -1 (the default)
+        is one per CPU core this process may use, 1 works in the calling thread. The labels do not
+        depend on it.
     random_state:
         Accepted for API symmetry: every step is deterministic for a given input.
 
@@ -154,6 +160,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         top_terms: int = 16,
         neighbours: int = 10,
         max_block: int = 2000,
+        n_jobs: int = -1,
         random_state: int | None = None,
     ) -> None:
         self.threshold = threshold
@@ -175,6 +182,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.top_terms = top_terms
         self.neighbours = neighbours
         self.max_block = max_block
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, articles: Sequence[Article], y: object = None) -> Self:
@@ -198,16 +206,20 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             return
         model = _Model(self, articles)
         blocks = model.blocks()
-        found = [t for b, v in zip(blocks, _rows(model.vectors, blocks), strict=True) for t in model.topics(b, v)]
-        words, entities = _rows(model.features.words, found), _rows(model.features.entities, found)
-        week = _rows(model.vectors, found)
-        next_label = 0
-        for number, (topic, w, e, v) in enumerate(zip(found, words, entities, week, strict=True)):
-            topics[topic] = number
-            for story, central in model.stories(topic, w, e, v):
-                labels[story] = next_label
-                centrality[story] = central
-                next_label += 1
+        # Blocks, then topics, are independent of one another, and their matrix products and linkage
+        # run in compiled code that releases the GIL: threads share the cores without copying the
+        # week's matrices. map keeps the input order, so the labels are the same for any n_jobs.
+        with ThreadPoolExecutor(max_workers=_workers(self.n_jobs)) as pool:
+            found = [t for ts in pool.map(model.topics, blocks, _rows(model.vectors, blocks)) for t in ts]
+            words, entities = _rows(model.features.words, found), _rows(model.features.entities, found)
+            split = pool.map(model.stories, found, words, entities, _rows(model.vectors, found))
+            next_label = 0
+            for number, (topic, stories) in enumerate(zip(found, split, strict=True)):
+                topics[topic] = number
+                for story, central in stories:
+                    labels[story] = next_label
+                    centrality[story] = central
+                    next_label += 1
 
     def fit_predict(self, articles: Sequence[Article], y: object = None, **kwargs: Any) -> np.ndarray:
         return self.fit(articles).labels_
@@ -234,6 +246,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
             raise ValueError("top_terms and neighbours must be at least 1, max_block at least 2")
+        if self.n_jobs != -1 and self.n_jobs < 1:
+            raise ValueError(f"n_jobs must be -1 or at least 1, got {self.n_jobs!r}")
 
     def __sklearn_is_fitted__(self) -> bool:
         return "labels_" in self.__dict__
@@ -243,6 +257,17 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if name in _FITTED:
             raise NotFittedError(f"This StoryClusterer is not fitted yet: call fit() before using {name}.")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _workers(n_jobs: int) -> int:
+    """Threads for ``n_jobs``: -1 is the CPU cores this process may run on (its affinity, which a
+    container or ``taskset`` narrows), not every core of the machine."""
+    if n_jobs > 0:
+        return n_jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
 
 
 def _rescale(cosine: np.ndarray, baseline: float) -> np.ndarray:
