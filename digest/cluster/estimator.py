@@ -209,10 +209,12 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         # Blocks, then topics, are independent of one another, and their matrix products and linkage
         # run in compiled code that releases the GIL: threads share the cores without copying the
         # week's matrices. map keeps the input order, so the labels are the same for any n_jobs.
-        with ThreadPoolExecutor(max_workers=_workers(self.n_jobs)) as pool:
-            found = [t for ts in pool.map(model.topics, blocks, _rows(model.vectors, blocks)) for t in ts]
+        workers = _workers(self.n_jobs)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            run = pool.map if workers > 1 else map
+            found = [t for ts in run(model.topics, blocks, _rows(model.vectors, blocks)) for t in ts]
             words, entities = _rows(model.features.words, found), _rows(model.features.entities, found)
-            split = pool.map(model.stories, found, words, entities, _rows(model.vectors, found))
+            split = run(model.stories, found, words, entities, _rows(model.vectors, found))
             next_label = 0
             for number, (topic, stories) in enumerate(zip(found, split, strict=True)):
                 topics[topic] = number
@@ -489,7 +491,8 @@ def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, thresh
     if len(stories) == 0 or len(fragments) == 0:
         return labels
     # Sum of similarities between every two of the split's stories (Mᵀ·S·M for the membership matrix
-    # M, with no reordered copy of S); a join adds one story's row and column to another's.
+    # M, with no reordered copy of S). Fragments never grow, so a join only adds the fragment's column
+    # to the story's: that column is all the remaining fragments' means read.
     member = csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), inverse)), shape=(len(labels), len(values)))
     sums = np.asarray(member.T @ np.asarray(member.T @ sims).T).T
     sizes = counts.astype(np.float64)
@@ -501,7 +504,6 @@ def _attach_fragments(labels: np.ndarray, sims: np.ndarray, *, size: int, thresh
         if means[f, s] < threshold:
             break
         fragment, story = int(fragments[f]), int(stories[s])
-        sums[story, :] += sums[fragment, :]
         sums[:, story] += sums[:, fragment]
         sizes[story] += sizes[fragment]
         owner[fragment] = story
