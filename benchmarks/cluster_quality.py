@@ -2,7 +2,7 @@
 
     python benchmarks/cluster_quality.py ../shared/bench/clustering            # every corpus in it
     python benchmarks/cluster_quality.py ../shared/bench/clustering/ecbplus    # one corpus
-    python benchmarks/cluster_quality.py DIR --static-model /path/to/model2vec-folder
+    python benchmarks/cluster_quality.py DIR --model /path/to/model-folder    # repeatable
     python benchmarks/cluster_quality.py DIR --param threshold=0.1 --param entity_weight=0.3
     python benchmarks/cluster_quality.py DIR --half odd     # choose a setting here ...
     python benchmarks/cluster_quality.py DIR --half even    # ... and confirm it here
@@ -12,8 +12,9 @@ prints B-cubed precision/recall/F1, the adjusted Rand index and predicted vs gol
 the shipped defaults (changed only by ``--param`` keys of the ``[cluster]`` config table) with each
 representation installed: ``wordllama`` (the default: static embeddings installed with digest),
 ``lexical`` (TF-IDF alone), ``minilm`` (all-MiniLM-L6-v2) when the ``semantic`` extra is installed,
-``static`` (``semantic_model`` set to the ``--static-model`` folder) when given; beside three
-reference points: every article its own story, all in one story, and one story per gold topic.
+and each ``--model`` folder (a model2vec, sentence-transformers or ONNX model, named by the folder's
+name) whose packages are installed; beside three reference points: every article its own story, all
+in one story, and one story per gold topic.
 Articles without a date share one date. ``--half odd`` or ``--half even`` keeps only the topics of
 that half (by the parity of the topic number, or of a stable hash of a topic name), so a setting can
 be chosen on one half and confirmed on the other.
@@ -88,14 +89,17 @@ def corpora(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / "articles.jsonl").exists())
 
 
-def representations(static_model: str) -> dict[str, dict[str, object]]:
+def representations(folders: list[str]) -> dict[str, dict[str, object]]:
     """The ``[cluster]`` keys of each representation that can run here: the shipped default
     (``wordllama`` static embeddings), TF-IDF alone, and the optional models when installed."""
     found: dict[str, dict[str, object]] = {"wordllama": {}, "lexical": {"representation": "lexical"}}
     if semantic.available(semantic.MINILM):
         found["minilm"] = {"semantic_model": semantic.MINILM}
-    if static_model and semantic.available(static_model):
-        found["static"] = {"semantic_model": static_model}
+    for folder in folders:
+        if semantic.available(folder):
+            found[Path(folder).name] = {"semantic_model": folder}
+        else:
+            print(f"skipped {folder}: the packages its model needs are not installed", file=sys.stderr)
     return found
 
 
@@ -125,11 +129,11 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--param", action="append", default=[], help="a [cluster] config key=value")
     parser.add_argument("--half", choices=["odd", "even"], help="keep only this half of the topics")
-    parser.add_argument("--static-model", default="", help="folder of a model2vec model to measure as well")
+    parser.add_argument("--model", action="append", default=[], help="a model folder to measure as well")
     parser.add_argument("--default-only", action="store_true", help="measure the shipped defaults only")
     args = parser.parse_args()
     base = _parse(args.param)
-    tables = {"wordllama": {}} if args.default_only else representations(args.static_model)
+    tables = {"wordllama": {}} if args.default_only else representations(args.model)
     tables = {name: {**table, **base} for name, table in tables.items()}
     results = {}
     for folder in corpora(args.folder):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .headline_week import mixed_week
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,20 @@ def test_cluster_quality_reports_every_corpus_of_a_folder(tmp_path: Path) -> Non
     scores = dict(item.split("=") for item in lines[-1].split())
     assert set(scores) == {"week-a.wordllama", "week-b.wordllama"}
     assert all(0.0 <= float(v) <= 1.0 for v in scores.values())
+
+
+def test_cluster_quality_measures_a_model_folder(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from .tiny_onnx import lookup_model, table, tokenizer
+
+    model = tmp_path / "tiny-onnx"
+    model.mkdir()
+    tokenizer(model)
+    lookup_model(model, table(), with_mask=True)
+    _write_corpus(tmp_path / "corpora" / "week")
+    out = _run("benchmarks/cluster_quality.py", str(tmp_path / "corpora"), "--model", str(model))
+    scores = dict(item.split("=") for item in out.strip().splitlines()[-1].split())
+    assert {"week.wordllama", "week.lexical", "week.tiny-onnx"} <= set(scores)
 
 
 def test_cluster_speed_reports_sizes_and_growth() -> None:

