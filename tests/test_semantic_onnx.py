@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +91,12 @@ def test_a_model_cannot_read_a_file_outside_its_folder(tmp_path: Path) -> None:
     onnx.save(model, str(inside / "model.onnx"))
     with pytest.raises(ConfigError, match="cannot load the ONNX model"):
         semantic.embed(["bridge"], str(inside))
+
+
+def test_without_onnx_runtime_the_error_names_the_extra(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what an install without the extra imports
+    semantic._model.cache_clear()
+    assert not semantic.available(str(folder))
+    with pytest.raises(ConfigError, match=r"digest\[semantic-onnx\]") as caught:
+        semantic.embed(["bridge"], str(folder))
+    assert "onnxruntime" in str(caught.value)
