@@ -205,14 +205,23 @@ class _OnnxTransformer:
         log.info("loading an ONNX sentence model from %s", folder)
         try:
             session = onnxruntime.InferenceSession(str(folder / _ONNX_MODEL), providers=["CPUExecutionProvider"])
-            tokenizer = Tokenizer.from_file(str(folder / _ONNX_TOKENIZER))
-        except Exception as exc:  # both raise their own untyped errors for a corrupt file
+            encoder = cls(Tokenizer.from_file(str(folder / _ONNX_TOKENIZER)), session)
+            # A model that takes other inputs or gives other shapes fails here, at load, and not
+            # half-way through a week's embeddings.
+            probe = encoder._batch(["a probe", "a longer probe text"])
+        except Exception as exc:  # the runtime and the tokenizer raise their own untyped errors
             raise ConfigError(
                 f"cannot load the ONNX model in {folder}: {exc}",
                 key=_KEY,
                 hint="export the model again (scripts/export_onnx.py)",
             ) from exc
-        return cls(tokenizer, session)
+        if probe.ndim != 2 or len(probe) != 2:
+            raise ConfigError(
+                f"the ONNX model in {folder} does not give one vector per text (shape {probe.shape})",
+                key=_KEY,
+                hint="export a sentence model whose first output is [batch, pieces, dims] or [batch, dims]",
+            )
+        return encoder
 
     def encode(self, documents: Sequence[str]) -> np.ndarray:
         """One unnormalized vector per document; texts of like length are batched to pad little."""
@@ -236,7 +245,7 @@ class _OnnxTransformer:
             mask[row, : len(encoding.ids)] = 1
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = np.asarray(self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0])
-        if hidden.ndim == 2:  # a model that pools inside its own graph
+        if hidden.ndim != 3:  # [batch, dims]: a model that pools inside its own graph (else caught at load)
             return hidden.astype(np.float32)
         weights = mask[:, :, None].astype(np.float32)
         return np.asarray((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0), dtype=np.float32)
