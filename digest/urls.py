@@ -14,7 +14,7 @@ dropped, an empty path written ``/``, and a fragment dropped unless it routes a 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 __all__ = ["identity_key", "is_absolute", "legacy_key", "link_url", "strip_tracking"]
 
@@ -85,7 +85,11 @@ def identity_key(url: str) -> str:
     if not head.startswith("/"):
         head = "/" + head
     keep_fragment = hash_ and fragment.startswith(("!", "/"))
-    return f"{scheme}://{userinfo}{at}{host}{head}" + (f"#{fragment}" if keep_fragment else "")
+    key = f"{scheme}://{userinfo}{at}{host}{head}" + (f"#{fragment}" if keep_fragment else "")
+    # White space left at the end by the dropped fragment ("/a/0\f#top") is part of the path, which a
+    # browser sends percent-encoded; written so, the key is its own key and still not "/a/0"'s.
+    body = key.rstrip()
+    return body + quote(key[len(body) :], safe="")
 
 
 _OLD_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.I)

@@ -111,6 +111,12 @@ def test_real_links_from_the_feed_corpora_round_trip_unchanged() -> None:
     assert [link for link in plain if link_url(link) != link] == []
 
 
+def test_white_space_before_a_dropped_fragment_stays_in_the_key() -> None:
+    key = identity_key(link_url("0\x0c#0", "https://blog.example/a/"))
+    assert key == "https://blog.example/a/0%0C" != identity_key("https://blog.example/a/0")
+    assert identity_key(key) == key
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80), st.sampled_from(["", "https://blog.example/a/", "http://[", "not a url"]))
 def test_any_text_gives_a_link_and_a_key_without_raising(url: str, base: str) -> None:
