@@ -11,14 +11,14 @@ import pytest
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 
 from digest.cluster import StoryClusterer, semantic  # noqa: E402
 from digest.config import parse_config  # noqa: E402
 from digest.errors import ConfigError  # noqa: E402
 
 from .headline_week import headline_week  # noqa: E402
-from .tiny_onnx import DIMS, WORDS, lookup_model, table, tokenizer  # noqa: E402
+from .tiny_onnx import DIMS, WORDS, lookup_model, save_graph, table, tokenizer  # noqa: E402
 
 
 @pytest.fixture(params=[True, False], ids=["mask", "ids-only"])
@@ -106,16 +106,7 @@ def test_a_model_with_other_inputs_is_refused_at_load(tmp_path: Path) -> None:
     tokenizer(tmp_path)
     ids = helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "pieces"])
     out = helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", "pieces", DIMS])
-    graph = helper.make_graph(
-        [helper.make_node("Gather", ["table", "tokens"], ["out"])],
-        "other-inputs",
-        [ids],
-        [out],
-        initializer=[numpy_helper.from_array(table(), "table")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(tmp_path / "model.onnx"))
+    save_graph(tmp_path, [helper.make_node("Gather", ["table", "tokens"], ["out"])], [ids], out, table())
     with pytest.raises(ConfigError, match="cannot load the ONNX model"):
         semantic.embed(["bridge"], str(tmp_path))
 
@@ -124,18 +115,10 @@ def test_a_model_that_gives_no_vector_per_text_is_refused_at_load(tmp_path: Path
     tokenizer(tmp_path)
     ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "pieces"])
     out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [DIMS])
-    graph = helper.make_graph(
-        [
-            helper.make_node("Gather", ["table", "input_ids"], ["looked_up"]),
-            helper.make_node("ReduceMean", ["looked_up"], ["out"], axes=[0, 1], keepdims=0),
-        ],
-        "one-vector",
-        [ids],
-        [out],
-        initializer=[numpy_helper.from_array(table(), "table")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(tmp_path / "model.onnx"))
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["looked_up"]),
+        helper.make_node("ReduceMean", ["looked_up"], ["out"], axes=[0, 1], keepdims=0),
+    ]
+    save_graph(tmp_path, nodes, [ids], out, table())
     with pytest.raises(ConfigError, match="one vector per text"):
         semantic.embed(["bridge"], str(tmp_path))

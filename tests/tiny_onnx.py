@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import NodeProto, TensorProto, ValueInfoProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 WORDS = ("[UNK]", "bridge", "collapses", "three", "missing", "rates", "rise", "cup", "final", "penalties")
@@ -36,7 +36,6 @@ def lookup_model(folder: Path, vectors: np.ndarray, *, with_mask: bool) -> Path:
     out = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "pieces", DIMS])
     nodes = [helper.make_node("Gather", ["table", "input_ids"], ["looked_up" if with_mask else "last_hidden_state"])]
     inputs = [ids]
-    initializers = [numpy_helper.from_array(vectors, "table"), numpy_helper.from_array(np.array([2]), "axis")]
     if with_mask:
         inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "pieces"]))
         nodes += [
@@ -44,7 +43,15 @@ def lookup_model(folder: Path, vectors: np.ndarray, *, with_mask: bool) -> Path:
             helper.make_node("Unsqueeze", ["mask_f", "axis"], ["mask_3d"]),
             helper.make_node("Mul", ["looked_up", "mask_3d"], ["last_hidden_state"]),
         ]
-    graph = helper.make_graph(nodes, "lookup", inputs, [out], initializer=initializers)
+    return save_graph(folder, nodes, inputs, out, vectors)
+
+
+def save_graph(
+    folder: Path, nodes: list[NodeProto], inputs: list[ValueInfoProto], output: ValueInfoProto, vectors: np.ndarray
+) -> Path:
+    """``model.onnx`` in ``folder``: ``nodes`` over ``inputs``, with ``vectors`` as the initializer ``table``."""
+    initializers = [numpy_helper.from_array(vectors, "table"), numpy_helper.from_array(np.array([2]), "axis")]
+    graph = helper.make_graph(nodes, "tiny", inputs, [output], initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(folder / "model.onnx"))
