@@ -97,7 +97,9 @@ def representations(folders: list[str]) -> dict[str, dict[str, object]]:
         found["minilm"] = {"semantic_model": semantic.MINILM}
     for folder in folders:
         if semantic.available(folder):
-            found[Path(folder).name] = {"semantic_model": folder}
+            # Named by the folder's name, or its whole path when two folders share a name.
+            name = Path(folder).name if Path(folder).name not in found else folder
+            found[name] = {"semantic_model": folder}
         else:
             print(f"skipped {folder}: the packages its model needs are not installed", file=sys.stderr)
     return found
