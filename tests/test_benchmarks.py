@@ -113,3 +113,51 @@ def test_every_benchmark_is_run_by_some_test() -> None:
     assert len(scripts) > 10
     unrun = [name for name in scripts if f"{name}.py" not in tests and f'"{name}"' not in tests]
     assert not unrun, f"benchmarks no test runs: {unrun}"
+
+
+def _headline(n: int, story: str, source: str, title: str) -> str:
+    row = {"id": f"t{n}", "title": title, "text": "", "url": f"https://news.example/{n}", "source": source}
+    return json.dumps({**row, "published": f"2026-11-2{n % 3}T0{n % 9}:00:00+00:00", "story": story, "topic": None})
+
+
+def test_reader_week(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [
+        ("tram", "Harbour Times", "Council approves tram line to the airport"),
+        ("tram", "Daily Courier", "Airport tram line approved by city council"),
+        ("tram", "North Star", "Tram to the airport gets the council's go-ahead"),
+        ("storm", "Harbour Times", "Storm closes the harbour for two days"),
+        ("storm", "Evening Post", "Harbour shut for two days as storm hits the coast"),
+        ("storm", "North Star", "Coastal storm keeps ferries in port for two days"),
+    ]
+    lines = [_headline(n, *row) for n, row in enumerate(rows)]
+    (corpus / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "garden.txt").write_text(
+        "Garlic planting guide\n\nPlant garlic cloves before the first frost, pointed end up, a hand apart.\n",
+        encoding="utf-8",
+    )
+    (saved / "library.txt").write_text(
+        "The library reopens\n\nThe city library reopened on Monday after a year of renovation work.\n",
+        encoding="utf-8",
+    )
+    feed = tmp_path / "feed.rss"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Bay Gazette</title><link>https://bay.example/</link>'
+        "<description>news</description><item><title>Ferry timetable changes next week</title>"
+        "<link>https://bay.example/ferry</link><pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate>"
+        "<description>&lt;p&gt;The ferry company will run two fewer crossings a day from Monday. The change "
+        "lasts until the spring, when the second boat returns from repairs.&lt;/p&gt;</description></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    figures = run_benchmark("reader_week", str(corpus), "--seeds", str(saved), "--feed", str(feed))
+    assert set(figures) == {
+        "email_stories", "email_share", "html_kb", "max_links", "big_shown", "mixed", "repeated",
+        "short_headlines", "seed_stories", "flagged",
+    }  # fmt: skip
+    assert figures["email_stories"] == 2 and figures["email_share"] == 1.0 and 0 < figures["html_kb"] < 102
+    assert figures["mixed"] == 0 and figures["repeated"] == 0 and figures["seed_stories"] == 2
+    assert 1 <= figures["max_links"] <= 12 and figures["flagged"] == 0
