@@ -10,12 +10,13 @@ import html5lib
 import markdown
 import pytest
 
-from digest.coverage import OTHER_LINKS, coverage
+from digest.cluster import LeadPolicy
+from digest.coverage import OTHER_LINKS, STORY_LINKS, coverage, telling
 from digest.models import Article, Digest, Link, Section, Story, SummarySentence
 from digest.render import Rendering, environment, render
 from digest.textutil import safe_url
 
-from .digests import WEEK0, article
+from .digests import WEEK0, article, crowded_story
 from .test_markdown_safety import HOSTILE_TITLES, HOSTILE_URLS, PARSERS, _links
 
 GUARDIAN = "The Guardian"
@@ -212,3 +213,89 @@ def test_hostile_titles_in_coverage_write_no_line_of_their_own_in_text() -> None
     written = [link.url for group in coverage(_hostile()).sources for link in group.links]
     assert len(written) == OTHER_LINKS and len(urls) == sum(1 for url in written if safe_url(url)) > 0
     assert "  and 8 more" in block  # 14 outlets: the lead's, five written, eight counted
+
+
+def _external_links(rendering: Rendering) -> dict[str, int]:
+    """How many links a reader can click in each rendering of a one-story digest without a site link."""
+    md = _links(PARSERS["python-markdown footnotes"](rendering.markdown))
+    counts = {"markdown": len(md), "text": sum("https://" in line for line in rendering.text.splitlines())}
+    for name, markup in (("web", rendering.body_html), ("email", rendering.email_html)):
+        tree = html5lib.parse(markup, namespaceHTMLElements=False)
+        counts[name] = sum(1 for a in tree.iter("a") if not a.attrib.get("href", "#").startswith("#"))
+    return counts
+
+
+def test_a_story_400_outlets_covered_is_counted_with_a_dozen_links_at_most_in_every_rendering() -> None:
+    story = crowded_story(400)
+    rendering = render(_digest(story), env=environment(), now=WEEK0)
+    counts = _external_links(rendering)
+    assert all(3 < n <= STORY_LINKS for n in counts.values()), counts
+    texts = (rendering.markdown, rendering.text, _text(rendering.body_html), _text(rendering.email_html))
+    assert all("Covered by 400 outlets:" in text for text in texts)
+    found = telling(story).coverage
+    # Five outlets written, one each; the lead's and the three credited are named; the rest counted.
+    assert [len(g.links) for g in found.sources] == [1] * OTHER_LINKS
+    assert found.more_outlets == 400 - OTHER_LINKS - 4
+    assert all(f"and {found.more_outlets} more" in text for text in texts)
+
+
+def test_no_summary_credits_more_links_than_a_story_may_carry() -> None:
+    lead = article("lead", source="Outlet 0")
+    others = [article(f"o{n}", source=f"Outlet {n}") for n in range(1, 30)]
+    summary = tuple(SummarySentence(f"Sentence {n}.", a.id) for n, a in enumerate(others))
+    told = telling(_story(lead, *others, summary=summary))
+    assert told.links == STORY_LINKS and told.coverage.links == 0
+    assert all(a.article for a in told.sentences), "a credit past the link budget is written as text"
+
+
+def _text(markup: str) -> str:
+    return " ".join("".join(html5lib.parse(markup, namespaceHTMLElements=False).itertext()).split())
+
+
+def test_every_rendering_gives_the_same_counts() -> None:
+    rendering = render(_digest(_own_only(), _mixed(), crowded_story(40)), env=environment(), now=WEEK0)
+    counted = re.compile(r"Covered by \d+ outlets|\d+ more from [A-Z][a-z]+ \w+|and \d+ more")
+    texts = {
+        "markdown": rendering.markdown,
+        "text": rendering.text,
+        "web": _text(rendering.body_html),
+        "email": _text(rendering.email_html),
+    }
+    found = {name: counted.findall(text) for name, text in texts.items()}
+    assert found["markdown"][:3] == ["9 more from The Guardian", "and 4 more", "Covered by 4 outlets"]
+    assert "Covered by 40 outlets" in found["markdown"]
+    assert found["text"] == found["markdown"] and found["web"] == found["markdown"]
+    assert found["email"] == found["markdown"]
+
+
+def test_an_article_without_a_url_is_written_as_text_and_credited_in_every_rendering() -> None:
+    lead = article("lead", source="Harbor", title="Garden notes")
+    cited = article("s1", source="Saved articles", title="Planting garlic", url="")
+    kept = article("s2", source="Saved articles", title="Pruning roses", url="")
+    story = _story(lead, cited, kept, summary=(SummarySentence("Plant garlic before the frost.", "s1"),))
+    rendering = _render(story)
+    for markup in (rendering.body_html, rendering.email_html):
+        tree = html5lib.parse(markup, namespaceHTMLElements=False)
+        credit = [el for el in tree.iter() if "cite" in el.attrib.get("class", "").split()]
+        assert [(el.tag, el.text) for el in credit] == [("span", "[Saved articles]")]
+        (also,) = [el for el in tree.iter("p") if el.attrib.get("class") == "also"]
+        listed = _text(markup)[_text(markup).index("Covered by 2 outlets:") :]
+        assert "Pruning roses" in listed and "Planting garlic" not in listed and also.find(".//a") is None
+        assert "Plant garlic before the frost. [Saved articles]" in _text(markup)
+    assert "[^1]: Planting garlic, Saved articles\n" in rendering.markdown
+    assert "- **Saved articles:** Pruning roses\n" in rendering.markdown
+    assert "[1] Planting garlic, Saved articles\n" in rendering.text and "  - Pruning roses\n" in rendering.text
+
+
+def test_the_other_links_follow_the_lead_policy() -> None:
+    lead = article("lead", source="Harbor", text="The whole story. " * 100)
+    others = [
+        article("w1", source="Wire", text="The whole story. " * 100),
+        article("p1", source="Pinned", text="Short."),
+        *(article(f"o{n}", source=f"Outlet {n}", text="A story. " * (10 * n)) for n in range(1, 9)),
+    ]
+    policy = LeadPolicy(lead_sources=("Pinned",), derivative_sources=("Wire",))
+    found = coverage(_story(lead, *others), policy=policy)
+    # Pinned first, then the most complete, the wire copy never while originals are left.
+    assert [g.source for g in found.sources] == ["Pinned", "Outlet 8", "Outlet 7", "Outlet 6", "Outlet 5"]
+    assert found.outlets == 11 and found.more_outlets == 5
