@@ -39,6 +39,7 @@ from markupsafe import Markup
 
 from . import i18n
 from .cluster.lead import LeadPolicy
+from .config import EmailConfig
 from .coverage import Telling, coverage, telling
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
@@ -67,8 +68,8 @@ __all__ = [
     "without_remote_images",
 ]
 
-# Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
-EMAIL_BUDGET = 100_000
+# Gmail clips a message whose HTML passes about 102 KB; the config's default stays clear of it.
+EMAIL_BUDGET = EmailConfig().max_html_bytes
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
