@@ -141,18 +141,19 @@ def attributions(story: Story, *, links: int = STORY_LINKS - 1) -> tuple[Attribu
     return tuple(out)
 
 
-def _candidates(story: Story, exclude: Collection[str]) -> Iterator[Article]:
-    """The coverage as articles, each once; another outlet's copy stands in as an article without text."""
+def _candidates(story: Story, exclude: Collection[str]) -> Iterator[tuple[Article, Link]]:
+    """The coverage, each once, as an article to rank and the link to write; another outlet's copy is
+    ranked as an article without text of its own (the text is the original's)."""
     seen = {story.lead.id, *exclude}
     for article in story.articles:
         if article.id not in seen:
             seen.add(article.id)
-            yield article
+            yield article, Link(article.source, article.url, article.title, article.id)
         for link in article.also_published_by:
             key = link.article_id or f"{link.source}\n{link.url}\n{link.title}"
             if key not in seen and link.article_id not in seen:
                 seen.add(key)
-                yield Article(key, link.title, link.url, link.source, article.published)
+                yield Article(key, link.title, link.url, link.source, article.published), link
 
 
 def _best(articles: Sequence[Article], count: int, policy: LeadPolicy) -> list[Article]:
@@ -163,10 +164,6 @@ def _best(articles: Sequence[Article], count: int, policy: LeadPolicy) -> list[A
         out.append(best)
         left.remove(best)
     return out
-
-
-def _link(article: Article) -> Link:
-    return Link(article.source, article.url, article.title, article.id)
 
 
 def _outlets(story: Story) -> set[str]:
@@ -184,8 +181,10 @@ def coverage(
     at most ``links`` of it written (see the module docstring)."""
     policy, links = policy or LeadPolicy(), max(links, 0)
     by_source: dict[str, list[Article]] = {}
-    for article in _candidates(story, exclude):
+    written: dict[str, Link] = {}  # by the id of the article ranked in its place, unique as _candidates gives each once
+    for article, link in _candidates(story, exclude):
         by_source.setdefault(article.source, []).append(article)
+        written[article.id] = link
     named = {story.lead.source} | {a.source for a in story.articles if a.id in exclude}
     # Sources in the order of their best article, those not named yet first; only as many as could get a link.
     firsts = {s: _best(items, 1, policy)[0] for s, items in by_source.items()}
@@ -202,7 +201,8 @@ def coverage(
                 chosen[source].append(queues[source][depth])
     shown = sorted((s for s in order if chosen[s]), key=lambda s: s != story.lead.source)
     groups = tuple(
-        SourceCoverage(s, tuple(map(_link, chosen[s])), len(by_source[s]), s == story.lead.source) for s in shown
+        SourceCoverage(s, tuple(written[a.id] for a in chosen[s]), len(by_source[s]), s == story.lead.source)
+        for s in shown
     )
     outlets = _outlets(story)
     count = sum(map(len, by_source.values()))
