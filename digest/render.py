@@ -7,6 +7,10 @@ and article HTML goes through :func:`~digest.extract.sanitize_html` before a tem
 The Markdown and text templates encode titles and URLs with the filters of :mod:`digest.escape`.
 With ``remote_images`` off, the email is rendered from article HTML without its web images.
 
+What a story's summary credits and what else covers it are worked out once in Python
+(:func:`~digest.coverage.telling`) and handed to every template as ``tellings`` (story id →
+:class:`~digest.coverage.Telling`), so the four renderings agree on every count and credit.
+
 Every string a reader sees is marked for translation in the templates (``_()``, ``ngettext()``); the
 environment is built for one reader's language (:mod:`digest.i18n`): its catalog, its date and number
 formats, and the ``language`` every page and the email declare in their ``lang`` attribute. A theme
@@ -14,15 +18,16 @@ uses the same ``_()``; a string no catalog knows stays as the template wrote it.
 
 The email HTML is written with a stylesheet and has its CSS inlined by ``css-inline`` (Gmail and
 Outlook drop or ignore most ``<style>`` rules); dark-mode rules stay in a ``<style>`` block the
-inliner leaves alone. Over :data:`EMAIL_BUDGET` bytes, stories are cut from the tail and the
-message points to the site for the rest, because Gmail clips messages at 102 KB. The size counted
+inliner leaves alone. Over :data:`EMAIL_BUDGET` bytes (Gmail clips messages at 102 KB) the email
+sheds what readers need least: first the lists of other links, from the last story up (the counts
+stay), then stories from the tail, pointing to the site for the rest; never the first story. The size counted
 is the HTML part as it travels, quoted-printable encoded (what :mod:`digest.deliver` sends), which
 is a few percent larger than the HTML itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email import quoprimime
@@ -33,7 +38,9 @@ import jinja2
 from markupsafe import Markup
 
 from . import i18n
-from .coverage import coverage
+from .cluster.lead import LeadPolicy
+from .config import EmailConfig
+from .coverage import Telling, coverage, telling
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
 from .extract import sanitize_html
@@ -56,12 +63,13 @@ __all__ = [
     "render",
     "render_email",
     "render_template",
+    "tellings",
     "wire_size",
     "without_remote_images",
 ]
 
-# Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
-EMAIL_BUDGET = 100_000
+# Gmail clips a message whose HTML passes about 102 KB; the config's default stays clear of it.
+EMAIL_BUDGET = EmailConfig().max_html_bytes
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -129,19 +137,13 @@ def _article_html(markup: str) -> Markup:
 
 
 def cited_sentences(story: Story) -> list[tuple[str, Article | None]]:
-    """Each summary sentence with the article to link after it: the first sentence from each article other
-    than the lead (whose link is the headline) that has a safe URL; so every cited article gets one link."""
-    by_id = {a.id: a for a in story.articles}
-    linked = {story.lead.id}
-    out: list[tuple[str, Article | None]] = []
-    for sentence in story.summary:
-        article = by_id.get(sentence.article_id)
-        if article is None or article.id in linked or not safe_url(article.url):
-            out.append((sentence.text, None))
-            continue
-        linked.add(article.id)
-        out.append((sentence.text, article))
-    return out
+    """Each summary sentence with the article linked after it, for themes written before ``tellings``."""
+    return [(a.text, a.article if a.url else None) for a in telling(story).sentences]
+
+
+def tellings(digest: Digest, policy: LeadPolicy | None = None) -> dict[str, Telling]:
+    """Story id → what every rendering writes of it beyond its headline (:func:`~digest.coverage.telling`)."""
+    return {story.id: telling(story, policy=policy) for story in digest.stories}
 
 
 def render_template(env: jinja2.Environment, name: str, **context: object) -> str:
@@ -213,6 +215,22 @@ def wire_size(html: str) -> int:
     return len(encoded) + encoded.count("\n")
 
 
+def _most(make: Callable[[int], str], low: int, high: int, budget: int) -> tuple[int, str]:
+    """The largest ``n`` from ``low`` to ``high`` whose ``make(n)`` fits ``budget``, and that HTML ("" if none does).
+
+    A binary search: sizes grow with ``n``, and a handful of renders answer whatever the digest's size.
+    """
+    best, html = low - 1, ""
+    while low <= high:
+        middle = (low + high) // 2
+        attempt = make(middle)
+        if wire_size(attempt) <= budget:
+            best, html, low = middle, attempt, middle + 1
+        else:
+            high = middle - 1
+    return best, html
+
+
 def render_email(
     digest: Digest,
     *,
@@ -222,21 +240,28 @@ def render_email(
     unsubscribe_url: str = "",
     budget: int = EMAIL_BUDGET,
     remote_images: bool = True,
+    told: Mapping[str, Telling] | None = None,
 ) -> tuple[str, int]:
     """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
 
-    A binary search over the number of stories kept: a handful of renders, whatever the digest's size.
+    Over budget, the stories' lists of other links go first, from the last story up (their counts stay),
+    then the stories themselves from the tail. The first story always stays: alone over budget, it is
+    sent all the same, since an email without the digest is worse than one Gmail clips.
     """
     if not remote_images:
         digest = without_remote_images(digest)
-    total = len(digest.stories)
+    told = told if told is not None else tellings(digest)
+    stories = digest.stories
+    total = len(stories)
 
-    def attempt(keep: int) -> str:
-        shown = first_stories(digest, keep) if keep < total else digest
+    def attempt(keep: int, listed: int) -> str:
+        # The first ``keep`` stories, the first ``listed`` of them with their lists of other links.
+        views = {s.id: told[s.id] if n < listed else told[s.id].brief() for n, s in enumerate(stories[:keep])}
         html = render_template(
             env,
             "email.html.j2",
-            digest=shown,
+            digest=first_stories(digest, keep) if keep < total else digest,
+            tellings=views,
             now=now,
             site_url=site_url,
             unsubscribe_url=unsubscribe_url,
@@ -246,18 +271,17 @@ def render_email(
         )
         return inline_css(html)
 
-    full = attempt(total)
+    full = attempt(total, total)
     if wire_size(full) <= budget:
         return full, 0
-    low, high, best, kept = 0, total - 1, "", 0
-    while low <= high:
-        middle = (low + high) // 2
-        html = attempt(middle)
-        if wire_size(html) <= budget:
-            best, kept, low = html, middle, middle + 1
-        else:
-            high = middle - 1
-    return best or attempt(0), total - kept  # even the bare frame is over budget: send it anyway
+    _, html = _most(lambda n: attempt(total, n), 0, total - 1, budget)
+    if html:
+        return html, 0
+    least = min(total, 1)
+    kept, html = _most(lambda n: attempt(n, 0), least, total - 1, budget)
+    if not html:  # not even the first story fits: send it anyway
+        kept, html = least, attempt(least, 0)
+    return html, total - kept
 
 
 def render(
@@ -269,11 +293,17 @@ def render(
     unsubscribe_url: str = "",
     email_budget: int = EMAIL_BUDGET,
     remote_images: bool = True,
+    policy: LeadPolicy | None = None,
 ) -> Rendering:
-    """Render every format of ``digest``; the same digest and ``now`` give the same bytes."""
+    """Render every format of ``digest``; the same digest and ``now`` give the same bytes.
+
+    ``policy`` is the lead policy the stories were built with: it picks the best of the other links too.
+    """
     digest = localized(digest, env)
+    told = tellings(digest, policy)
     context = {
         "digest": digest,
+        "tellings": told,
         "now": now,
         "site_url": site_url,
         "unsubscribe_url": unsubscribe_url,
@@ -288,6 +318,7 @@ def render(
         unsubscribe_url=unsubscribe_url,
         budget=email_budget,
         remote_images=remote_images,
+        told=told,
     )
     page = render_template(
         env,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from digest.models import Article, Digest, Section, Story, SummarySentence
+from digest.models import Article, Digest, Link, Section, Story, SummarySentence
 from digest.render import Rendering, environment, render
 from digest.store import IssueRecord
 
-__all__ = ["SECTIONS", "WEEK0", "article", "issue", "make_digest"]
+__all__ = ["SECTIONS", "WEEK0", "article", "crowded_story", "issue", "make_digest"]
 
 WEEK0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SECTIONS = ("Technology", "Science", "Around town")
@@ -48,6 +49,26 @@ def make_digest(stories: int, *, week: int = 0, sections: tuple[str, ...] = SECT
     return Digest(
         id=f"2026-W{week + 2:02d}", title="Loopback Weekly", start=end - timedelta(days=7), end=end, sections=built
     )
+
+
+def crowded_story(outlets: int, *, key: str = "crowd") -> Story:
+    """A story ``outlets`` outlets covered: half with articles of their own, the rest reprinting the lead; the
+    first ten outlets wrote twice, and three articles are cited by the summary. Many more links than outlets."""
+    own = outlets // 2
+    lead = article(f"{key}0", source="Outlet 0", text="The lead article. " * 80)
+    others = [article(f"{key}{n}", source=f"Outlet {n}", text="An article. " * (n % 7)) for n in range(1, own)]
+    seconds = [article(f"{key}x{n}", source=f"Outlet {n}", title=f"Follow-up {n}") for n in range(1, 11)]
+    reprints = tuple(
+        Link(f"Outlet {n}", f"https://reprint.example/{key}/{n}", f"Reprint {n}", f"{key}r{n}")
+        for n in range(own, outlets)
+    )
+    lead = replace(lead, also_published_by=reprints)
+    summary = tuple(
+        SummarySentence(f"Sentence {n} of the crowded story tells what happened.", a.id)
+        for n, a in enumerate((lead, *others[:3]))
+    )
+    articles = (lead, *others, *seconds)
+    return Story(id=key, label=f"The story {outlets} outlets covered", lead=lead, articles=articles, summary=summary)
 
 
 def issue(digest: Digest, rendering: Rendering | None = None) -> IssueRecord:

@@ -137,8 +137,8 @@ def test_hostile_urls_and_titles_stay_inside_their_links(parser: str) -> None:
     links = _links(PARSERS[parser](rendering.markdown))
     safe = [safe_url(url) for url in HOSTILE_URLS if safe_url(url)]
     assert safe, "no hostile URL is kept: the checks below would prove nothing"
-    # Per story: the headline, both others under "Also covered", and the two cited articles' footnotes.
-    assert len(links) == 5 * len(safe)
+    # Per story: the headline, the uncited other under "Covered by", and the two cited articles' footnotes.
+    assert len(links) == 4 * len(safe)
     assert all(any(_same_url(link.href, url) for url in safe) for link in links), links
     headlines = [link.text for link in links if not link.text.startswith(("http", "mailto"))]
     for text in headlines:
@@ -152,7 +152,7 @@ def test_good_urls_are_the_links_a_reader_clicks(parser: str) -> None:
     for url in GOOD_URLS:
         assert safe_url(url) == url
         clicked = [link.href for link in links if _same_url(link.href, url)]
-        assert len(clicked) == 5, (url, [link.href for link in links])
+        assert len(clicked) == 4, (url, [link.href for link in links])
 
 
 def test_markdown_links_percent_encode_only_what_markdown_reads() -> None:

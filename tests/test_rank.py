@@ -68,6 +68,24 @@ def test_limits_per_section_and_overall_spare_pinned_sources() -> None:
     assert [s.id for section in tight for s in section.stories] == ["s-pin"], "pinned stories are never cut"
 
 
+def test_without_sections_max_stories_is_the_only_limit() -> None:
+    stories = [story(article(f"s{i}", f"Story number {i}.", source="Ledger", hours=i)) for i in range(45)]
+    config = RankConfig()
+    assert config.max_per_section < config.max_stories < len(stories)
+    (section,) = rank(stories, rules=(), config=config, start=START, end=NOW)
+    assert section.name == DEFAULT_SECTION and len(section.stories) == config.max_stories
+
+
+def test_max_per_section_limits_only_the_sections_rules_name() -> None:
+    stories = [story(article(f"s{i}", f"Story number {i}.", source="Ledger", hours=i)) for i in range(8)]
+    rules = (SectionRule(name="Early", patterns=(r"number [0-4]\b",)),)
+    config = RankConfig(max_stories=7, max_per_section=2)
+    by_name = {s.name: len(s.stories) for s in rank(stories, rules=rules, config=config, start=START, end=NOW)}
+    assert by_name == {"Early": 2, DEFAULT_SECTION: 3}
+    auto = rank(stories, rules=(), config=replace(config, auto_sections=3), start=START, end=NOW)
+    assert sum(len(s.stories) for s in auto) == 7
+
+
 def test_bad_patterns_are_config_errors() -> None:
     with pytest.raises(ConfigError, match=r"sections\[0\]\.patterns"):
         parse_config({"sections": [{"name": "X", "patterns": ["(unclosed"]}]})

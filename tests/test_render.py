@@ -13,10 +13,10 @@ import pytest
 
 from digest.config import EmailConfig
 from digest.deliver import compose
-from digest.models import Digest
-from digest.render import Rendering, environment, render, wire_size
+from digest.models import Digest, Section
+from digest.render import EMAIL_BUDGET, Rendering, environment, render, wire_size
 
-from .digests import article, make_digest
+from .digests import article, crowded_story, make_digest
 
 SITE = "https://example.org/weekly/issues/2026-W02/"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -24,6 +24,24 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def _render(digest: Digest, **kwargs: object) -> Rendering:
     return render(digest, env=environment(), now=digest.end, site_url=SITE, **kwargs)  # type: ignore[arg-type]
+
+
+def _story_cells(email: str) -> list[tuple[str, str, str]]:
+    """Each story of an email: its headline, its summary and its "Covered by" line, as a reader sees them."""
+    cells = []
+    for cell in html5lib.parse(email, namespaceHTMLElements=False).iter("td"):
+        if (headline := cell.find("h3")) is None:
+            continue
+        paragraphs = {p.attrib.get("class", ""): "".join(p.itertext()) for p in cell.findall("p")}
+        cells.append(("".join(headline.itertext()), paragraphs.get("", ""), paragraphs.get("also", "")))
+    return cells
+
+
+def _crowded_week() -> Digest:
+    """A story 400 outlets covered, then 30 ordinary ones."""
+    digest = make_digest(30)
+    first = replace(digest.sections[0], stories=(crowded_story(400), *digest.sections[0].stories))
+    return replace(digest, sections=(first, *digest.sections[1:]))
 
 
 def _strict_parse(markup: str) -> None:
@@ -75,11 +93,51 @@ def test_email_over_budget_cuts_stories_from_the_tail_and_links_the_site() -> No
     assert rendering.body_html.count('<article class="story"') == 400
 
 
-def test_email_under_budget_is_whole_and_a_tiny_budget_still_renders() -> None:
+def test_a_story_400_outlets_covered_leaves_room_for_every_story_with_its_summary() -> None:
+    digest = _crowded_week()
+    rendering = _render(digest)
+    cells = _story_cells(rendering.email_html)
+    assert wire_size(rendering.email_html) <= EMAIL_BUDGET
+    assert len(cells) >= 20 and rendering.email_omitted == len(digest.stories) - len(cells)
+    assert [headline for headline, _, _ in cells] == [s.label for s in digest.stories[: len(cells)]]
+    for (_, summary, _), story in zip(cells, digest.stories, strict=False):
+        assert summary and all(sentence.text in summary for sentence in story.summary)
+    assert cells[0][2].startswith("Covered by 400 outlets:")
+    assert "Nothing new this week." not in rendering.email_html
+
+
+def test_over_budget_the_email_drops_link_lists_from_the_tail_before_any_story() -> None:
+    digest = make_digest(12)
+    whole = _render(digest)
+    assert whole.email_omitted == 0
+    budget = wire_size(whole.email_html) - 200
+    tight = _render(digest, email_budget=budget)
+    cells = _story_cells(tight.email_html)
+    assert wire_size(tight.email_html) <= budget and tight.email_omitted == 0
+    assert [headline for headline, _, _ in cells] == [s.label for s in digest.stories]
+    assert all(summary for _, summary, _ in cells)
+    # Every story keeps its count; the last ones lose the list under it, the first keeps it.
+    assert cells[0][2] == "Covered by 3 outlets:Northwind: Headline w0s0c: the council approves a new line"
+    assert cells[-1][2] == "Covered by 3 outlets."
+    assert "Read the rest on the site" not in tight.email_html
+
+
+def test_a_digest_no_email_can_hold_still_sends_its_first_story_not_an_empty_issue() -> None:
+    digest = make_digest(3)
+    alone = replace(digest, sections=(Section("One", "one", (crowded_story(400),)),))
+    rendering = _render(alone, email_budget=1_000)
+    ((headline, summary, also),) = _story_cells(rendering.email_html)
+    assert headline == "The story 400 outlets covered" and summary and also == "Covered by 400 outlets."
+    assert "Nothing new this week." not in rendering.email_html
+
+
+def test_email_under_budget_is_whole_and_a_tiny_budget_still_sends_the_first_story() -> None:
     digest = make_digest(3)
     assert _render(digest).email_omitted == 0
     tiny = _render(digest, email_budget=10)
-    assert tiny.email_omitted == 3 and "Read the rest on the site" in tiny.email_html
+    assert tiny.email_omitted == 2 and "Read the rest on the site" in tiny.email_html
+    assert _story_cells(tiny.email_html)[0][0] == digest.stories[0].label
+    assert "Nothing new this week." not in tiny.email_html
 
 
 def test_text_part_is_written_text_wrapped_for_mail() -> None:

@@ -303,7 +303,8 @@ class EmailConfig:
     list_id: str = ""  # default: 'Title <title-slug.sender-domain>'
     unsubscribe_mailto: str = ""
     unsubscribe_url: str = ""  # may contain {recipient}; an https URL also gets one-click List-Unsubscribe-Post
-    max_html_bytes: int = 100_000  # Gmail clips at 102 KB: past this, stories are cut and the site linked
+    # Gmail clips at 102 KB: past this, the lists of other links go, then stories from the tail (the site linked).
+    max_html_bytes: int = 100_000
     # False: article images loaded from the web are left out of the email, since fetching one tells the
     # image's server that, when and from where the message was read. Tracking pixels are always dropped.
     remote_images: bool = True

@@ -150,11 +150,16 @@ def _stories(config: Config, articles: tuple[Article, ...], store: Store, now: d
         )
     with stage("cluster"):
         clusterer = StoryClusterer(**config.cluster_params()).fit(unique)
-        policy = LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
+        policy = _lead_policy(config)
         stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
     memory = tuple(m for m in sent if m.sent_at <= now)
     return rank.recall(stories, memory, threshold=config.rank.update_threshold)
+
+
+def _lead_policy(config: Config) -> LeadPolicy:
+    """How a story's lead is chosen, and so which of its other links are written first."""
+    return LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
 
 
 def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
@@ -169,6 +174,7 @@ def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
         unsubscribe_url=deliver.unsubscribe_link(config.email),
         email_budget=config.email.max_html_bytes,
         remote_images=config.email.remote_images,
+        policy=_lead_policy(config),
     )
 
 

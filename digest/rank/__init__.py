@@ -2,8 +2,11 @@
 
 :mod:`.memory` marks follow-ups of stories sent in earlier issues; :mod:`.sections` applies the
 ``[[sections]]`` rules; :mod:`.score` documents the score. Stories are ordered by score, then by
-the lead's publication time (newest first) and id so ties are stable; ``rank.max_per_section``
-and ``rank.max_stories`` then cut the list, except for pinned stories, which always stay.
+the lead's publication time (newest first) and id so ties are stable; ``rank.max_stories`` then
+cuts the list, and ``rank.max_per_section`` each section a ``[[sections]]`` rule names, except for
+pinned stories, which always stay. The default section and automatic topic sections are no section
+an editor sized, so only ``max_stories`` limits them: without rules, the digest shows up to
+``max_stories`` stories.
 Sections appear in the order of their rules (automatic topic sections in the order of their best
 story), the default section last.
 """
@@ -52,12 +55,14 @@ def rank(
     if not rules and config.auto_sections > 1:
         topics = topic_sections(scored, count=config.auto_sections, random_state=random_state)
     by_section: dict[str, list[Story]] = {rule.name: [] for rule in rules}
+    capped = {rule.name for rule in rules}
     total = 0
     for story in scored:
         name = topics.get(story.id) or assign_section(story, rules)
         section = by_section.setdefault(name, [])
         pinned = dict(story.score_parts).get("pinned", 0.0) > 0
-        if not pinned and (total >= config.max_stories or len(section) >= config.max_per_section):
+        full = name in capped and len(section) >= config.max_per_section
+        if not pinned and (total >= config.max_stories or full):
             continue
         section.append(replace(story, section=name))
         total += 1
