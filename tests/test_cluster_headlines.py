@@ -42,21 +42,7 @@ def test_no_story_is_split(week: object) -> None:
         assert len({int(label) for label, g in zip(labels, gold, strict=True) if g == story}) == 1, story
 
 
-@pytest.mark.parametrize(
-    "week",
-    [
-        headline_week,
-        blurb_week,
-        pytest.param(
-            mixed_week,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="not yet: with the full articles beside them, stories sharing a frequent name still join",
-            ),
-        ),
-    ],
-    ids=["headlines", "blurbs", "mixed"],
-)
+@WEEKS
 def test_weeks_cluster_as_an_editor_would(week: object) -> None:
     articles, gold = week()  # type: ignore[operator]
     ids = [a.id for a in articles]

@@ -17,6 +17,9 @@
    have grown, so a blurb close to one half of a story and far from the other stays out.
    Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
    blurbs that share a frequent name are not an account that names few of a story's names.
+5. **Verify.** Each story is cut in two by its own last merge; when both halves are groups and they are
+   joined much more thinly (``verify_ratio``) than either holds together, they are two stories that share
+   a name or a company, and are split (see :mod:`.verify`).
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
@@ -62,6 +65,7 @@ from .features import (
     local_similarity,
     tfidf,
 )
+from .verify import verify_stories
 
 __all__ = ["StoryClusterer"]
 
@@ -88,6 +92,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         similar to when their mean similarity reaches ``attach_threshold``; a pair shorter than
         ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
         (0: no cut).
+    verify_ratio:
+        After attaching, each story is cut in two by its own last average-linkage merge and split when
+        both halves have two articles or more and their mean similarity to each other is below
+        ``verify_ratio`` times the looser half's own, each half checked again (see :mod:`.verify`); 0
+        turns the check off.
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
     short_text:
@@ -146,6 +155,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         attach_threshold: float = _DEFAULTS.attach_threshold,
         attach_size: int = _DEFAULTS.attach_size,
         attach_words: float = _DEFAULTS.attach_words,
+        verify_ratio: float = _DEFAULTS.verify_ratio,
         entity_weight: float = _DEFAULTS.entity_weight,
         short_text: float = _DEFAULTS.short_text,
         full_entities: float = _DEFAULTS.full_entities,
@@ -168,6 +178,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.attach_threshold = attach_threshold
         self.attach_size = attach_size
         self.attach_words = attach_words
+        self.verify_ratio = verify_ratio
         self.entity_weight = entity_weight
         self.short_text = short_text
         self.full_entities = full_entities
@@ -241,7 +252,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("short_text", "full_entities", "attach_words"):
+        for name in ("short_text", "full_entities", "attach_words", "verify_ratio"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
         if self.lead_words < 0:
@@ -470,6 +481,7 @@ class _Model:
         # name is often all a fragment shares with the topic's main story.
         long_enough = np.minimum(1.0, 1.0 / length_boost(left, right, short_text=p.attach_words))
         labels = _attach_fragments(split, sims * long_enough, size=p.attach_size, threshold=p.attach_threshold)
+        labels = verify_stories(labels, sims, ratio=p.verify_ratio)
         out = []
         for label in np.unique(labels):
             inside = np.flatnonzero(labels == label)

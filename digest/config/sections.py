@@ -124,6 +124,10 @@ class ClusterConfig:
     # proportion: a long account naming few of a story's names belongs to it, two blurbs sharing a
     # frequent name ("Trump") do not (0: every pair counts in full).
     attach_words: float = 80.0
+    # A story whose last merge joined two groups is split in two when the mean similarity between the groups
+    # is below this share of the looser group's own: two tight stories that share a name or a company are
+    # thinly joined, one story told in varied words is not (0: no check).
+    verify_ratio: float = 0.45
     # Share of similarity from names, figures and dates rather than all words.
     entity_weight: float = 0.5
     # Pairs of texts shorter than this many distinct words (geometric mean: two headlines, a headline and
@@ -166,6 +170,7 @@ _ESTIMATOR_KEYS = (
     "attach_threshold",
     "attach_size",
     "attach_words",
+    "verify_ratio",
     "entity_weight",
     "short_text",
     "full_entities",
