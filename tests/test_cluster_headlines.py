@@ -183,11 +183,6 @@ def test_guardian_day_a_fragment_is_judged_against_the_whole_story(guardian_day:
     assert labels[0] == labels[1] != labels[2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: two blurbs about Lorde (a Grammys advert, a lawsuit over a cancelled show) share her name "
-    "and her country, and join",
-)
 def test_guardian_day_two_stories_of_one_singer_stay_apart(guardian_day: list[Article]) -> None:
     labels = StoryClusterer().fit(guardian_day).labels_
     assert labels[_GUARDIAN_LORDE[0]] != labels[_GUARDIAN_LORDE[1]]

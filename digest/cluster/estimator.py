@@ -17,9 +17,11 @@
    have grown, so a blurb close to one half of a story and far from the other stays out.
    Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
    blurbs that share a frequent name are not an account that names few of a story's names.
-5. **Verify.** Each story is cut in two by its own last merge; when both halves are groups and they are
-   joined much more thinly (``verify_ratio``) than either holds together, they are two stories that share
-   a name or a company, and are split (see :mod:`.verify`).
+5. **Verify.** Each story is cut in two by its own last merge; when both halves are groups of some size
+   (``verify_share``) joined much more thinly (``verify_ratio``) than either holds together, they are two
+   stories that share a name or a company, and are split. A story with no core, no article at least
+   ``core_similarity`` similar to its medoid, is a name its articles share: they stand alone (see
+   :mod:`.verify`).
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
@@ -92,11 +94,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         similar to when their mean similarity reaches ``attach_threshold``; a pair shorter than
         ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
         (0: no cut).
-    verify_ratio:
+    verify_ratio, verify_share:
         After attaching, each story is cut in two by its own last average-linkage merge and split when
-        both halves have two articles or more and their mean similarity to each other is below
-        ``verify_ratio`` times the looser half's own, each half checked again (see :mod:`.verify`); 0
-        turns the check off.
+        the smaller half holds two articles or more and at least ``verify_share`` of the story, and the
+        halves' mean similarity to each other is below ``verify_ratio`` times the looser half's own;
+        each half is checked again (see :mod:`.verify`). ``verify_ratio`` 0 turns the check off.
+    core_similarity:
+        A story whose medoid (its article most similar on average to the others) has no other article
+        at least this similar has no core, and its articles become stories of their own; 0: no check.
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
     short_text:
@@ -156,6 +161,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         attach_size: int = _DEFAULTS.attach_size,
         attach_words: float = _DEFAULTS.attach_words,
         verify_ratio: float = _DEFAULTS.verify_ratio,
+        verify_share: float = _DEFAULTS.verify_share,
+        core_similarity: float = _DEFAULTS.core_similarity,
         entity_weight: float = _DEFAULTS.entity_weight,
         short_text: float = _DEFAULTS.short_text,
         full_entities: float = _DEFAULTS.full_entities,
@@ -179,6 +186,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.attach_size = attach_size
         self.attach_words = attach_words
         self.verify_ratio = verify_ratio
+        self.verify_share = verify_share
+        self.core_similarity = core_similarity
         self.entity_weight = entity_weight
         self.short_text = short_text
         self.full_entities = full_entities
@@ -248,11 +257,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     def _validate(self) -> None:
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
-        for name in ("entity_weight", "semantic_weight", "time_factor"):
+        for name in ("entity_weight", "semantic_weight", "time_factor", "verify_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("short_text", "full_entities", "attach_words", "verify_ratio"):
+        for name in ("short_text", "full_entities", "attach_words", "verify_ratio", "core_similarity"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
         if self.lead_words < 0:
@@ -481,7 +490,7 @@ class _Model:
         # name is often all a fragment shares with the topic's main story.
         long_enough = np.minimum(1.0, 1.0 / length_boost(left, right, short_text=p.attach_words))
         labels = _attach_fragments(split, sims * long_enough, size=p.attach_size, threshold=p.attach_threshold)
-        labels = verify_stories(labels, sims, ratio=p.verify_ratio)
+        labels = verify_stories(labels, sims, ratio=p.verify_ratio, share=p.verify_share, core=p.core_similarity)
         out = []
         for label in np.unique(labels):
             inside = np.flatnonzero(labels == label)
