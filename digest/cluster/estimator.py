@@ -67,7 +67,7 @@ from .features import (
     local_similarity,
     tfidf,
 )
-from .verify import verify_stories
+from .verify import core_members, verify_stories
 
 __all__ = ["StoryClusterer"]
 
@@ -76,7 +76,7 @@ _DEFAULTS = ClusterConfig()
 _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
-_FITTED = frozenset(["labels_", "topics_", "centrality_", "n_clusters_"])
+_FITTED = frozenset(["labels_", "topics_", "centrality_", "core_", "n_clusters_"])
 REPRESENTATIONS = ("lexical", "semantic")
 
 
@@ -151,6 +151,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     centrality_:
         Each article's mean similarity to the other articles of its story (0 when alone), which the
         lead policy reads.
+    core_:
+        Whether each article is in its story's core: the story's medoid and the articles at least
+        ``core_similarity`` similar to it (every article of a story of one). The lead is chosen from it.
     """
 
     def __init__(
@@ -212,16 +215,25 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         labels = np.full(n, -1, dtype=np.int64)
         topics = np.full(n, -1, dtype=np.int64)
         centrality = np.zeros(n, dtype=np.float64)
+        core = np.ones(n, dtype=bool)
         # Thousands of small matrix products: BLAS threads cost more to wake than the arithmetic.
         with threadpool_limits(limits=1, user_api="blas"):
-            self._fit(articles, labels, topics, centrality)
+            self._fit(articles, labels, topics, centrality, core)
         self.labels_ = _number_in_order(labels)
         self.topics_ = _number_in_order(topics)
         self.centrality_ = centrality
+        self.core_ = core
         self.n_clusters_ = len(np.unique(self.labels_))
         return self
 
-    def _fit(self, articles: Sequence[Article], labels: np.ndarray, topics: np.ndarray, centrality: np.ndarray) -> None:
+    def _fit(
+        self,
+        articles: Sequence[Article],
+        labels: np.ndarray,
+        topics: np.ndarray,
+        centrality: np.ndarray,
+        core: np.ndarray,
+    ) -> None:
         if not articles:
             return
         model = _Model(self, articles)
@@ -238,9 +250,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             next_label = 0
             for number, (topic, stories) in enumerate(zip(found, split, strict=True)):
                 topics[topic] = number
-                for story, central in stories:
+                for story, central, in_core in stories:
                     labels[story] = next_label
                     centrality[story] = central
+                    core[story] = in_core
                     next_label += 1
 
     def fit_predict(self, articles: Sequence[Article], y: object = None, **kwargs: Any) -> np.ndarray:
@@ -460,10 +473,11 @@ class _Model:
 
     def stories(
         self, topic: np.ndarray, words: csr_matrix, entities: csr_matrix, week: csr_matrix
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The stories of one topic, each with its articles' centrality, given the topic's rows of counts."""
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The stories of one topic, each with its articles' centrality and which of them are its core,
+        given the topic's rows of counts."""
         if len(topic) == 1:
-            return [(topic, np.zeros(1))]
+            return [(topic, np.zeros(1), np.ones(1, dtype=bool))]
         p = self.params
         # Embeddings say two texts are about the same kind of thing, which the topic's articles all
         # are: telling its events apart is left to names, figures and dates.
@@ -496,7 +510,7 @@ class _Model:
             inside = np.flatnonzero(labels == label)
             block = sims[np.ix_(inside, inside)]
             central = (block.sum(axis=1) - np.diag(block)) / max(len(inside) - 1, 1)
-            out.append((topic[inside], central))
+            out.append((topic[inside], central, core_members(block, p.core_similarity)))
         return sorted(out, key=lambda item: int(item[0].min()))
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-__all__ = ["medoid", "verify_stories"]
+__all__ = ["core_members", "medoid", "verify_stories"]
 
 
 def verify_stories(labels: np.ndarray, sims: np.ndarray, *, ratio: float, share: float, core: float) -> np.ndarray:
@@ -98,3 +98,13 @@ def medoid(sims: np.ndarray) -> int:
 def _has_core(sims: np.ndarray, core: float) -> bool:
     centre = medoid(sims)
     return bool(np.delete(sims[centre], centre).max() >= core)
+
+
+def core_members(sims: np.ndarray, core: float) -> np.ndarray:
+    """Which articles of one story (its similarity matrix) are its core: the medoid and the articles at
+    least ``core`` similar to it. The headline and the lead come from here, not from an article that
+    joined on a name it shares with the others."""
+    centre = medoid(sims)
+    inside = sims[centre] >= core
+    inside[centre] = True
+    return np.asarray(inside)
