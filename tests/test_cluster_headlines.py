@@ -42,21 +42,7 @@ def test_no_story_is_split(week: object) -> None:
         assert len({int(label) for label, g in zip(labels, gold, strict=True) if g == story}) == 1, story
 
 
-@pytest.mark.parametrize(
-    "week",
-    [
-        headline_week,
-        blurb_week,
-        pytest.param(
-            mixed_week,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="not yet: with the full articles beside them, stories sharing a frequent name still join",
-            ),
-        ),
-    ],
-    ids=["headlines", "blurbs", "mixed"],
-)
+@WEEKS
 def test_weeks_cluster_as_an_editor_would(week: object) -> None:
     articles, gold = week()  # type: ignore[operator]
     ids = [a.id for a in articles]
@@ -197,11 +183,6 @@ def test_guardian_day_a_fragment_is_judged_against_the_whole_story(guardian_day:
     assert labels[0] == labels[1] != labels[2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: two blurbs about Lorde (a Grammys advert, a lawsuit over a cancelled show) share her name "
-    "and her country, and join",
-)
 def test_guardian_day_two_stories_of_one_singer_stay_apart(guardian_day: list[Article]) -> None:
     labels = StoryClusterer().fit(guardian_day).labels_
     assert labels[_GUARDIAN_LORDE[0]] != labels[_GUARDIAN_LORDE[1]]

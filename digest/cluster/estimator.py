@@ -17,6 +17,11 @@
    have grown, so a blurb close to one half of a story and far from the other stays out.
    Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
    blurbs that share a frequent name are not an account that names few of a story's names.
+5. **Verify.** Each story is cut in two by its own last merge; when both halves are groups of some size
+   (``verify_share``) joined much more thinly (``verify_ratio``) than either holds together, they are two
+   stories that share a name or a company, and are split. A story with no core, no article at least
+   ``core_similarity`` similar to its medoid, is a name its articles share: they stand alone (see
+   :mod:`.verify`).
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
@@ -62,6 +67,7 @@ from .features import (
     local_similarity,
     tfidf,
 )
+from .verify import core_members, verify_stories
 
 __all__ = ["StoryClusterer"]
 
@@ -70,7 +76,7 @@ _DEFAULTS = ClusterConfig()
 _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
-_FITTED = frozenset(["labels_", "topics_", "centrality_", "n_clusters_"])
+_FITTED = frozenset(["labels_", "topics_", "centrality_", "core_", "n_clusters_"])
 REPRESENTATIONS = ("lexical", "semantic")
 
 
@@ -88,6 +94,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         similar to when their mean similarity reaches ``attach_threshold``; a pair shorter than
         ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
         (0: no cut).
+    verify_ratio, verify_share:
+        After attaching, each story is cut in two by its own last average-linkage merge and split when
+        the smaller half holds two articles or more and at least ``verify_share`` of the story, and the
+        halves' mean similarity to each other is below ``verify_ratio`` times the looser half's own;
+        each half is checked again (see :mod:`.verify`). ``verify_ratio`` 0 turns the check off.
+    core_similarity:
+        A story whose medoid (its article most similar on average to the others) has no other article
+        at least this similar has no core, and its articles become stories of their own; 0: no check.
     entity_weight:
         Share of the similarity that comes from names, figures and dates rather than words.
     short_text:
@@ -137,6 +151,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     centrality_:
         Each article's mean similarity to the other articles of its story (0 when alone), which the
         lead policy reads.
+    core_:
+        Whether each article is in its story's core: the story's medoid and the articles at least
+        ``core_similarity`` similar to it (every article of a story of one). The lead is chosen from it.
     """
 
     def __init__(
@@ -146,6 +163,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         attach_threshold: float = _DEFAULTS.attach_threshold,
         attach_size: int = _DEFAULTS.attach_size,
         attach_words: float = _DEFAULTS.attach_words,
+        verify_ratio: float = _DEFAULTS.verify_ratio,
+        verify_share: float = _DEFAULTS.verify_share,
+        core_similarity: float = _DEFAULTS.core_similarity,
         entity_weight: float = _DEFAULTS.entity_weight,
         short_text: float = _DEFAULTS.short_text,
         full_entities: float = _DEFAULTS.full_entities,
@@ -168,6 +188,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.attach_threshold = attach_threshold
         self.attach_size = attach_size
         self.attach_words = attach_words
+        self.verify_ratio = verify_ratio
+        self.verify_share = verify_share
+        self.core_similarity = core_similarity
         self.entity_weight = entity_weight
         self.short_text = short_text
         self.full_entities = full_entities
@@ -192,16 +215,25 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         labels = np.full(n, -1, dtype=np.int64)
         topics = np.full(n, -1, dtype=np.int64)
         centrality = np.zeros(n, dtype=np.float64)
+        core = np.ones(n, dtype=bool)
         # Thousands of small matrix products: BLAS threads cost more to wake than the arithmetic.
         with threadpool_limits(limits=1, user_api="blas"):
-            self._fit(articles, labels, topics, centrality)
+            self._fit(articles, labels, topics, centrality, core)
         self.labels_ = _number_in_order(labels)
         self.topics_ = _number_in_order(topics)
         self.centrality_ = centrality
+        self.core_ = core
         self.n_clusters_ = len(np.unique(self.labels_))
         return self
 
-    def _fit(self, articles: Sequence[Article], labels: np.ndarray, topics: np.ndarray, centrality: np.ndarray) -> None:
+    def _fit(
+        self,
+        articles: Sequence[Article],
+        labels: np.ndarray,
+        topics: np.ndarray,
+        centrality: np.ndarray,
+        core: np.ndarray,
+    ) -> None:
         if not articles:
             return
         model = _Model(self, articles)
@@ -218,9 +250,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             next_label = 0
             for number, (topic, stories) in enumerate(zip(found, split, strict=True)):
                 topics[topic] = number
-                for story, central in stories:
+                for story, central, in_core in stories:
                     labels[story] = next_label
                     centrality[story] = central
+                    core[story] = in_core
                     next_label += 1
 
     def fit_predict(self, articles: Sequence[Article], y: object = None, **kwargs: Any) -> np.ndarray:
@@ -237,11 +270,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     def _validate(self) -> None:
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
-        for name in ("entity_weight", "semantic_weight", "time_factor"):
+        for name in ("entity_weight", "semantic_weight", "time_factor", "verify_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("short_text", "full_entities", "attach_words"):
+        for name in ("short_text", "full_entities", "attach_words", "verify_ratio", "core_similarity"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
         if self.lead_words < 0:
@@ -440,10 +473,11 @@ class _Model:
 
     def stories(
         self, topic: np.ndarray, words: csr_matrix, entities: csr_matrix, week: csr_matrix
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The stories of one topic, each with its articles' centrality, given the topic's rows of counts."""
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The stories of one topic, each with its articles' centrality and which of them are its core,
+        given the topic's rows of counts."""
         if len(topic) == 1:
-            return [(topic, np.zeros(1))]
+            return [(topic, np.zeros(1), np.ones(1, dtype=bool))]
         p = self.params
         # Embeddings say two texts are about the same kind of thing, which the topic's articles all
         # are: telling its events apart is left to names, figures and dates.
@@ -470,12 +504,13 @@ class _Model:
         # name is often all a fragment shares with the topic's main story.
         long_enough = np.minimum(1.0, 1.0 / length_boost(left, right, short_text=p.attach_words))
         labels = _attach_fragments(split, sims * long_enough, size=p.attach_size, threshold=p.attach_threshold)
+        labels = verify_stories(labels, sims, ratio=p.verify_ratio, share=p.verify_share, core=p.core_similarity)
         out = []
         for label in np.unique(labels):
             inside = np.flatnonzero(labels == label)
             block = sims[np.ix_(inside, inside)]
             central = (block.sum(axis=1) - np.diag(block)) / max(len(inside) - 1, 1)
-            out.append((topic[inside], central))
+            out.append((topic[inside], central, core_members(block, p.core_similarity)))
         return sorted(out, key=lambda item: int(item[0].min()))
 
 

@@ -1,6 +1,8 @@
 """Stories from cluster labels, each led by the article a news editor would link to.
 
-Lead policy, in order (the first difference decides):
+The lead is chosen from the story's core (:attr:`StoryClusterer.core_`: its medoid and the articles
+close to it) when one is given: an article that joined on a name it shares with the others never
+gives the story its headline. Among the core, the lead policy, in order (the first difference decides):
 
 1. **Pinned sources.** An article from a source listed in ``cluster.lead_sources`` leads, the
    earlier in that list the better.
@@ -64,23 +66,30 @@ def build_stories(
     labels: Sequence[int] | np.ndarray,
     *,
     centrality: Sequence[float] | np.ndarray | None = None,
+    core: Sequence[bool] | np.ndarray | None = None,
     policy: LeadPolicy | None = None,
 ) -> tuple[Story, ...]:
-    """One :class:`Story` per label, the lead first, then the others from the earliest.
+    """One :class:`Story` per label, the lead first, then the rest of its core and then the others, each
+    from the earliest: the summary and the headline's key phrases read the articles in this order.
 
     ``centrality`` (one value per article, e.g. :attr:`StoryClusterer.centrality_`) feeds the lead
-    choice; without it every article counts as equally central.
+    choice; without it every article counts as equally central. ``core`` (e.g.
+    :attr:`StoryClusterer.core_`) says which articles may lead; without it, any.
     """
     policy = policy or LeadPolicy()
     weights = np.ones(len(articles)) if centrality is None else np.asarray(centrality, dtype=np.float64)
+    may_lead = np.ones(len(articles), dtype=bool) if core is None else np.asarray(core, dtype=bool)
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         groups.setdefault(int(label), []).append(index)
     stories = []
     for indices in groups.values():
         members = [articles[i] for i in indices]
-        lead = choose_lead(members, [float(weights[i]) for i in indices], policy)
-        rest = sorted((a for a in members if a is not lead), key=lambda a: (a.published, a.id))
+        # A story whose core is missing from the input (none marked) falls back to all its articles.
+        candidates = [i for i in indices if may_lead[i]] or indices
+        lead = choose_lead([articles[i] for i in candidates], [float(weights[i]) for i in candidates], policy)
+        outside = {articles[i].id for i in indices if not may_lead[i]}
+        rest = sorted((a for a in members if a is not lead), key=lambda a: (a.id in outside, a.published, a.id))
         story_id = hashlib.sha256("\n".join(sorted(a.id for a in members)).encode()).hexdigest()[:16]
         stories.append(Story(id=story_id, label=lead.title, lead=lead, articles=(lead, *rest)))
     return tuple(stories)

@@ -151,7 +151,9 @@ def _stories(config: Config, articles: tuple[Article, ...], store: Store, now: d
     with stage("cluster"):
         clusterer = StoryClusterer(**config.cluster_params()).fit(unique)
         policy = _lead_policy(config)
-        stories = build_stories(unique, clusterer.labels_, centrality=clusterer.centrality_, policy=policy)
+        stories = build_stories(
+            unique, clusterer.labels_, centrality=clusterer.centrality_, core=clusterer.core_, policy=policy
+        )
     sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
     memory = tuple(m for m in sent if m.sent_at <= now)
     return rank.recall(stories, memory, threshold=config.rank.update_threshold)
