@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+import sentencex
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .urls import identity_key
@@ -228,6 +229,9 @@ def slugify(text: str) -> str:
     return slug or "section"
 
 
+# The language of a saved file is not known when it is read: English rules for where its first
+# sentence ends (which full stops are abbreviations) suit most languages written with Latin letters.
+_TITLE_LANGUAGE = "en"
 _DATE_OR_NUMBER = re.compile(r"^[\d\s/.,:\-–]+$")
 
 
@@ -245,18 +249,19 @@ def guess_title(text: str) -> tuple[str, str]:
 
     Saved pages often open with a site name, a date line or a view counter before the headline, or
     have no headline at all. The headline is the first of the opening lines that reads like one;
-    what stands before it is page furniture and is dropped. Without one, the first sentence is
-    shortened into a title and the whole text stays the body.
+    what stands before it is page furniture and is dropped. Without one, the headline is the first
+    sentence, whole, and the body is the text after it, so that sentence is not said twice.
     """
     lines = [line for line in normalize_space(text).splitlines() if line]
     for index, line in enumerate(lines[:5]):
         if _looks_like_headline(line.lstrip("# "), first=index == 0):
             body = [rest for rest in lines[index + 1 :] if rest != line]
             return line.lstrip("# ").strip(), "\n".join(body)
-    first = lines[0] if lines else ""
-    if len(first.split()) > 20:
-        first = " ".join(first.split()[:14]) + "…"
-    return first or "(untitled)", "\n".join(lines)
+    if not lines:
+        return "(untitled)", ""
+    first = next((s.strip() for s in sentencex.segment(_TITLE_LANGUAGE, lines[0]) if s.strip()), lines[0])
+    rest = lines[0][lines[0].index(first) + len(first) :].strip()
+    return first, "\n".join([rest, *lines[1:]] if rest else lines[1:])
 
 
 @cache
