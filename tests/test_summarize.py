@@ -118,14 +118,37 @@ def test_empty_and_stop_word_only_stories_do_not_crash() -> None:
     assert [s.text for s in only_stop] == ["It is what it is.", "And so it was."]
 
 
-def test_label_drops_the_site_name_and_falls_back_to_the_summary() -> None:
-    assert clean_title("Harbor ferry goes electric | Harbor Tech Weekly") == "Harbor ferry goes electric"
-    assert clean_title("Mars rover lands - BBC News") == "Mars rover lands"
-    assert clean_title("Spider-Man 3 - a review in 2 parts") == "Spider-Man 3"
+def test_label_drops_only_the_outlets_own_name() -> None:
+    assert (
+        clean_title("Harbor ferry goes electric | Harbor Tech Weekly", ["Harbor Tech"]) == "Harbor ferry goes electric"
+    )
+    assert clean_title("Mars rover lands - BBC News", ["BBC"]) == "Mars rover lands"
+    # As aggregators cut it: the outlet's name, then more of its masthead, then an ellipsis.
+    assert (
+        clean_title("Dam repairs finish early - KQRT: News, Weather for  ...", ["kqrt"]) == "Dam repairs finish early"
+    )
+    assert clean_title("Spider-Man 3 - a review in 2 parts", ["Film Desk"]) == "Spider-Man 3 - a review in 2 parts"
+    assert clean_title("Mars rover lands - BBC News") == "Mars rover lands - BBC News"
     assert clean_title("Well-known fact") == "Well-known fact"
-    untitled = replace(FERRY, title="")
-    summary = summarize_story(story(untitled), params=SummaryConfig(sentences=1))
-    assert story_label(story(untitled), summary) == summary[0].text
+
+
+def test_a_name_dash_headline_is_kept_whole_and_the_feeds_suffix_goes() -> None:
+    gossip = replace(
+        FERRY, title="Mira Castell - I nearly quit the band", source="Showbiz Wire", url="https://showbizwire.example/m"
+    )
+    assert story_label(story(gossip)) == "Mira Castell - I nearly quit the band"
+    suffixed = replace(FERRY, title="Mira Castell nearly quit the band - Showbizwire.example", source="Showbiz")
+    assert story_label(story(suffixed)) == "Mira Castell nearly quit the band"
+    column = replace(FERRY, title="The ferry fare freeze is a mistake | Ada Quill", author="Ada Quill")
+    assert story_label(story(column)) == "The ferry fare freeze is a mistake"
+
+
+def test_an_untitled_article_is_headed_by_its_first_sentence_which_the_summary_leaves_out() -> None:
+    untitled = replace(FERRY, title="(untitled)")
+    summary = summarize_story(story(untitled), params=SummaryConfig(sentences=2))
+    first = "The harbor ferry will run every ten minutes from March, the transit authority said on Monday."
+    assert story_label(story(untitled), summary) == first
+    assert summary and first not in [s.text for s in summary]
 
 
 def test_keyphrases_set_a_story_apart_without_repeating_words() -> None:
