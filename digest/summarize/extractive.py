@@ -241,7 +241,7 @@ def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> lis
     for story, one in zip(stories, found, strict=True):
         block = counts[offset : offset + len(one)] if counts is not None else None
         offset += len(one)
-        summaries.append(_pick(one, block, params) if one else _other_headlines(story, params))
+        summaries.append(_pick(one, block, params) or _other_headlines(story, params))
     return summaries
 
 
@@ -251,13 +251,15 @@ def summarize_story(story: Story, *, params: SummaryConfig) -> tuple[SummarySent
 
 
 def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tuple[SummarySentence, ...]:
+    if all(is_dangling(c.text, c.language) for c in found):
+        return ()  # nothing that reads on its own: no summary rather than one that opens mid-thought
     scores, closest = sentence_scores(found, counts, params=params)
     keys = np.array([[c.position for c in found], [c.article_index for c in found], -scores])
     order = [int(i) for i in np.lexsort(keys)]
     # The sentence the summary opens with is picked first: the best that says something on its own.
     news = any(c.kind == NEWS for c in found)
     openers = [i for i in order if not is_dangling(found[i].text, found[i].language)]
-    opener = next((i for i in openers if found[i].kind == NEWS or not news), openers[0] if openers else order[0])
+    opener = next((i for i in openers if found[i].kind == NEWS or not news), openers[0])
     picked: list[int] = [opener]
     words = found[opener].words
     for i in order:

@@ -494,6 +494,10 @@ _CATEGORY_KINDS = {
 }
 
 
+# Where readers are asked to follow, in every language.
+_PLATFORMS = frozenset("instagram facebook twitter tiktok youtube whatsapp telegram linkedin threads bluesky".split())
+# A pronoun joined to an imperative: French "-vous", "-nous", "-toi", Portuguese "-se", "-nos".
+_CLITIC = re.compile(r"-(?:vous|nous|toi|se|nos|te|me)$")
 # How far after a call-to-action verb its second signal must come.
 _SIGNAL_WORDS = 12
 
@@ -509,9 +513,11 @@ def _calls_to_act(text: str, words: _Words) -> bool:
         opening = opening[1:]
     if not opening or opening[0] not in words.calls:
         return False
+    if _CLITIC.search(opening[0]):  # "Abonnez-vous", "Inscreva-se": the verb itself addresses the reader
+        return True
     # The signal is looked for near the verb: a call to action says what it wants at once.
     near = set(_first_words(text, _SIGNAL_WORDS))
-    return bool(near & words.signals) or bool(_LINK.search(text))
+    return bool(near & (words.signals | _PLATFORMS)) or bool(_LINK.search(text))
 
 
 def _is_caption(text: str, words: _Words) -> bool:
