@@ -34,6 +34,10 @@ CATALOG_LANGUAGES = ("en", "de", "fr", "es", "pt")
 NEWS = "news"
 
 
+def _split(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 @dataclass(frozen=True, slots=True)
 class _Words:
     """One language's words for the forms above, lower-case."""
@@ -52,96 +56,16 @@ class _Words:
 
 _LANGUAGES = {
     "en": _Words(
-        calls=frozenset(
-            [
-                "sign",
-                "subscribe",
-                "follow",
-                "click",
-                "tap",
-                "email",
-                "e-mail",
-                "tweet",
-                "share",
-                "download",
-                "register",
-                "join",
-                "watch",
-                "listen",
-                "read",
-                "keep",
-                "get",
-                "visit",
-                "check",
-                "contact",
-                "donate",
-                "support",
-                "find",
-                "sign-up",
-            ]
+        calls=_split(
+            "sign subscribe follow click tap email e-mail tweet share download register join watch "
+            "listen read keep get visit check contact donate support find sign-up"
         ),
-        signals=frozenset(
-            [
-                "you",
-                "your",
-                "yours",
-                "here",
-                "our",
-                "us",
-                "newsletter",
-                "newsletters",
-                "email",
-                "e-mail",
-                "podcast",
-                "app",
-                "alerts",
-                "inbox",
-            ]
-        ),
-        dangling=frozenset(
-            [
-                "but",
-                "however",
-                "and",
-                "or",
-                "so",
-                "yet",
-                "also",
-                "still",
-                "though",
-                "meanwhile",
-                "moreover",
-                "furthermore",
-                "additionally",
-                "besides",
-                "nevertheless",
-                "nonetheless",
-                "thus",
-                "therefore",
-                "hence",
-                "instead",
-                "then",
-                "otherwise",
-                "indeed",
-                "likewise",
-                "similarly",
-                "consequently",
-                "he",
-                "she",
-                "it",
-                "they",
-                "him",
-                "them",
-                "his",
-                "her",
-                "its",
-                "their",
-                "this",
-                "that",
-                "these",
-                "those",
-                "such",
-            ]
+        signals=_split("you your yours here our us newsletter newsletters email e-mail podcast app alerts inbox"),
+        dangling=_split(
+            "but however and or so yet also still though meanwhile moreover furthermore "
+            "additionally besides nevertheless nonetheless thus therefore hence instead then "
+            "otherwise indeed likewise similarly consequently he she it they him them his her its "
+            "their this that these those such"
         ),
         live=("live!", "– live", "- live", "live:", "live updates", "live blog", "liveblog", "as it happened"),
         captions=(
@@ -159,263 +83,56 @@ _LANGUAGES = {
         ),
     ),
     "de": _Words(
-        calls=frozenset(
-            [
-                "melden",
-                "abonnieren",
-                "abonniere",
-                "folgen",
-                "folge",
-                "klicken",
-                "klicke",
-                "tippen",
-                "lesen",
-                "lies",
-                "laden",
-                "registrieren",
-                "schauen",
-                "hören",
-                "teilen",
-                "besuchen",
-                "unterstützen",
-                "holen",
-            ]
+        calls=_split(
+            "melden abonnieren abonniere folgen folge klicken klicke tippen lesen lies laden "
+            "registrieren schauen hören teilen besuchen unterstützen holen"
         ),
-        signals=frozenset(
-            ["sie", "du", "dein", "deine", "hier", "uns", "unser", "unseren", "newsletter", "abo", "app"]
-        ),
-        dangling=frozenset(
-            [
-                "aber",
-                "doch",
-                "jedoch",
-                "und",
-                "oder",
-                "auch",
-                "dennoch",
-                "trotzdem",
-                "deshalb",
-                "daher",
-                "darum",
-                "deswegen",
-                "zudem",
-                "außerdem",
-                "allerdings",
-                "stattdessen",
-                "dabei",
-                "dann",
-                "er",
-                "sie",
-                "es",
-                "ihm",
-                "ihn",
-                "ihnen",
-                "sein",
-                "seine",
-                "ihre",
-                "dies",
-                "diese",
-                "dieser",
-                "dieses",
-                "diesen",
-                "solche",
-            ]
+        signals=_split("sie du dein deine hier uns unser unseren newsletter abo app"),
+        dangling=_split(
+            "aber doch jedoch und oder auch dennoch trotzdem deshalb daher darum deswegen zudem "
+            "außerdem allerdings stattdessen dabei dann er sie es ihm ihn ihnen sein seine ihre "
+            "dies diese dieser dieses diesen solche"
         ),
         live=("live!", "– live", "- live", "liveticker", "live-ticker", "liveblog", "live-blog", "im ticker"),
         captions=("foto", "bild", "video", "mehr zum thema", "lesen sie auch", "lesen sie mehr", "quelle"),
     ),
     "fr": _Words(
-        calls=frozenset(
-            [
-                "abonnez-vous",
-                "inscrivez-vous",
-                "suivez-nous",
-                "suivez",
-                "cliquez",
-                "téléchargez",
-                "lisez",
-                "retrouvez",
-                "découvrez",
-                "regardez",
-                "écoutez",
-                "partagez",
-                "recevez",
-                "rejoignez",
-                "abonne-toi",
-                "inscris-toi",
-            ]
+        calls=_split(
+            "abonnez-vous inscrivez-vous suivez-nous suivez cliquez téléchargez lisez retrouvez "
+            "découvrez regardez écoutez partagez recevez rejoignez abonne-toi inscris-toi"
         ),
-        signals=frozenset(
-            [
-                "vous",
-                "votre",
-                "vos",
-                "tu",
-                "ton",
-                "ta",
-                "ici",
-                "nous",
-                "notre",
-                "nos",
-                "newsletter",
-                "lettre",
-                "application",
-            ]
-        ),
-        dangling=frozenset(
-            [
-                "mais",
-                "cependant",
-                "pourtant",
-                "toutefois",
-                "et",
-                "ou",
-                "donc",
-                "alors",
-                "aussi",
-                "ainsi",
-                "puis",
-                "néanmoins",
-                "il",
-                "elle",
-                "ils",
-                "elles",
-                "cela",
-                "ceci",
-                "ça",
-                "celui",
-                "celle",
-                "ceux",
-                "celles",
-                "leur",
-                "leurs",
-                "ce",
-                "cette",
-                "ces",
-            ]
+        signals=_split("vous votre vos tu ton ta ici nous notre nos newsletter lettre application"),
+        dangling=_split(
+            "mais cependant pourtant toutefois et ou donc alors aussi ainsi puis néanmoins il elle "
+            "ils elles cela ceci ça celui celle ceux celles leur leurs ce cette ces"
         )
         | {"en outre", "de plus", "par ailleurs"},
         live=("en direct", "direct :", "live :", "live!", "– live"),
         captions=("photo", "vidéo", "image", "lire aussi", "à lire aussi", "voir aussi", "crédit"),
     ),
     "es": _Words(
-        calls=frozenset(
-            [
-                "suscríbete",
-                "suscríbase",
-                "síguenos",
-                "haz",
-                "haga",
-                "pulsa",
-                "pincha",
-                "lee",
-                "lea",
-                "descarga",
-                "descargue",
-                "regístrate",
-                "regístrese",
-                "mira",
-                "mire",
-                "escucha",
-                "comparte",
-                "únete",
-            ]
+        calls=_split(
+            "suscríbete suscríbase síguenos haz haga pulsa pincha lee lea descarga descargue "
+            "regístrate regístrese mira mire escucha comparte únete"
         ),
-        signals=frozenset(
-            [
-                "tu",
-                "tus",
-                "te",
-                "usted",
-                "su",
-                "aquí",
-                "nuestro",
-                "nuestra",
-                "nuestros",
-                "boletín",
-                "newsletter",
-                "app",
-                "clic",
-            ]
-        ),
-        dangling=frozenset(
-            [
-                "pero",
-                "y",
-                "o",
-                "además",
-                "también",
-                "así",
-                "entonces",
-                "luego",
-                "él",
-                "ella",
-                "ellos",
-                "ellas",
-                "esto",
-                "eso",
-                "este",
-                "esta",
-                "estos",
-                "estas",
-                "ese",
-                "esa",
-                "esos",
-                "esas",
-            ]
+        signals=_split("tu tus te usted su aquí nuestro nuestra nuestros boletín newsletter app clic"),
+        dangling=_split(
+            "pero y o además también así entonces luego él ella ellos ellas esto eso este esta "
+            "estos estas ese esa esos esas"
         )
         | {"sin embargo", "no obstante", "por eso", "por ello"},
         live=("en directo", "en vivo", "directo:", "live!"),
         captions=("foto", "fotografía", "imagen", "vídeo", "video", "lea también", "lee también", "ver también"),
     ),
     "pt": _Words(
-        calls=frozenset(
-            [
-                "assine",
-                "inscreva-se",
-                "siga-nos",
-                "clique",
-                "toque",
-                "leia",
-                "baixe",
-                "cadastre-se",
-                "veja",
-                "assista",
-                "ouça",
-                "compartilhe",
-                "partilhe",
-                "receba",
-            ]
+        calls=_split(
+            "assine inscreva-se siga-nos clique toque leia baixe cadastre-se veja assista ouça "
+            "compartilhe partilhe receba"
         ),
-        signals=frozenset(
-            ["você", "vocês", "seu", "sua", "teu", "tua", "aqui", "nosso", "nossa", "nossos", "newsletter", "app"]
-        ),
-        dangling=frozenset(
-            [
-                "mas",
-                "porém",
-                "contudo",
-                "entretanto",
-                "e",
-                "ou",
-                "também",
-                "assim",
-                "então",
-                "ele",
-                "ela",
-                "eles",
-                "elas",
-                "isso",
-                "isto",
-                "este",
-                "esta",
-                "esse",
-                "essa",
-                "estes",
-                "estas",
-                "esses",
-                "essas",
-            ]
+        signals=_split("você vocês seu sua teu tua aqui nosso nossa nossos newsletter app"),
+        dangling=_split(
+            "mas porém contudo entretanto e ou também assim então ele ela eles elas isso isto este "
+            "esta esse essa estes estas esses essas"
         )
         | {"no entanto", "além disso", "por isso"},
         live=("ao vivo", "em direto", "live!"),
@@ -439,53 +156,16 @@ _MEDIA_SUFFIX = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _PATH_SEGMENTS = {
-    "opinion": frozenset(
-        [
-            "commentisfree",
-            "opinion",
-            "opinions",
-            "comment",
-            "commentary",
-            "editorial",
-            "editorials",
-            "column",
-            "columns",
-            "op-ed",
-            "oped",
-            "meinung",
-            "kommentar",
-            "kommentare",
-            "standpunkt",
-            "debatte",
-            "tribune",
-            "tribunes",
-            "idees",
-            "opinión",
-            "opinion",
-            "opiniao",
-            "opinião",
-            "opiniones",
-        ]
+    "opinion": _split(
+        "commentisfree opinion opinions comment commentary editorial editorials column columns "
+        "op-ed oped meinung kommentar kommentare standpunkt debatte tribune tribunes idees "
+        "opinión opinion opiniao opinião opiniones"
     ),
-    "live": frozenset(
-        [
-            "live",
-            "liveblog",
-            "live-blog",
-            "live-news",
-            "live-updates",
-            "liveticker",
-            "live-ticker",
-            "ticker",
-            "en-direct",
-            "direct",
-            "directo",
-            "en-vivo",
-            "en-directo",
-            "ao-vivo",
-        ]
+    "live": _split(
+        "live liveblog live-blog live-news live-updates liveticker live-ticker ticker "
+        "en-direct direct directo en-vivo en-directo ao-vivo"
     ),
-    "video": frozenset(["video", "videos", "vidéo", "vídeo", "vídeos"]),
+    "video": _split("video videos vidéo vídeo vídeos"),
 }
 # Categories a feed gives its opinion columns and live blogs, as the path segments above name them.
 _CATEGORY_KINDS = {
@@ -495,7 +175,7 @@ _CATEGORY_KINDS = {
 
 
 # Where readers are asked to follow, in every language.
-_PLATFORMS = frozenset("instagram facebook twitter tiktok youtube whatsapp telegram linkedin threads bluesky".split())
+_PLATFORMS = _split("instagram facebook twitter tiktok youtube whatsapp telegram linkedin threads bluesky")
 # A pronoun joined to an imperative: French "-vous", "-nous", "-toi", Portuguese "-se", "-nos".
 _CLITIC = re.compile(r"-(?:vous|nous|toi|se|nos|te|me)$")
 # How far after a call-to-action verb its second signal must come.
