@@ -230,7 +230,9 @@ LIVE_BLOG = article(
     "Sign up here to get an email whenever the ferry timetable changes.\n"
     "Email Dana with any tip-offs or tweet: @DanaOnBoats\n"
     "8.13pm GMT\n"
-    "13 min: The electric ferry leaves the quay on time with the mayor on board.\n"
+    "13 min: The electric ferry leaves the quay on time. The mayor waves to the crowd from the upper deck.\n"
+    # What is left of a sentence cut at an exclamation mark inside it.
+    "the mayor of the harbor town waves from the deck of the ferry.\n"
     "The electric ferry crossed the harbor in twelve minutes on its first trip.",
     title="Electric ferry maiden voyage – live!",
     source="Ledger",

@@ -39,7 +39,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from ..config import SummaryConfig
 from ..models import Article, Story, SummarySentence
 from ..tokens import content_words, is_unspaced, primary_language
-from .furniture import NEWS, article_kind, is_dangling, is_furniture
+from .furniture import NEWS, article_kind, is_dangling, is_furniture, is_stamped
 from .label import has_title, headline
 from .sentences import DEFAULT_LANGUAGE, split_sentences
 
@@ -114,7 +114,9 @@ def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
         seen: set[str] = set()
         # A sentence other outlets repeat stays a candidate in each: the repeats make it central,
         # and redundancy removal keeps it from being said twice.
-        for position, sentence in enumerate(split_sentences(article.text, article.language or DEFAULT_LANGUAGE)):
+        # A live-blog entry ("13 min: …") is commentary on a moment, all of its sentences.
+        text = "\n".join(line for line in article.text.splitlines() if not is_stamped(line))
+        for position, sentence in enumerate(split_sentences(text, article.language or DEFAULT_LANGUAGE)):
             text = _BULLET.sub("", sentence)
             if _same(text, title) or text_words(text, article.language) < min_words or text in seen:
                 continue

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from ..models import Article
 from ..tokens import primary_language
 
-__all__ = ["CATALOG_LANGUAGES", "NEWS", "article_kind", "is_dangling", "is_furniture"]
+__all__ = ["CATALOG_LANGUAGES", "NEWS", "article_kind", "is_dangling", "is_furniture", "is_stamped"]
 
 CATALOG_LANGUAGES = ("en", "de", "fr", "es", "pt")
 NEWS = "news"
@@ -217,8 +217,19 @@ def _is_live(text: str, words: _Words) -> bool:
     return not closed and bool(_live_marker(words.live).search(lowered))
 
 
+def is_stamped(line: str) -> bool:
+    """Whether ``line`` opens with a clock time or match minute: a live-blog entry, every sentence of it."""
+    return bool(_STAMP.match(line))
+
+
 def is_furniture(text: str) -> bool:
-    """Whether ``text`` is page furniture rather than a sentence of the report, in any catalog language."""
+    """Whether ``text`` is page furniture rather than a sentence of the report, in any catalog language.
+
+    A sentence that opens in lower case ("the adult film star…") is a fragment, cut from a sentence whose
+    start was taken for an end ("…Kimmel Live! the adult…"); "iPhone" and "eBay" still open sentences.
+    """
+    if text[:2].isalpha() and text[:2].islower():
+        return True
     if _STAMP.match(text) or (_LINK.search(text) and not _CLOSED.search(text)):
         return True
     if len(_HASHTAG.findall(text)) >= 2 or _MEDIA_SUFFIX.search(text) or len(_LINK.findall(text)) >= 2:
