@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+import sentencex
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .urls import identity_key
@@ -77,6 +78,9 @@ _SKIP_TAGS = frozenset(["script", "style", "noscript", "template", "head", "svg"
 # Page chrome of whole saved web pages (menus, sidebars, footers, forms) is not article text; in a feed
 # item the same elements are the author's own (a pull quote in <aside>, a caption in <footer>).
 _CHROME_TAGS = frozenset(["nav", "footer", "aside", "form"])
+# Tangential blocks an author may drop into the middle of a sentence (a "related" box, a picture). HTML
+# closes the paragraph before them, so the sentence would end up cut in two around them.
+_INTERRUPTIONS = frozenset(["aside", "figure"])
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _URL_INVISIBLE = re.compile(r"[\t\n\r]")
@@ -101,7 +105,48 @@ def html_to_text(markup: str) -> str:
 
 
 def _parse(markup: str) -> LexborHTMLParser:
-    return LexborHTMLParser(markup.replace("\x00", ""))
+    tree = LexborHTMLParser(markup.replace("\x00", ""))
+    # Innermost and last first: mending one only copies and frees what follows it, all of it already mended.
+    for node in reversed(tree.css(",".join(sorted(_INTERRUPTIONS)))):
+        _mend_interrupted(node)
+    return tree
+
+
+def _is_blank(node: LexborNode) -> bool:
+    return node.tag == "-text" and not (node.text_content or "").strip()
+
+
+def _has_text(node: LexborNode) -> bool:
+    tag = node.tag or ""
+    if tag == "-text":
+        return bool((node.text_content or "").strip())
+    return not tag.startswith("-") and bool(node.text(deep=True).strip())
+
+
+def _mend_interrupted(node: LexborNode) -> None:
+    """Join the sentence an ``<aside>`` or ``<figure>`` interrupts, and put the interruption after it.
+
+    ``<p>The court ruled <aside>…</aside> by nine votes to two.</p>`` parses as a paragraph, the aside,
+    then the rest of the sentence as bare text. The bare text (up to the next block) goes back into
+    the paragraph, or, without one before, the aside moves after it: no word is lost, none is cut off.
+    """
+    rest = []
+    after = node.next
+    while after is not None and (after.tag == "-text" or (after.tag or "") not in _BLOCK_TAGS | _SKIP_TAGS):
+        rest.append(after)
+        after = after.next
+    if not any(_has_text(n) for n in rest):
+        return  # a block between blocks: it interrupts nothing
+    before = node.prev
+    while before is not None and _is_blank(before):
+        before = before.prev
+    if before is not None and before.tag == "p":
+        for piece in rest:
+            before.insert_child(piece)  # inserted as a copy
+            piece.decompose()
+    elif before is not None and (before.tag == "-text" or (before.tag or "") not in _BLOCK_TAGS):
+        rest[-1].insert_after(node)
+        node.decompose()
 
 
 def _visible_text(top: LexborNode | None, skip: frozenset[str]) -> str:
@@ -184,6 +229,9 @@ def slugify(text: str) -> str:
     return slug or "section"
 
 
+# The language of a saved file is not known when it is read: English rules for where its first
+# sentence ends (which full stops are abbreviations) suit most languages written with Latin letters.
+_TITLE_LANGUAGE = "en"
 _DATE_OR_NUMBER = re.compile(r"^[\d\s/.,:\-–]+$")
 
 
@@ -201,18 +249,19 @@ def guess_title(text: str) -> tuple[str, str]:
 
     Saved pages often open with a site name, a date line or a view counter before the headline, or
     have no headline at all. The headline is the first of the opening lines that reads like one;
-    what stands before it is page furniture and is dropped. Without one, the first sentence is
-    shortened into a title and the whole text stays the body.
+    what stands before it is page furniture and is dropped. Without one, the headline is the first
+    sentence, whole, and the body is the text after it, so that sentence is not said twice.
     """
     lines = [line for line in normalize_space(text).splitlines() if line]
     for index, line in enumerate(lines[:5]):
         if _looks_like_headline(line.lstrip("# "), first=index == 0):
             body = [rest for rest in lines[index + 1 :] if rest != line]
             return line.lstrip("# ").strip(), "\n".join(body)
-    first = lines[0] if lines else ""
-    if len(first.split()) > 20:
-        first = " ".join(first.split()[:14]) + "…"
-    return first or "(untitled)", "\n".join(lines)
+    if not lines:
+        return "(untitled)", ""
+    first = next((s.strip() for s in sentencex.segment(_TITLE_LANGUAGE, lines[0]) if s.strip()), lines[0])
+    rest = lines[0][lines[0].index(first) + len(first) :].strip()
+    return first, "\n".join([rest, *lines[1:]] if rest else lines[1:])
 
 
 @cache

@@ -18,8 +18,11 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("markup", "expected"),
     [
-        # An <aside> inside a paragraph is a pull quote: HTML closes the paragraph before it, nothing is lost.
-        ("<p>Body <aside>pull quote</aside> more</p>", "Body\npull quote\nmore"),
+        # HTML closes a paragraph before an <aside> inside it: the sentence is joined again, the aside follows it.
+        ("<p>Body <aside>pull quote</aside> more</p>", "Body more\npull quote"),
+        ("Body <figure><figcaption>A map</figcaption></figure> <em>more</em>", "Body more\nA map"),
+        # Between paragraphs an aside interrupts nothing: it stays where it is.
+        ("<p>One.</p><aside>pull quote</aside><p>Two.</p>", "One.\npull quote\nTwo."),
         # An unclosed <form> holds what follows; it is text like any other in a feed item.
         ("<p>One</p><form><p>Two<p>Three", "One\nTwo\nThree"),
         ("<p>a</p><nav>menu</nav><footer>Photo: Jane Doe</footer><p>b</p>", "a\nmenu\nPhoto: Jane Doe\nb"),
@@ -77,7 +80,21 @@ def test_feed_items_keep_their_pull_quotes_and_paragraphs() -> None:
         summary_html="<p>Body <aside>pull quote</aside> more</p><p>Second paragraph.</p>",
     )
     (out,) = extract([item])
-    assert out.text == "Body\npull quote\nmore\nSecond paragraph."
+    assert out.text == "Body more\npull quote\nSecond paragraph."
+
+
+def test_a_related_link_box_inside_a_sentence_leaves_the_sentence_whole() -> None:
+    # As news sites embed a "related" box: mid-paragraph, with inline markup on both sides of it.
+    markup = (
+        '<p>The appeal court upheld the <em>harbour levy</em> on Thursday, <aside class="element-rich-link">'
+        '<p><span>Related: </span><a href="https://example.org/levy">What the levy pays for</a></p></aside> '
+        "by nine votes to two.</p><p>The port authority said it would not appeal.</p>"
+    )
+    assert html_to_text(markup).splitlines() == [
+        "The appeal court upheld the harbour levy on Thursday, by nine votes to two.",
+        "Related: What the levy pays for",
+        "The port authority said it would not appeal.",
+    ]
 
 
 def test_whole_pages_lose_menus_sidebars_footers_and_forms() -> None:

@@ -274,3 +274,24 @@ def test_read_saved_does_not_follow_a_symlink(tmp_path: Path) -> None:
     (tmp_path / "note.txt").symlink_to(tmp_path / "secret.txt")
     with pytest.raises(SourceError, match="cannot read"):
         read_saved(tmp_path / "note.txt", source="Saved", now=NOW)
+
+
+def test_an_untitled_saved_file_is_headed_by_its_whole_first_sentence(tmp_path: Path) -> None:
+    from digest.config import SummaryConfig
+    from digest.models import Story
+    from digest.summarize import summarize
+
+    first = (
+        "The harbour authority will replace every diesel ferry with an electric boat by next spring, "
+        "cutting the crossing time and the noise along the quay for the people who live there."
+    )
+    rest = (
+        "Fares stay the same for the first year, the authority said on Monday.\n"
+        "Unions asked for training on the electric boats before the new service starts."
+    )
+    _write(tmp_path, "untitled.txt", f"\n{first}\n{rest}\n")
+    [(article, _)] = read_folder(tmp_path, name="Saved", now=NOW)
+    assert article.title == first and len(first.split()) > 20
+    done = summarize([Story("s", "", article, (article,))], config=SummaryConfig(sentences=2)).stories[0]
+    assert done.label == first
+    assert [s.text for s in done.summary] == rest.splitlines()

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from digest.summarize.extractive import text_words
+from digest.summarize.furniture import is_dangling
 from digest.summarize.sentences import split_sentences
 
 
@@ -99,3 +101,38 @@ def test_split_sentences_by_language(language: str, text: str, expected: list[st
 def test_splitting_loses_no_text(text: str) -> None:
     joined = "".join("".join(s.split()) for s in split_sentences(text))
     assert joined == "".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "words"),
+    [
+        ("en", "The ferry runs every ten minutes.", 6),
+        # Written without spaces: two characters to a word, whatever the language tag says.
+        ("zh", "新船每十分钟一班。", 5),
+        ("", "新船每十分钟一班。", 5),
+        ("ja", "新しい船は十分ごとに出ます。", 7),
+        ("en", "GPT-5 发布了", 3),
+    ],
+)
+def test_sentence_length_in_words(language: str, text: str, words: int) -> None:
+    assert text_words(text, language) == words
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "dangling"),
+    [
+        ("en", "But the unions want more crew.", True),
+        ("en", "He said the route would open in March.", True),
+        ("en", "This week the ferry goes electric.", False),
+        ("en", "The ferry goes electric.", False),
+        ("de", "Aber die Gewerkschaft will mehr Personal.", True),
+        ("de", "Diese Woche fährt die Fähre elektrisch.", False),
+        ("fr", "Mais le syndicat veut plus d'équipage.", True),
+        ("es", "Sin embargo, el sindicato quiere más tripulación.", True),
+        ("es", "Esta semana el ferry pasa a ser eléctrico.", False),
+        ("pt", "Mas o sindicato quer mais tripulação.", True),
+        ("xx", "However, the unions want more crew.", True),
+    ],
+)
+def test_a_sentence_that_refers_back_is_dangling(language: str, text: str, dangling: bool) -> None:
+    assert is_dangling(text, language) is dangling

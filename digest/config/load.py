@@ -205,6 +205,7 @@ def _check_summary(summary: SummaryConfig, path: str) -> None:
         raise ConfigError("a summary needs at least one sentence", path=path, key="summary.sentences")
     for key, value in (
         ("summary.lead_weight", summary.lead_weight),
+        ("summary.commentary_weight", summary.commentary_weight),
         ("summary.llm.min_overlap", summary.llm.min_overlap),
     ):
         if not 0 <= value <= 1:

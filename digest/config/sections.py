@@ -232,6 +232,9 @@ class SummaryConfig:
     redundancy: float = 0.3
     # Shorter sentences (datelines, captions, "Read more.") are never picked.
     min_words: int = 4
+    # Opinion columns, live blogs and video pages: their sentences score this much of their worth in a story
+    # that also has a news report, whose sentences come first (1: no preference).
+    commentary_weight: float = 0.5
     keyphrases: int = 4
     backend: str = "extractive"
     llm: LlmConfig = LlmConfig()

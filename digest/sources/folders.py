@@ -1,7 +1,8 @@
 """Folders of saved articles: ``.txt``, ``.md`` (YAML or TOML front matter), ``.html``, ``.eml``.
 
 Each file is one article. Front matter may give ``title``, ``date``, ``url``, ``author`` and
-``source``; without a title the first line is the title. Saved web pages keep only their article
+``source``; without a title the first line that reads as a headline is the title, else the first
+sentence, whole. Saved web pages keep only their article
 text (see :func:`~digest.textutil.main_text`). A file that cannot be read is one problem naming the
 file; the other files still count.
 

@@ -15,10 +15,19 @@ exceeds ``redundancy`` (the same wire sentence in two outlets is said once), unt
 sentences or words is reached. The summary reads opening sentences first (by position in their
 article, then the lead article before the others), and each sentence cites the article it came
 from.
+
+What a reader gets first must say what happened. Page furniture (calls to action, live-blog
+stamps, captions: :mod:`.furniture`) is never a candidate, nor is an article's headline. When the
+story has a news report, sentences of opinion columns, live blogs and video pages score
+``commentary_weight`` times theirs and follow the report's. A sentence that opens by referring back
+("But…", "He…") is never the first. A story whose articles have no text at all is summed up by the
+headlines of other outlets that add to the lead's. Lengths are counted in words, and in scripts
+written without spaces (Chinese, Japanese, Thai) in characters, two to a word.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,12 +37,18 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from ..config import SummaryConfig
-from ..models import Story, SummarySentence
-from ..tokens import content_words
+from ..models import Article, Story, SummarySentence
+from ..tokens import content_words, is_unspaced, primary_language
+from .furniture import NEWS, article_kind, is_dangling, is_furniture, is_stamped
+from .label import has_title, headline
 from .sentences import DEFAULT_LANGUAGE, split_sentences
 
 _BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
-_CLOSED = re.compile(r"[.!?…][\"'”’)\]]*$")
+_CLOSED = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
+# Languages written without spaces between words whose characters tokens.py does not already mark.
+_UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
+# Chinese and Japanese words average under two characters: two characters count as one word.
+_CHARS_PER_WORD = 2
 Closest = Callable[[int, list[int]], float]
 """``(i, others)`` → the highest cosine similarity of candidate ``i`` to any of ``others``."""
 
@@ -62,31 +77,52 @@ class Candidate:
     position: int
     # The article's language: its sentences are split, and its words counted, by that language's rules.
     language: str = ""
+    # What kind of page it is from: "news", or "opinion", "live", "video" (see furniture.article_kind).
+    kind: str = NEWS
 
     @property
     def words(self) -> int:
-        return len(self.text.split())
+        return text_words(self.text, self.language)
+
+
+def text_words(text: str, language: str = "") -> int:
+    """The length of ``text`` in words; where words are not spaced, its characters, two to a word."""
+    if primary_language(language) in _UNSPACED_LANGUAGES:
+        return math.ceil(len("".join(text.split())) / _CHARS_PER_WORD)
+    unspaced = sum(1 for c in text if is_unspaced(c))
+    if not unspaced:
+        return len(text.split())
+    spaced = "".join(" " if is_unspaced(c) else c for c in text)
+    return len(spaced.split()) + math.ceil(unspaced / _CHARS_PER_WORD)
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold().rstrip(".!?… ") == b.casefold().rstrip(".!?… ")
 
 
 def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
     """Every sentence of the story's articles (lead first) that can stand alone in a summary.
 
-    Titles, sentences under ``min_words`` words and, when the story has real sentences at all,
-    lines without closing punctuation (headings, captions, bylines) are left out; list bullets are
-    stripped.
+    Titles (an untitled article's first sentence is its headline), sentences under ``min_words``
+    words, page furniture and, when the story has real sentences at all, lines without closing
+    punctuation (headings, captions, bylines) are left out; list bullets are stripped.
     """
     found: list[Candidate] = []
     for index, article in enumerate(story.articles):
-        title = " ".join(article.title.split())
+        title = headline(article) if article.text else ""
+        kind = article_kind(article)
         seen: set[str] = set()
         # A sentence other outlets repeat stays a candidate in each: the repeats make it central,
         # and redundancy removal keeps it from being said twice.
-        for position, sentence in enumerate(split_sentences(article.text, article.language or DEFAULT_LANGUAGE)):
+        # A live-blog entry ("13 min: …") is commentary on a moment, all of its sentences.
+        text = "\n".join(line for line in article.text.splitlines() if not is_stamped(line))
+        for position, sentence in enumerate(split_sentences(text, article.language or DEFAULT_LANGUAGE)):
             text = _BULLET.sub("", sentence)
-            if text == title or len(text.split()) < min_words or text in seen:
+            if _same(text, title) or text_words(text, article.language) < min_words or text in seen:
                 continue
             seen.add(text)
-            found.append(Candidate(text, article.id, index, position, article.language))
+            if not is_furniture(text):
+                found.append(Candidate(text, article.id, index, position, article.language, kind))
     punctuated = [c for c in found if _CLOSED.search(c.text)]
     return punctuated or found
 
@@ -187,7 +223,15 @@ def sentence_scores(
             return float((vectors[others] @ vectors[i].T).max())
 
     central = central / central.max() if central.max() > 0 else central
-    return (1 - params.lead_weight) * central + params.lead_weight * prior, closest
+    scores = (1 - params.lead_weight) * central + params.lead_weight * prior
+    return scores * _kind_weights(found, params), closest
+
+
+def _kind_weights(found: Sequence[Candidate], params: SummaryConfig) -> np.ndarray:
+    """1 for each sentence, ``commentary_weight`` for those of opinion, live or video pages beside a report."""
+    if all(c.kind == NEWS for c in found) or not any(c.kind == NEWS for c in found):
+        return np.ones(len(found))
+    return np.array([1.0 if c.kind == NEWS else params.commentary_weight for c in found])
 
 
 def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> list[tuple[SummarySentence, ...]]:
@@ -196,10 +240,10 @@ def summarize_stories(stories: Sequence[Story], *, params: SummaryConfig) -> lis
     counts = term_counts([c.text for one in found for c in one], [c.language for one in found for c in one])
     summaries = []
     offset = 0
-    for one in found:
+    for story, one in zip(stories, found, strict=True):
         block = counts[offset : offset + len(one)] if counts is not None else None
         offset += len(one)
-        summaries.append(_pick(one, block, params) if one else ())
+        summaries.append(_pick(one, block, params) or _other_headlines(story, params))
     return summaries
 
 
@@ -209,19 +253,58 @@ def summarize_story(story: Story, *, params: SummaryConfig) -> tuple[SummarySent
 
 
 def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tuple[SummarySentence, ...]:
+    if all(is_dangling(c.text, c.language) for c in found):
+        return ()  # nothing that reads on its own: no summary rather than one that opens mid-thought
     scores, closest = sentence_scores(found, counts, params=params)
     keys = np.array([[c.position for c in found], [c.article_index for c in found], -scores])
-    order = np.lexsort(keys)
-    picked: list[int] = []
-    words = 0
-    for i in (int(i) for i in order):
+    order = [int(i) for i in np.lexsort(keys)]
+    # The sentence the summary opens with is picked first: the best that says something on its own.
+    news = any(c.kind == NEWS for c in found)
+    openers = [i for i in order if not is_dangling(found[i].text, found[i].language)]
+    opener = next((i for i in openers if found[i].kind == NEWS or not news), openers[0])
+    picked: list[int] = [opener]
+    words = found[opener].words
+    for i in order:
+        if i == opener:
+            continue
         if params.words <= 0 and len(picked) >= params.sentences:
             break
-        if params.words > 0 and picked and words + found[i].words > params.words:
+        if params.words > 0 and words + found[i].words > params.words:
             continue  # a shorter sentence further down may still fit
-        if closest is not None and picked and closest(i, picked) > params.redundancy:
+        if closest is not None and closest(i, picked) > params.redundancy:
             continue
         picked.append(i)
         words += found[i].words
-    picked.sort(key=lambda i: (found[i].position, found[i].article_index))
+    picked.sort(key=lambda i: (found[i].kind != NEWS, found[i].position, found[i].article_index))
+    if is_dangling(found[picked[0]].text, found[picked[0]].language):
+        picked.remove(opener)
+        picked.insert(0, opener)
     return tuple(SummarySentence(text=found[i].text, article_id=found[i].article_id) for i in picked)
+
+
+def _other_headlines(story: Story, params: SummaryConfig) -> tuple[SummarySentence, ...]:
+    """For a story without text: other outlets' headlines that add words the lead's headline lacks.
+
+    Each is a sentence of the summary, citing its article; the one adding most comes first.
+    """
+    said = set(content_words(headline(story.lead), story.lead.language))
+    chosen: list[tuple[Article, str]] = []
+    for _ in range(params.sentences):
+        best: Article | None = None
+        best_new: set[str] = set()
+        for article in story.others:
+            if not has_title(article) or any(article is a for a, _ in chosen) or article.source == story.lead.source:
+                continue
+            new = set(content_words(headline(article), article.language)) - said
+            if len(new) > len(best_new):
+                best, best_new = article, new
+        if best is None:
+            break
+        said |= best_new
+        chosen.append((best, headline(best)))
+    return tuple(SummarySentence(_as_sentence(text), article.id) for article, text in chosen)
+
+
+def _as_sentence(title: str) -> str:
+    """A headline as a sentence of a summary: with a full stop where it has no closing mark."""
+    return title if _CLOSED.search(title) else title + "."

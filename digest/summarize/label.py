@@ -1,49 +1,111 @@
 """What a story is called: a short headline and a few keyphrases.
 
-The headline is the lead article's title without the site name that feeds append to it
-(" | Site Name", " - Site"). Keyphrases are the story's highest-weighted words and word pairs
-by TF-IDF across the week's stories, so they say what sets this story apart from the others.
+The headline is the lead article's title without the outlet name that feeds append to it
+(" | Site Name", " - Site"). As news aggregators do, a suffix is dropped only when it names the
+article's own outlet: its source name, its feed's or page's web host, or its author (opinion
+columns sign their titles). "Lindsay Lohan - I had a miscarriage" keeps both halves. An article
+without a title is headed by its first sentence, whole. Keyphrases are the story's
+highest-weighted words and word pairs by TF-IDF across the week's stories, so they say what sets
+this story apart from the others.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..models import Story, SummarySentence
+from ..models import Article, Story, SummarySentence
 from ..tokens import content_words, is_unspaced
+from .sentences import DEFAULT_LANGUAGE, split_sentences
 
-__all__ = ["clean_title", "keyphrases", "story_label"]
+__all__ = ["clean_title", "has_title", "headline", "keyphrases", "outlet_names", "story_label"]
 
-_SITE_SUFFIX = re.compile(r"\s+[|–—:-]\s+[^|–—:-]{2,40}$")
-# Words of at least two letters (digits allowed after the first letter): numbers are no keyphrase.
-_LABEL_WORDS = 14
+# " | ", " - ", " – " or " — ": what feeds and aggregators put between a headline and the outlet's name.
+_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
+# Outlet suffixes run to a few words ("WNCN: News, Weather for ..."); a longer one is the headline's own.
+_SUFFIX_WORDS = 6
+_TRUNCATED = re.compile(r"\s*(?:\.{3}|…)$")
+# Parts of a web host that name no outlet.
+_HOST_NOISE = re.compile(r"^(?:www\d?|m|amp|mobile|feeds?|rss)\.|\.[a-z]{2,3}(?:\.[a-z]{2})?$")
+# A name this short ("AP", "UN") matches only in full: as a prefix it would match too much.
+_SHORTEST_PREFIX = 3
+_UNTITLED = ("", "(untitled)")
 # A story's document for keyphrases: the titles of its first articles and the lead's opening.
 _TITLES = 20
 _TEXT_CHARS = 1500
 
 
-def clean_title(title: str) -> str:
-    """The title without a trailing site name after " | ", " – ", " — " or " - "."""
+def _key(name: str) -> str:
+    """A name as outlets are compared: letters and digits only, case-folded ("The Guardian" → "theguardian")."""
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
+def outlet_names(article: Article) -> tuple[str, ...]:
+    """What the article's outlet may be called at the end of its title: source, web hosts, author."""
+    hosts = []
+    for url in (article.url, article.feed_url):
+        host = urlsplit(url).hostname or "" if "://" in url else ""
+        previous = None
+        while host != previous:  # "www.theguardian.co.uk" → "theguardian"
+            previous, host = host, _HOST_NOISE.sub("", host)
+        hosts.append(host)
+    return tuple(dict.fromkeys(n for n in (article.source, *hosts, article.author) if _key(n)))
+
+
+def _names_outlet(suffix: str, outlets: Iterable[str]) -> bool:
+    """Whether ``suffix`` is one of ``outlets``, starts with one ("WNCN: News…") or starts one ("The  ...")."""
+    said = _key(_TRUNCATED.sub("", suffix))
+    for name in map(_key, outlets):
+        if said == name or (
+            min(len(said), len(name)) >= _SHORTEST_PREFIX and (said.startswith(name) or name.startswith(said))
+        ):
+            return bool(said)
+    return False
+
+
+def clean_title(title: str, outlets: Iterable[str] = ()) -> str:
+    """The title without trailing names of its outlet after " | ", " – ", " — " or " - ".
+
+    Only a suffix that names one of ``outlets`` goes (see :func:`outlet_names`); every other part
+    of the title is the headline's own text and stays.
+    """
     title = " ".join(title.split())
-    if re.search(r"\s[|–—-]\s", title):
-        cleaned = _SITE_SUFFIX.sub("", title).strip()
-        return cleaned or title
+    outlets = tuple(outlets)
+    # The first separator that the outlet's name follows: "… - Live5News.com | Charleston ..." loses both.
+    for match in _SEPARATOR.finditer(title):
+        suffix = title[match.end() :]
+        if match.start() and len(suffix.split()) <= _SUFFIX_WORDS and _names_outlet(suffix, outlets):
+            return title[: match.start()]
     return title
 
 
-def story_label(story: Story, summary: Sequence[SummarySentence]) -> str:
-    """The lead's cleaned title; without one, the opening words of the summary."""
+def has_title(article: Article) -> bool:
+    """Whether the article came with a title of its own."""
+    return article.title.strip() not in _UNTITLED
+
+
+def headline(article: Article) -> str:
+    """The article's title without its outlet's name; without a title, its first sentence, whole."""
+    if has_title(article):
+        return clean_title(article.title, outlet_names(article))
+    sentences = split_sentences(article.text, article.language or DEFAULT_LANGUAGE)
+    return sentences[0] if sentences else article.title.strip()
+
+
+def story_label(story: Story, summary: Sequence[SummarySentence] = ()) -> str:
+    """The cleaned title of the first article that has one; else the lead's first sentence.
+
+    The summarizer never picks an untitled article's first sentence, so the label is not said twice.
+    """
     for article in story.articles:
-        if article.title.strip():
-            return clean_title(article.title)
-    first = summary[0].text if summary else story.lead.text
-    words = first.split()
-    return " ".join(words[:_LABEL_WORDS]) + ("…" if len(words) > _LABEL_WORDS else "")
+        if has_title(article):
+            return headline(article)
+    return headline(story.lead) or (summary[0].text if summary else "")
 
 
 def keyphrases(stories: Sequence[Story], *, count: int) -> dict[str, tuple[str, ...]]:

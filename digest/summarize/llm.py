@@ -23,7 +23,7 @@ from ..config import LlmConfig, SummaryConfig
 from ..errors import SummaryError
 from ..models import CachedResponse, Problem, Story, SummarySentence
 from ..tokens import content_words
-from .label import clean_title
+from .label import clean_title, outlet_names
 
 __all__ = [
     "PROMPT_VERSION",
@@ -114,7 +114,7 @@ def llm_summarize(
         problem = Problem(f"summary: {story.label}", f"LLM summary not used: {exc.message}", hint)
         unavailable = exc.status is not None and exc.status not in _PER_REQUEST
         return LlmResult(story, problem, fresh, unavailable)
-    label = clean_title(headline) if headline else story.label
+    label = clean_title(headline, outlet_names(story.lead)) if headline else story.label
     return LlmResult(replace(story, label=label, summary=sentences), None, fresh)
 
 
