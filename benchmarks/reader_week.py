@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import html
 import json
 import multiprocessing
 import re
@@ -44,7 +45,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -98,16 +98,16 @@ def _rss(source: str, rows: Sequence[dict[str, str]]) -> bytes:
     for row in rows:
         published = row.get("published")
         date = f"<pubDate>{format_datetime(_utc(published))}</pubDate>" if published else ""
-        text = "".join(f"<p>{escape(p)}</p>" for p in (row.get("text") or "").split("\n") if p.strip())
-        link = f"<link>{escape(row['url'])}</link>" if row.get("url") else ""
+        text = "".join(f"<p>{html.escape(p)}</p>" for p in (row.get("text") or "").split("\n") if p.strip())
+        link = f"<link>{html.escape(row['url'])}</link>" if row.get("url") else ""
         items.append(
-            f"<item><title>{escape(row.get('title') or '')}</title>{link}"
-            f'<guid isPermaLink="false">{escape(row["id"])}</guid>{date}'
-            f"<description>{escape(text)}</description></item>"
+            f"<item><title>{html.escape(row.get('title') or '')}</title>{link}"
+            f'<guid isPermaLink="false">{html.escape(row["id"])}</guid>{date}'
+            f"<description>{html.escape(text)}</description></item>"
         )
     return (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(source)}</title>'
-        f"<link>https://feeds.example/</link><description>{escape(source)}</description>{''.join(items)}"
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(source)}</title>'
+        f"<link>https://feeds.example/</link><description>{html.escape(source)}</description>{''.join(items)}"
         "</channel></rss>"
     ).encode()
 
@@ -209,7 +209,7 @@ def headline_text(heading: str) -> str:
     """A Markdown heading as readers see it: link markup and escapes removed."""
     text = re.sub(r"^\[(.*)\]\(<[^>]*>\)$", r"\1", heading.strip())
     text = re.sub(r"^\*\*?[^*]+:\*\*? ", "", text)
-    return re.sub(r"\\(.)", r"\1", text).strip()
+    return html.unescape(re.sub(r"\\(.)", r"\1", text)).strip()
 
 
 def story_blocks(markdown: str) -> list[tuple[str, str]]:
@@ -260,10 +260,10 @@ class _EmailStories(HTMLParser):
 
 def email_stories(message: EmailMessage) -> tuple[list[str], list[int], str]:
     """The HTML part's headlines, the links under each, and the plain part's text (white space folded)."""
-    html = message.get_body(("html",))
+    html_part = message.get_body(("html",))
     plain = message.get_body(("plain",))
     parser = _EmailStories()
-    parser.feed(html.get_content() if html is not None else "")
+    parser.feed(html_part.get_content() if html_part is not None else "")
     stories = [s for s in parser.stories if len(s) == 2]
     text = " ".join((plain.get_content() if plain is not None else "").split())
     return [" ".join(str(s[0]).split()) for s in stories], [int(s[1]) for s in stories], text  # type: ignore[call-overload]

@@ -51,6 +51,19 @@ def test_most_central_and_complete_wins_then_earliest() -> None:
     assert choose_lead([peripheral, central], [0.1, 0.5], LeadPolicy()).id == "c"
 
 
+def test_in_a_week_of_headlines_the_fuller_headline_leads() -> None:
+    def headline(id: str, title: str) -> Article:
+        return Article(id=id, title=title, url=f"https://x.example/{id}", source=id, published=T0)
+
+    short = headline("a", "Twitter is down")
+    full = headline("b", "Twitter back online after a brief outage")
+    # The short one is a little more central, and would lead if titles did not count.
+    assert choose_lead([short, full], [1.0, 0.9], LeadPolicy()).id == "b"
+    # Beside an article with text, titles do not count: text length decides completeness.
+    body = article("c", "Daily", 300)
+    assert choose_lead([short, full, body], [1.0, 0.9, 0.9], LeadPolicy()).id == "c"
+
+
 def test_build_stories_puts_lead_first_and_others_by_time() -> None:
     a, b, c = article("a", "A", 100, hours=3), article("b", "B", 800, hours=2), article("c", "C", 100, hours=1)
     (story,) = build_stories([a, b, c], [0, 0, 0])

@@ -12,7 +12,9 @@ gives the story its headline. Among the core, the lead policy, in order (the fir
 3. **Central and complete.** The higher of ``centrality + completeness`` wins, each from 0 to 1:
    centrality is the article's mean similarity to the story's other articles (rescaled so the most
    central article of the story scores 1), completeness its length relative to ``full_length``
-   words, capped at 1. Rounded to two decimals, so near ties fall through to:
+   words, capped at 1. When no candidate has any text (a week of headlines), completeness is the
+   title's length relative to ``full_title`` words instead: "Twitter back online after brief
+   outage" tells more than "Twitter is down". Rounded to two decimals, so near ties fall through to:
 4. **Earliest**, then by id, so the choice never depends on input order.
 """
 
@@ -40,6 +42,7 @@ class LeadPolicy:
     lead_sources: tuple[str, ...] = ()
     derivative_sources: tuple[str, ...] = ()
     full_length: int = 600
+    full_title: int = 8
 
 
 def _is_derivative(article: Article, policy: LeadPolicy) -> bool:
@@ -50,11 +53,17 @@ def choose_lead(members: Sequence[Article], centrality: Sequence[float], policy:
     """The lead of one story (see the module docstring)."""
     top = max(centrality) if len(centrality) else 0.0
     pinned = {name: rank for rank, name in reversed(list(enumerate(policy.lead_sources)))}
+    # Headlines and full texts are not measured on one scale: titles count only when no text is there.
+    titles_only = not any(article.text.strip() for article in members)
+
+    def completeness(article: Article) -> float:
+        if titles_only:
+            return min(1.0, len(article.title.split()) / max(policy.full_title, 1))
+        return min(1.0, len(article.text.split()) / max(policy.full_length, 1))
 
     def key(item: tuple[Article, float]) -> tuple[int, bool, float, float, str]:
         article, central = item
-        words = len(article.text.split())
-        quality = (central / top if top > 0 else 0.0) + min(1.0, words / max(policy.full_length, 1))
+        quality = (central / top if top > 0 else 0.0) + completeness(article)
         rank = pinned.get(article.source, len(pinned))
         return (rank, _is_derivative(article, policy), -round(quality, 2), article.published.timestamp(), article.id)
 
