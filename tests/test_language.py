@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,6 +87,30 @@ def test_long_text_overrules_a_wrong_declaration_but_a_headline_does_not() -> No
     )
     assert wrong_long.language == "en"
     assert wrong_short.language == "de"
+
+
+def test_an_undeclared_feed_speaks_for_its_headlines_that_read_as_another_language() -> None:
+    # Each of these reads as another language alone; beside the feed's other headlines they are English.
+    odd = ["Renault unveils Clio concept in Paris", "Pedro Sanchez wins vote", "Tour de France route revealed"]
+    plain = [
+        "Council extends the tram line north",
+        "Storm closes the harbour for two days",
+        "City library reopens after a year of repairs",
+        "Ferry crossings cut until the spring",
+        "Teachers vote to accept the pay offer",
+        "New bridge opens to traffic on Monday",
+    ]
+    assert {LanguageDetector().detect(title) for title in odd} >= {"fr"}
+    feed = [replace(article(title), feed_url="https://daily.example/feed") for title in plain + odd]
+    assert [a.language for a in detect_languages(feed)] == ["en"] * 9
+    # A long text in another language still says so, and a feed with no clear majority has none.
+    german = replace(article("Straßenbahn", GERMAN), feed_url="https://daily.example/feed")
+    assert detect_languages([*feed, german])[-1].language == "de"
+    split = [replace(article(t), feed_url="https://mixed.example/feed") for t in [plain[0], plain[1], *odd]]
+    assert [a.language for a in detect_languages(split)][2:] == [LanguageDetector().detect(t) for t in odd]
+    # Saved files are each their own "feed": no vote among them.
+    saved = [replace(article(t), feed_url=f"/saved/{n}.txt") for n, t in enumerate(plain + odd)]
+    assert [a.language for a in detect_languages(saved)][6:] == [LanguageDetector().detect(t) for t in odd]
 
 
 def test_a_declaration_that_is_not_a_language_tag_is_ignored() -> None:
