@@ -22,6 +22,7 @@ from .urls import identity_key
 __all__ = [
     "canonical_url",
     "content_hash",
+    "first_sentence",
     "guess_title",
     "html_to_text",
     "main_text",
@@ -259,9 +260,15 @@ def guess_title(text: str) -> tuple[str, str]:
             return line.lstrip("# ").strip(), "\n".join(body)
     if not lines:
         return "(untitled)", ""
-    first = next((s.strip() for s in sentencex.segment(_TITLE_LANGUAGE, lines[0]) if s.strip()), lines[0])
+    first = first_sentence(lines[0])
     rest = lines[0][lines[0].index(first) + len(first) :].strip()
     return first, "\n".join([rest, *lines[1:]] if rest else lines[1:])
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``'s first line, whole: the headline of an article that has none."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return next((s.strip() for s in sentencex.segment(_TITLE_LANGUAGE, line) if s.strip()), line)
 
 
 @cache

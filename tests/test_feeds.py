@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from digest.errors import ParseError
 from digest.models import Article
 from digest.sources import parse_feed
+from digest.textutil import content_hash
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
@@ -162,6 +163,16 @@ def test_json_feed_10_numeric_id_relative_url_and_text_only() -> None:
         feed_url="https://quay.example/feed",
         aliases=("4",),
     )
+
+
+def test_an_untitled_item_is_headed_by_its_whole_first_sentence_and_keeps_its_id() -> None:
+    first = "The harbour board voted on Tuesday night to close the old ferry terminal at the end of the summer."
+    item = f"<item><description>&lt;p&gt;{first} Ferries will use the new quay.&lt;/p&gt;</description></item>"
+    doc = f'<rss version="2.0"><channel><title>Quay News</title>{item}</channel></rss>'.encode()
+    [(article, _)] = parse_feed(doc, location="https://quay.example/feed", now=NOW)
+    assert article.title == first
+    # No GUID and no link: the id hashes the item's opening 80 characters, as it always has.
+    assert article.id == "sha256:" + content_hash(first[:80], article.summary_html)
 
 
 def test_future_and_unparseable_dates_fall_back_to_first_seen() -> None:

@@ -25,7 +25,7 @@ import feedparser
 from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
 from ..models import Article, Problem
-from ..textutil import content_hash, html_to_text, normalize_space
+from ..textutil import content_hash, first_sentence, html_to_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
 
 __all__ = ["Parsed", "parse_feed", "stable_id"]
@@ -66,13 +66,16 @@ class _Feed:
             published = self.dates.parse(written, languages=[language] if language else [])
         url = link_url(url, self.base)
         title = _CONTROL.sub("", title)
-        if not title:
-            title = (text or html_to_text(html))[:80].partition("\n")[0]
+        # An untitled item is headed by its first sentence, whole (the summary then leaves it out);
+        # its content hash keeps reading the opening characters it always has, so its id stays.
+        body = "" if title else text or html_to_text(html)
+        opening = title or body[:80].partition("\n")[0]
+        title = title or first_sentence(body)
         if published is None and written.strip():
             self.unreadable.append(f"{title or url or guid or '(untitled)'!r} ({written.strip()[:60]!r})")
         dated = published is not None and published <= self.now
         article = Article(
-            id=stable_id(guid, url, title, html or text, feed=self.location),
+            id=stable_id(guid, url, opening, html or text, feed=self.location),
             title=title or "(untitled)",
             url=url,
             source=self.source,
