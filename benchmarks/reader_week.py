@@ -48,9 +48,12 @@ from email.utils import format_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fetch_speed import free_port, serve_bodies
+
+from digest.dates import parse_date
 
 HOST = "127.0.0.1"
 BIG, MIX_ARTICLES, MIX_SHARE = 40, 10, 0.10
@@ -332,16 +335,9 @@ def feed_summaries(path: Path, keep: Path | None = None) -> list[str]:
 
 
 def _feed_date(raw: bytes) -> datetime | None:
-    from email.utils import parsedate_to_datetime
-
-    text = raw.decode("utf-8", "replace").strip()
-    try:
-        return parsedate_to_datetime(text).astimezone(UTC)
-    except (TypeError, ValueError):
-        try:
-            return _utc(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
+    # The project's own reader of feed dates, so a date in the feed's language ("Seg, 24 Set 2018") counts.
+    found = parse_date(raw.decode("utf-8", "replace").strip(), languages=("en", "pt", "de", "fr", "es"))
+    return found.astimezone(UTC) if found else None
 
 
 def main() -> None:
