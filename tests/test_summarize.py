@@ -315,3 +315,44 @@ def test_a_headline_only_story_is_summed_up_by_headlines_that_add_to_the_leads()
     assert [(s.text, s.article_id) for s in summary] == [
         ("Electric harbor ferry to run every ten minutes from March.", "h3")
     ]
+
+
+def test_a_headline_summary_adds_what_the_coverage_agrees_on_not_a_strays_topic() -> None:
+    def headline(n: int, title: str) -> Article:
+        return article(f"g{n}", "", title=title, source=f"Outlet {n}")
+
+    week = story(
+        headline(0, "Whistleblower tells tech festival: you can fix this"),
+        # Shares only the festival with the lead, and adds the most words of all.
+        headline(1, "Festival guide: six hottest start-ups, best barbecue and late-night music shows"),
+        headline(2, "Whistleblower says he has no regrets over leaks"),
+        headline(3, "No regrets, whistleblower tells festival crowd by video link"),
+        headline(4, "Whistleblower urges engineers to encrypt everything"),
+        # Cut short by an aggregator: half a headline is no sentence.
+        headline(5, "Whistleblower has no regrets, would leak again, he tells crowd of ..."),
+    )
+    summary = summarize_story(week, params=SummaryConfig(sentences=1))
+    assert [s.article_id for s in summary] in (["g2"], ["g3"])
+    # A headline about something else (no word in common with the lead's) is never taken.
+    unrelated = story(
+        headline(0, "Whistleblower tells tech festival: you can fix this"), headline(6, "Bakery wins award")
+    )
+    assert summarize_story(unrelated, params=SummaryConfig()) == ()
+
+
+def test_bylines_datelines_and_cut_teasers_never_reach_a_summary() -> None:
+    report = replace(
+        article(
+            "wire",
+            "Lisboa, 24 set (Lusa).\n"
+            "O conselho municipal aprovou nesta segunda-feira a nova linha de elétrico até ao porto.\n"
+            "As obras devem começar na primavera e durar cerca de dois anos, segundo a presidente da câ...",
+        ),
+        language="pt",
+    )
+    texts = [s.text for s in summarize_story(story(report), params=SummaryConfig(sentences=3))]
+    assert texts == ["O conselho municipal aprovou nesta segunda-feira a nova linha de elétrico até ao porto."]
+    byline = replace(article("byline", "Por Ana Lima e Rui Costa", title="Elétrico chega ao porto"), language="pt")
+    assert summarize_story(story(byline), params=SummaryConfig()) == ()
+    english = replace(byline, text="By Ann Lee and Bo Kim", language="en")
+    assert summarize_story(story(english), params=SummaryConfig()) == ()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,8 @@ from .sentences import DEFAULT_LANGUAGE, split_sentences
 
 _BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
 _CLOSED = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
+# A headline an aggregator or a feed cut short: "Lena Dunham makes naked ploy for laughs ...".
+_TRUNCATED = re.compile(r"(?:\.\.\.|…)\W*$")
 # Languages written without spaces between words whose characters tokens.py does not already mark.
 _UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 # Chinese and Japanese words average under two characters: two characters count as one word.
@@ -283,26 +286,36 @@ def _pick(found: Sequence[Candidate], counts: Any, params: SummaryConfig) -> tup
 
 
 def _other_headlines(story: Story, params: SummaryConfig) -> tuple[SummarySentence, ...]:
-    """For a story without text: other outlets' headlines that add words the lead's headline lacks.
+    """For a story without text: other outlets' headlines that add what other outlets say too.
 
-    Each is a sentence of the summary, citing its article; the one adding most comes first.
+    A headline qualifies when it shares a word with the lead's (it is about the same thing), adds
+    words the summary has not said yet, and is whole (an aggregator's "…" cut says half of it). Each
+    new word counts the other headlines that use it as well, so the summary adds what the coverage
+    agrees on ("no regrets"), not a stray member's own topic; where no new word is shared, the
+    headline adding most words comes first. Each cites its article.
     """
-    said = set(content_words(headline(story.lead), story.lead.language))
-    chosen: list[tuple[Article, str]] = []
+    lead_words = set(content_words(headline(story.lead), story.lead.language))
+    said = set(lead_words)
+    titled = [a for a in story.others if has_title(a) and not _TRUNCATED.search(a.title)]
+    words = {a.id: set(content_words(headline(a), a.language)) for a in titled}
+    usage = Counter(w for a in story.articles if has_title(a) for w in set(content_words(headline(a), a.language)))
+    chosen: list[Article] = []
     for _ in range(params.sentences):
         best: Article | None = None
-        best_new: set[str] = set()
-        for article in story.others:
-            if not has_title(article) or any(article is a for a, _ in chosen) or article.source == story.lead.source:
+        best_score = (0, 0)
+        for article in titled:
+            if article in chosen or article.source == story.lead.source or not words[article.id] & lead_words:
                 continue
-            new = set(content_words(headline(article), article.language)) - said
-            if len(new) > len(best_new):
-                best, best_new = article, new
+            new = words[article.id] - said
+            # What the others agree on first; with no such word, the headline that adds most.
+            score = (sum(usage[w] - 1 for w in new), len(new))
+            if score > best_score:
+                best, best_score = article, score
         if best is None:
             break
-        said |= best_new
-        chosen.append((best, headline(best)))
-    return tuple(SummarySentence(_as_sentence(text), article.id) for article, text in chosen)
+        said |= words[best.id]
+        chosen.append(best)
+    return tuple(SummarySentence(_as_sentence(headline(article)), article.id) for article in chosen)
 
 
 def _as_sentence(title: str) -> str:

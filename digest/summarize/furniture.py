@@ -52,6 +52,9 @@ class _Words:
     live: tuple[str, ...]
     # Labels of captions, credits and boxes before a colon ("Photograph:", "Lesen Sie auch:").
     captions: tuple[str, ...]
+    # What opens a byline ("By", "Von", "Par", "Por") and joins its names ("and", "und", "et", "y", "e").
+    byline: frozenset[str] = frozenset()
+    joins: frozenset[str] = frozenset()
 
 
 _LANGUAGES = {
@@ -81,6 +84,8 @@ _LANGUAGES = {
             "see also",
             "credit",
         ),
+        byline=_split("by"),
+        joins=_split("and with"),
     ),
     "de": _Words(
         calls=_split(
@@ -95,6 +100,8 @@ _LANGUAGES = {
         ),
         live=("live!", "– live", "- live", "liveticker", "live-ticker", "liveblog", "live-blog", "im ticker"),
         captions=("foto", "bild", "video", "mehr zum thema", "lesen sie auch", "lesen sie mehr", "quelle"),
+        byline=_split("von"),
+        joins=_split("und mit"),
     ),
     "fr": _Words(
         calls=_split(
@@ -109,6 +116,8 @@ _LANGUAGES = {
         | {"en outre", "de plus", "par ailleurs"},
         live=("en direct", "direct :", "live :", "live!", "– live"),
         captions=("photo", "vidéo", "image", "lire aussi", "à lire aussi", "voir aussi", "crédit"),
+        byline=_split("par"),
+        joins=_split("et avec"),
     ),
     "es": _Words(
         calls=_split(
@@ -123,6 +132,8 @@ _LANGUAGES = {
         | {"sin embargo", "no obstante", "por eso", "por ello"},
         live=("en directo", "en vivo", "directo:", "live!"),
         captions=("foto", "fotografía", "imagen", "vídeo", "video", "lea también", "lee también", "ver también"),
+        byline=_split("por"),
+        joins=_split("y con"),
     ),
     "pt": _Words(
         calls=_split(
@@ -137,6 +148,8 @@ _LANGUAGES = {
         | {"no entanto", "além disso", "por isso"},
         live=("ao vivo", "em direto", "live!"),
         captions=("foto", "imagem", "vídeo", "video", "leia mais", "leia também", "veja também", "saiba mais"),
+        byline=_split("por"),
+        joins=_split("e com"),
     ),
 }
 
@@ -147,6 +160,14 @@ _STAMP = re.compile(
     r"|\d{1,2}[.:]\d{2}\s*[ap]\.?m\.?)",
     re.I,
 )
+# A line that is only a dateline: "Nova York, 24 set (EFE).", "LONDON (Reuters) -".
+_DATELINE = re.compile(r"^[^.!?()]{0,60}\(\s*[A-Z][A-Za-z.]{1,9}\s*\)\W*$")
+# A sentence a feed's teaser cut short: "… alegou sofrer perseguiç...", "… the council […]".
+_CUT = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\W*$")
+# Name particles a byline may hold in lower case ("Ana de la Cruz", "Jan van Dijk").
+_PARTICLES = _split("de da do dos das del la le van von der den di du")
+# The longest byline: a few names and their joins.
+_BYLINE_WORDS = 10
 _LINK = re.compile(r"https?://|www\.|\bpic\.twitter\.com|\S+@\S+\.\w|(?:^|\s)@\w{2,}", re.I)
 _HASHTAG = re.compile(r"(?:^|\s)#\w")
 _CLOSED = re.compile(r"[.?…。！？][\"'”’)\]」』）]*$")
@@ -217,6 +238,15 @@ def _is_live(text: str, words: _Words) -> bool:
     return not closed and bool(_live_marker(words.live).search(lowered))
 
 
+def _is_byline(text: str, words: _Words) -> bool:
+    """ "By Ann Lee and Bo Kim", "Por Matt Spetalnick e Jason Szep": the opener, then names only."""
+    tokens = text.rstrip(".").split()
+    if not 2 <= len(tokens) <= _BYLINE_WORDS or tokens[0].casefold() not in words.byline:
+        return False
+    names = [t for t in tokens[1:] if t.casefold() not in words.joins | _PARTICLES]
+    return bool(names) and all(t[:1].isupper() for t in names)
+
+
 def is_stamped(line: str) -> bool:
     """Whether ``line`` opens with a clock time or match minute: a live-blog entry, every sentence of it."""
     return bool(_STAMP.match(line))
@@ -227,6 +257,8 @@ def is_furniture(text: str) -> bool:
 
     A sentence that opens in lower case ("the adult film star…") is a fragment, cut from a sentence whose
     start was taken for an end ("…Kimmel Live! the adult…"); "iPhone" and "eBay" still open sentences.
+    So is one a teaser cut short ("…sofrer perseguiç..."), a dateline alone ("Nova York, 24 set (EFE).")
+    and a byline ("Por Matt Spetalnick e Jason Szep").
     """
     if text[:2].isalpha() and text[:2].islower():
         return True
@@ -234,8 +266,11 @@ def is_furniture(text: str) -> bool:
         return True
     if len(_HASHTAG.findall(text)) >= 2 or _MEDIA_SUFFIX.search(text) or len(_LINK.findall(text)) >= 2:
         return True
+    if _DATELINE.match(text) or _CUT.search(text):
+        return True
     return any(
-        _calls_to_act(text, words) or _is_caption(text, words) or _is_live(text, words) for words in _LANGUAGES.values()
+        _calls_to_act(text, words) or _is_caption(text, words) or _is_live(text, words) or _is_byline(text, words)
+        for words in _LANGUAGES.values()
     )
 
 
