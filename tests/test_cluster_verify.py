@@ -154,3 +154,18 @@ def test_fitted_core_marks_every_lone_article_and_each_storys_medoid() -> None:
     assert fitted.core_.dtype == bool and len(fitted.core_) == len(articles)
     for label in np.unique(fitted.labels_):
         assert fitted.core_[fitted.labels_ == label].any()
+
+
+def test_a_fringe_merged_last_does_not_hide_two_groups_under_it() -> None:
+    # Two tight groups thinly joined, and two outlying articles loosely close to the first, which
+    # average linkage merges last: the split under the fringe is judged, and the fringe goes with the
+    # half it is closer to.
+    sims = np.full((22, 22), 0.15)
+    sims[:10, :10] = sims[10:20, 10:20] = 0.7
+    sims[20:, :] = sims[:, 20:] = 0.05
+    sims[20:, :10] = sims[:10, 20:] = 0.12
+    sims[20:, 20:] = 0.25
+    np.fill_diagonal(sims, 1.0)
+    labels = np.zeros(22, dtype=np.int64)
+    split = verify_stories(labels, sims, ratio=0.45, share=0.1, core=0.25)
+    assert split.tolist() == [0] * 10 + [1] * 10 + [0, 0]
