@@ -154,3 +154,78 @@ def test_fitted_core_marks_every_lone_article_and_each_storys_medoid() -> None:
     assert fitted.core_.dtype == bool and len(fitted.core_) == len(articles)
     for label in np.unique(fitted.labels_):
         assert fitted.core_[fitted.labels_ == label].any()
+
+
+def test_a_fringe_merged_last_does_not_hide_two_groups_under_it() -> None:
+    # Two tight groups thinly joined, and two outlying articles loosely close to the first, which
+    # average linkage merges last: the split under the fringe is judged, and the fringe goes with the
+    # half it is closer to.
+    sims = np.full((22, 22), 0.15)
+    sims[:10, :10] = sims[10:20, 10:20] = 0.7
+    sims[20:, :] = sims[:, 20:] = 0.05
+    sims[20:, :10] = sims[:10, 20:] = 0.12
+    sims[20:, 20:] = 0.25
+    np.fill_diagonal(sims, 1.0)
+    labels = np.zeros(22, dtype=np.int64)
+    split = verify_stories(labels, sims, ratio=0.45, share=0.1, core=0.25)
+    assert split.tolist() == [0] * 10 + [1] * 10 + [0, 0]
+
+
+# A speaker's talk at a festival (a whistleblower by video link), told in varied words, a third of
+# its headlines naming the festival; the festival's own coverage (bands, start-ups, food), which shares
+# only the festival's name with the talk; and an earthquake told in varied words.
+_FESTIVAL = [
+    ("talk", "Ilse Marrow tells Brightwater the web can still be saved"),
+    ("talk", "Whistleblower Ilse Marrow joins by video link from exile"),
+    ("talk", "Ilse Marrow tells Brightwater crowd that encryption is the answer"),
+    ("talk", "Ilse Marrow urges engineers to build privacy into products"),
+    ("talk", "Exiled leaker Ilse Marrow appears at Brightwater via video"),
+    ("talk", "Ilse Marrow: tech firms must protect users from mass surveillance"),
+    ("talk", "Ilse Marrow defends her leaks in video appearance"),
+    ("talk", "Watch Ilse Marrow's full talk on surveillance and privacy"),
+    ("talk", "Ilse Marrow would leak the files again, she says"),
+    ("talk", "Lawmaker slams Brightwater for hosting Ilse Marrow"),
+    ("talk", "Ilse Marrow wants judges to watch the watchers"),
+    ("talk", "Ilse Marrow to developers: encrypt everything"),
+    ("talk", "Ilse Marrow: your phone knows too much about you"),
+    ("talk", "Ilse Marrow: the spies are watching everyone"),
+    ("talk", "Ilse Marrow says her leaks made the public safer"),
+    ("talk", "Ilse Marrow praises tech firms that fought the spy agency"),
+    ("talk", "Ilse Marrow speaks at Brightwater via seven proxies"),
+    ("talk", "Ilse Marrow: mass surveillance makes us less safe"),
+    ("fest", "The ten bands to catch at Brightwater 2026"),
+    ("fest", "Brightwater 2026: the start-ups pitching investors this year"),
+    ("fest", "A playlist for Brightwater: twelve songs from the line-up"),
+    ("fest", "Brightwater food trucks: where to eat this week"),
+    ("fest", "Hotels sold out as Brightwater opens"),
+    ("fest", "Brightwater film premieres draw record crowds"),
+    ("fest", "Five gadgets everyone was talking about at Brightwater"),
+    ("fest", "Brightwater 2026 day one: music, films and start-ups"),
+    ("fest", "Brands flock to Brightwater with pop-up stages"),
+    ("fest", "Brightwater interactive awards: the full list of winners"),
+    ("quake", "Magnitude 6.1 earthquake strikes near Calvera"),
+    ("quake", "Strong quake shakes Calvera, buildings damaged"),
+    ("quake", "Calvera tremor: residents flee homes as aftershocks continue"),
+    ("quake", "Rescuers search rubble after Calvera earthquake"),
+    ("quake", "Death toll rises to 14 after earthquake near Calvera"),
+    ("quake", "Quake-hit Calvera asks for international aid"),
+]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_talk_at_a_festival_and_the_festivals_own_coverage_are_two_stories(reverse: bool) -> None:
+    rows = list(enumerate(_FESTIVAL))[:: -1 if reverse else 1]
+    articles = [
+        Article(
+            id=f"f{i}",
+            title=title,
+            url=f"https://news.example/f{i}",
+            source=f"Outlet {i % 5}",
+            published=datetime(2026, 3, 10 + i % 2, 8 + i % 9, tzinfo=UTC),
+        )
+        for i, (_, title) in rows
+    ]
+    labels = StoryClusterer().fit(articles).labels_
+    stories = _stories(labels, [story for _, (story, _) in rows])
+    assert all(len(found) == 1 for found in stories.values()), stories
+    assert len(set().union(*stories.values())) == 3, stories

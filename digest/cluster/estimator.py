@@ -17,11 +17,12 @@
    have grown, so a blurb close to one half of a story and far from the other stays out.
    Pairs shorter than ``attach_words`` distinct words count in proportion to their length: two
    blurbs that share a frequent name are not an account that names few of a story's names.
-5. **Verify.** Each story is cut in two by its own last merge; when both halves are groups of some size
-   (``verify_share``) joined much more thinly (``verify_ratio``) than either holds together, they are two
-   stories that share a name or a company, and are split. A story with no core, no article at least
-   ``core_similarity`` similar to its medoid, is a name its articles share: they stand alone (see
-   :mod:`.verify`).
+5. **Verify.** Each story is cut in two by the highest merge of its own dendrogram that joins two groups
+   of some size (``verify_share``; smaller groups merged above it are its fringe); when the two are
+   joined much more thinly (``verify_ratio``) than either holds together, they are two stories that
+   share a name or a company, and are split, each fringe article going with the closer half. A story
+   with no core, no article at least ``core_similarity`` similar to its medoid, is a name its articles
+   share: they stand alone (see :mod:`.verify`).
 
 Headlines, blurbs and full text are judged on one scale: a pair shorter than ``short_text``
 distinct words has its cosine scaled up (see :func:`.features.length_boost`), keeps its week-wide
@@ -95,10 +96,12 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         ``attach_words`` distinct words (geometric mean) has its similarity cut in proportion there
         (0: no cut).
     verify_ratio, verify_share:
-        After attaching, each story is cut in two by its own last average-linkage merge and split when
-        the smaller half holds two articles or more and at least ``verify_share`` of the story, and the
-        halves' mean similarity to each other is below ``verify_ratio`` times the looser half's own;
-        each half is checked again (see :mod:`.verify`). ``verify_ratio`` 0 turns the check off.
+        After attaching, each story is cut in two by the highest merge of its own average-linkage
+        dendrogram whose halves each hold two articles or more and at least ``verify_share`` of the story
+        (the smaller groups merged above it are its fringe), and split when the halves' mean similarity
+        to each other is below ``verify_ratio`` times the looser half's own, each fringe article going
+        with the half it is closer to; each half is checked again (see :mod:`.verify`). ``verify_ratio``
+        0 turns the check off.
     core_similarity:
         A story whose medoid (its article most similar on average to the others) has no other article
         at least this similar has no core, and its articles become stories of their own; 0: no check.

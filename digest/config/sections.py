@@ -124,12 +124,12 @@ class ClusterConfig:
     # proportion: a long account naming few of a story's names belongs to it, two blurbs sharing a
     # frequent name ("Trump") do not (0: every pair counts in full).
     attach_words: float = 80.0
-    # A story whose last merge joined two groups is split in two when the mean similarity between the groups
+    # A story whose dendrogram joins two groups is split in two when the mean similarity between the groups
     # is below this share of the looser group's own: two tight stories that share a name or a company are
     # thinly joined, one story told in varied words is not (0: no check) ...
     verify_ratio: float = 0.45
-    # ... provided the smaller group holds at least this share of the story: a few close accounts at the
-    # edge of a large story are its fringe, not a second story.
+    # ... provided each group holds at least this share of the story: a few accounts at the edge of a large
+    # story are its fringe, not a second story, and the check looks at the two groups under them.
     verify_share: float = 0.1
     # A story whose medoid (its article most similar to the others) has no other article this similar has
     # no core: what its articles share is a name, not an event, and each stands alone (0: no check).
