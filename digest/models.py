@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+# The least share of a story's articles a language other than its lead's must hold to be named with it.
+LANGUAGE_SHARE = 0.1
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A pointer to another copy or another outlet's coverage of a story.
@@ -109,10 +113,17 @@ class Story:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """The languages its articles are in (``en``, not ``en-GB``), the lead's first, then by count."""
+        """The languages its articles are in (``en``, not ``en-GB``), the lead's first, then by count.
+
+        A language other than the lead's is named when it holds at least :data:`LANGUAGE_SHARE` of the
+        story's articles: one headline of a hundred read as Portuguese says more about language
+        detection on a few words than about the story.
+        """
         counts = Counter(a.language.replace("_", "-").split("-")[0].casefold() for a in self.articles if a.language)
         lead = self.lead.language.replace("_", "-").split("-")[0].casefold()
-        return tuple(sorted(counts, key=lambda lang: (lang != lead, -counts[lang], lang)))
+        least = LANGUAGE_SHARE * len(self.articles)
+        named = [lang for lang in counts if lang == lead or counts[lang] >= least]
+        return tuple(sorted(named, key=lambda lang: (lang != lead, -counts[lang], lang)))
 
 
 @dataclass(frozen=True, slots=True)

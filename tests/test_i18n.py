@@ -163,3 +163,9 @@ def test_a_story_in_several_languages_says_which_in_the_readers_language() -> No
     assert "· Deutsch, Englisch" in german.email_html and "· Deutsch, Englisch" in german.body_html
     one_language = render(make_digest(1), env=environment(), now=digest.end)
     assert "English" not in one_language.text
+    # One stray article of many in another language (a short headline misread, most often) is not named.
+    english_lead = replace(lead, language="en")
+    stray = replace(others[0], language="pt")
+    crowd = (english_lead, *(replace(a, language="en") for a in others * 10), stray)
+    assert replace(story, lead=english_lead, articles=crowd).languages == ("en",)
+    assert replace(story, lead=english_lead, articles=(english_lead, stray)).languages == ("en", "pt")
