@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from .cluster.lead import LeadPolicy, choose_lead
 from .models import Article, Link, Story
+from .summarize.label import headline
 from .textutil import safe_url
 
 __all__ = [
@@ -148,12 +149,14 @@ def _candidates(story: Story, exclude: Collection[str]) -> Iterator[tuple[Articl
     for article in story.articles:
         if article.id not in seen:
             seen.add(article.id)
-            yield article, Link(article.source, article.url, article.title, article.id)
+            # Headlines as the story's own is written: without the outlet's name the feed appended to it.
+            yield article, Link(article.source, article.url, headline(article), article.id)
         for link in article.also_published_by:
             key = link.article_id or f"{link.source}\n{link.url}\n{link.title}"
             if key not in seen and link.article_id not in seen:
                 seen.add(key)
-                yield Article(key, link.title, link.url, link.source, article.published), link
+                copy = Article(key, link.title, link.url, link.source, article.published)
+                yield copy, replace(link, title=headline(copy))
 
 
 def _best(articles: Sequence[Article], count: int, policy: LeadPolicy) -> list[Article]:
