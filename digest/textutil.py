@@ -234,15 +234,27 @@ def slugify(text: str) -> str:
 # sentence ends (which full stops are abbreviations) suit most languages written with Latin letters.
 _TITLE_LANGUAGE = "en"
 _DATE_OR_NUMBER = re.compile(r"^[\d\s/.,:\-–]+$")
+# A web address, also as some corpora keep it, tokenized: "http:// www. example. com/…".
+_ADDRESS = re.compile(r"\b(?:https?:|www\.)", re.I)
 
 
 def _looks_like_headline(line: str, *, first: bool) -> bool:
     words = line.split()
-    if not 3 <= len(words) <= 20 or _DATE_OR_NUMBER.match(line) or line.endswith((":", ";", ",")):
+    if not 3 <= len(words) <= 20 or not _is_prose(line) or line.endswith((":", ";", ",")):
         return False
     # A short opening line is the headline even when it ends in a full stop; further down, a line
     # ending in one is more likely the first sentence of the body.
     return not line.endswith(".") or (first and len(words) <= 14)
+
+
+def _is_prose(line: str) -> bool:
+    """Not a date line or time stamp, a number or a web address (a page's URL captured above its text)."""
+    if _DATE_OR_NUMBER.match(line) or _ADDRESS.search(line):
+        return False
+    # "Posted 11/27/2005 7: 21 AM", "Updated: November 11, 2011 20: 09 IST": more figures than words.
+    tokens = line.split()
+    figures = sum(any(c.isdigit() for c in t) for t in tokens)
+    return not (figures >= 2 and figures > len(tokens) - figures)
 
 
 def guess_title(text: str) -> tuple[str, str]:
@@ -251,7 +263,8 @@ def guess_title(text: str) -> tuple[str, str]:
     Saved pages often open with a site name, a date line or a view counter before the headline, or
     have no headline at all. The headline is the first of the opening lines that reads like one;
     what stands before it is page furniture and is dropped. Without one, the headline is the first
-    sentence, whole, and the body is the text after it, so that sentence is not said twice.
+    sentence, whole, of the first line of prose, and the body is the text after it, so that sentence
+    is not said twice.
     """
     lines = [line for line in normalize_space(text).splitlines() if line]
     for index, line in enumerate(lines[:5]):
@@ -260,14 +273,23 @@ def guess_title(text: str) -> tuple[str, str]:
             return line.lstrip("# ").strip(), "\n".join(body)
     if not lines:
         return "(untitled)", ""
-    first = first_sentence(lines[0])
-    rest = lines[0][lines[0].index(first) + len(first) :].strip()
-    return first, "\n".join([rest, *lines[1:]] if rest else lines[1:])
+    start = _first_prose(lines)
+    first = first_sentence(lines[start])
+    rest = lines[start][lines[start].index(first) + len(first) :].strip()
+    return first, "\n".join([rest, *lines[start + 1 :]] if rest else lines[start + 1 :])
+
+
+def _first_prose(lines: list[str]) -> int:
+    """The index of the first line of prose among ``lines``; 0 when none reads as prose."""
+    return next((n for n, line in enumerate(lines) if _is_prose(line)), 0)
 
 
 def first_sentence(text: str) -> str:
-    """The first sentence of ``text``'s first line, whole: the headline of an article that has none."""
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    """The first sentence, whole, of ``text``'s first line of prose: the headline of an article that has none."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[_first_prose(lines)]
     return next((s.strip() for s in sentencex.segment(_TITLE_LANGUAGE, line) if s.strip()), line)
 
 

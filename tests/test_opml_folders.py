@@ -276,6 +276,20 @@ def test_read_saved_does_not_follow_a_symlink(tmp_path: Path) -> None:
         read_saved(tmp_path / "note.txt", source="Saved", now=NOW)
 
 
+def test_an_address_or_a_time_stamp_above_the_text_is_no_headline(tmp_path: Path) -> None:
+    # Captured pages keep their URL (here tokenized, as some archives do) and a "Posted" stamp on top.
+    _write(
+        tmp_path,
+        "captured.txt",
+        "http:// www. harbour. example/2026/11/ferry-electric\nPosted 11/27/2026 7: 21 AM\n"
+        "The harbour authority will replace every diesel ferry with an electric boat by next spring, "
+        "the board decided on Monday. Fares stay the same for the first year.\n",
+    )
+    [(article, _)] = read_folder(tmp_path, name="Saved", now=NOW)
+    assert article.title.startswith("The harbour authority will replace every diesel ferry")
+    assert article.title.endswith("on Monday.") and "www" not in article.text
+
+
 def test_an_untitled_saved_file_is_headed_by_its_whole_first_sentence(tmp_path: Path) -> None:
     from digest.config import SummaryConfig
     from digest.models import Story
