@@ -26,7 +26,7 @@ def test_a_preview_reports_each_stage_of_the_week_in_order(tmp_path: Path, caplo
     with caplog.at_level(logging.INFO, logger="digest.pipeline"):
         Pipeline(config, Services(on_stage=seen.append)).preview(tmp_path / "out", NOW)
     assert tuple(seen) == WEEK
-    timed = [r.getMessage().split(":")[0].removeprefix("stage ") for r in caplog.records if r.msg.startswith("stage %s:")]
+    timed = [r.args[0] for r in caplog.records if r.msg == "stage %s: %.2f s" and isinstance(r.args, tuple)]
     assert tuple(timed) == WEEK, "each stage's time is logged when it ends"
 
 

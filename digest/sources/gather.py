@@ -103,9 +103,7 @@ def gather(
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
     window = _Window(start, now, prepare)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not _loop_running():
         return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
     # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
     # so the fetches get a loop of their own in a worker thread while this one waits.
@@ -114,6 +112,14 @@ def gather(
     with ThreadPoolExecutor(1, thread_name_prefix="digest-gather") as pool:
         future = pool.submit(asyncio.run, _gather(config, fetcher, store=proxy, progress=progress, window=window))
         return caller.serve(future)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _CallerThread:
