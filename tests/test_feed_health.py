@@ -76,9 +76,11 @@ def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_ou
     smtp = f'[email.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"'
     config = load_config(_config(tmp_path, feed_server, smtp))
     feed = feed_server.url("feeds/harbor-tech.xml")
+    waits: list[float] = []
     with Store(tmp_path / "state.db") as store:
-        report = Pipeline(config, Services(env={}), store=store).run(NOW)
+        report = Pipeline(config, Services(env={}, sleep=waits.append), store=store).run(NOW)
         assert report.stories and not report.delivered_to
+        assert waits, "the closed port was retried, without waiting for real"
         (pending,) = store.outbox()
         assert pending.issue.id == report.digest_id and pending.articles, "a 304 next run loses nothing"
         state = store.feed_states([feed])[feed]
