@@ -92,3 +92,10 @@ def test_a_failing_feed_is_retried_through_the_injected_sleep(tmp_path: Path) ->
     services = Services(http_transport=httpx.MockTransport(flaky), sleep=waits.append)
     week = Pipeline(_config(tmp_path), services).build_week(NOW)
     assert len(week.digest.stories) == 2 and len(waits) == 2 and not week.problems
+
+
+def test_rendering_returns_the_outline_of_what_it_rendered(tmp_path: Path) -> None:
+    week = Pipeline(_config(tmp_path), Services(http_transport=httpx.MockTransport(_feed))).build_week(NOW)
+    shape = week.rendering.outline
+    assert [text for _, text in shape.headlines] == [story.label for story in week.digest.stories]
+    assert all(f'id="{anchor}"' in week.rendering.body_html for anchor, _ in (*shape.sections, *shape.headlines))
