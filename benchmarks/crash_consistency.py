@@ -2,7 +2,7 @@
 
 Each trial is one week: new articles appear in three feeds on a loopback HTTP server, the real
 ``digest run`` is started as a subprocess against them and a loopback SMTP server (aiosmtpd), and it
-is killed with SIGKILL at one stage: while fetching, while rendering, right after the pending issue
+is killed with SIGKILL at one stage: while reading the sources, while rendering, right after the pending issue
 was stored, just before connecting to SMTP, in the middle of the SMTP transaction, right after the
 server accepted the message (before the run could record that), or while writing the site. The
 stage is recognised from the run's own ``-v`` progress lines (``stage: …``) or, for the two SMTP
@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest.store import MIGRATIONS
 
-STAGES = ("fetch", "render", "pending", "send", "smtp", "accepted", "publish")
+STAGES = ("gather", "render", "pending", "send", "smtp", "accepted", "publish")
 RECIPIENTS = ("ann@example.org", "bob@example.org")
 FEEDS = ("alpha", "beta", "gamma")
 PER_WEEK = 6

@@ -15,11 +15,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest import Store, load_config, run
+from digest import Pipeline, Services, Store, load_config
 from tests.browser import chromium, missing_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +29,8 @@ SCHEMES = ("light", "dark")
 def build_example(work: Path) -> dict[str, Path]:
     shutil.copytree(ROOT / "examples", work / "examples")
     config = load_config(work / "examples" / "digest.toml")
-    with httpx.Client() as client, Store(config.resolve(config.digest.state)) as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    with Store(config.resolve(config.digest.state)) as store:
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
     site = config.resolve(config.site.dir)
     return {
         "site-index": site / "index.html",

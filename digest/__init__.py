@@ -22,9 +22,10 @@ if TYPE_CHECKING:
         SourceError,
         StoreError,
     )
+    from .mailer import Mailer, OutboxMailer, SmtpMailer
     from .models import Article, Digest, Link, Problem, RunReport, Section, Story, SummarySentence
-    from .pipeline.run import run
-    from .pipeline.week import build_week, preview
+    from .pipeline import Pipeline, Services, Week, write_renderings
+    from .render import Rendering
     from .store import SqliteStore, Store, open_store
 
 __all__ = [
@@ -36,22 +37,27 @@ __all__ = [
     "DigestError",
     "FetchError",
     "Link",
+    "Mailer",
+    "OutboxMailer",
     "ParseError",
+    "Pipeline",
     "Problem",
     "RenderError",
+    "Rendering",
     "RunReport",
     "Section",
+    "Services",
+    "SmtpMailer",
     "SourceError",
     "SqliteStore",
     "Store",
     "StoreError",
     "Story",
     "SummarySentence",
-    "build_week",
+    "Week",
     "load_config",
     "open_store",
-    "preview",
-    "run",
+    "write_renderings",
 ]
 
 __version__ = "0.1.0"
@@ -76,7 +82,9 @@ _HOME = {
     **dict.fromkeys(
         ("Article", "Digest", "Link", "Problem", "RunReport", "Section", "Story", "SummarySentence"), ".models"
     ),
-    **dict.fromkeys(("build_week", "preview", "run"), ".pipeline"),
+    **dict.fromkeys(("Pipeline", "Services", "Week", "write_renderings"), ".pipeline"),
+    **dict.fromkeys(("Mailer", "OutboxMailer", "SmtpMailer"), ".mailer"),
+    "Rendering": ".render",
     **dict.fromkeys(("SqliteStore", "Store", "open_store"), ".store"),
 }
 

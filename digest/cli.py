@@ -12,9 +12,9 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .dates import iso_datetime
@@ -22,9 +22,6 @@ from .errors import DigestError
 from .models import RunReport
 from .scaffold import init_project
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
-
-if TYPE_CHECKING:
-    from .sources import Progress
 
 __all__ = ["main"]
 
@@ -123,60 +120,50 @@ def _print_ranking(report: RunReport) -> None:
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
-# What a terminal shows while each stage after the fetches runs (the pipeline logs ``stage: NAME``).
+# What a terminal shows while each stage runs (the pipeline's on_stage events); one label per stage.
 _STAGE_LABELS = {
-    "extract": "Reading articles",
+    "resume": "Finishing the last issue",
+    "gather": "Reading sources",
+    "select": "Selecting new articles",
     "dedupe": "Folding duplicates",
     "cluster": "Clustering stories",
-    "summarize": "Summarizing and ranking",
+    "rank": "Ranking",
+    "summarize": "Summarizing",
     "render": "Rendering",
+    "pending": "Storing the issue",
     "send": "Sending",
+    "accepted": "Sending",
     "publish": "Publishing the site",
+    "sent": "Done",
 }
 
 
-class _StageHandler(logging.Handler):
-    """Turns the pipeline's ``stage: NAME`` log lines into the progress bar's description."""
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """The progress a terminal shows: each stage's label, and how many sources are read."""
 
-    def __init__(self, show: Callable[[str], None]) -> None:
-        super().__init__(logging.INFO)
-        self.show = show
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message.startswith("stage: "):
-            name = message.removeprefix("stage: ").split(" ", 1)[0]
-            if name in _STAGE_LABELS:
-                self.show(_STAGE_LABELS[name])
+    on_stage: Callable[[str], None] | None = None
+    on_progress: Callable[[int, int], None] | None = None
 
 
 @contextmanager
-def _progress_bar() -> Iterator[Progress | None]:
-    """On a terminal, a bar for the fetches and then the name of each stage as it runs; nothing in CI logs or pipes."""
+def _progress_bar() -> Iterator[_Bar]:
+    """On a terminal, the name of each stage as it runs and a bar for the sources; nothing in CI logs or pipes."""
     if not sys.stderr.isatty():
-        yield None
+        yield _Bar()
         return
     from rich.progress import Progress as Bar
 
-    pipeline = logging.getLogger("digest.pipeline")
-    # The stage lines are INFO; without -v only the bar sees them, not the log on stderr.
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(logging.getLogger().level)
     with Bar(transient=True) as bar:
-        task = bar.add_task("Reading sources", total=None)
+        task = bar.add_task("Starting", total=None)
+
+        def stage(name: str) -> None:
+            bar.update(task, description=_STAGE_LABELS.get(name, name), completed=0, total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        stages = _StageHandler(lambda label: bar.update(task, description=label, completed=0, total=None))
-        level = pipeline.level
-        pipeline.addHandler(stages)
-        pipeline.setLevel(logging.INFO)
-        try:
-            yield advance
-        finally:
-            pipeline.removeHandler(stages)
-            pipeline.setLevel(level)
+        yield _Bar(stage, advance)
 
 
 def _exit_code(report: RunReport, config: Config) -> int:
@@ -188,32 +175,25 @@ def _exit_code(report: RunReport, config: Config) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    # Here, not at the top: the pipeline loads numpy, scipy and scikit-learn, seconds that `digest init`,
-    # `status` or `--help` should not wait for (tests/test_imports.py holds the top of the module to that).
-    import httpx
-
-    from .pipeline import preview, run, send_test, write_report
-
     config = load_config(args.config)
-    now = args.now or _now(None)
+    # Here, after the config is read: the pipeline loads numpy, scipy and scikit-learn, seconds that a
+    # config error, `digest init`, `status` or `--help` should not wait for (tests/test_imports.py).
+    from .pipeline import Pipeline, Services
+
     testing = args.command == "run" and bool(args.to)
     if testing:
         _check_addresses([args.to])
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
-    try:
-        store = _open_store(config, readonly=args.command == "preview" or testing)
-        with httpx.Client() as client, _progress_bar() as progress, store:
-            if args.command == "preview":
-                report = preview(config, now=now, client=client, store=store, out=args.out, progress=progress)
-            elif args.to:
-                report = send_test(config, to=args.to, now=now, client=client, store=store, progress=progress)
-            else:
-                report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
-    except DigestError as exc:
-        if args.command == "run":
-            write_report(config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=f"error: {exc}"))
-        raise
+    with _progress_bar() as bar:
+        services = Services() if bar.on_stage is None else Services(on_stage=bar.on_stage, on_progress=bar.on_progress)
+        pipeline = Pipeline(config, services)
+        if args.command == "preview":
+            report = pipeline.preview(args.out, args.now)
+        elif testing:
+            report = pipeline.send_test(args.to, args.now)
+        else:
+            report = pipeline.run(args.now, dry_run=args.dry_run)
     _print_report(report)
     if testing:
         sent = "sent to " + ", ".join(report.delivered_to) if report.delivered_to else "not sent"

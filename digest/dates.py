@@ -21,8 +21,6 @@ from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
 
-import dateparser
-
 __all__ = ["DateBudget", "from_struct", "from_value", "http_date", "iso_datetime", "parse_date"]
 
 UTC = dt.UTC
@@ -129,6 +127,8 @@ class DateBudget:
 @cache
 def _parser(languages: tuple[str, ...]) -> Any:
     """A dateparser parser for these languages (built once: building one costs more than a parse)."""
+    import dateparser  # here: the command parses --now with this module and must not wait for dateparser
+
     try:
         return dateparser.DateDataParser(languages=list(languages) or None, settings=_SETTINGS)
     except ValueError:  # a language dateparser does not know: try without the unknown ones
@@ -137,6 +137,8 @@ def _parser(languages: tuple[str, ...]) -> Any:
 
 
 def _known(code: str) -> bool:
+    import dateparser
+
     try:
         dateparser.DateDataParser(languages=[code])
     except ValueError:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email import quoprimime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import css_inline
@@ -50,6 +51,7 @@ from .textutil import safe_url
 
 __all__ = [
     "EMAIL_BUDGET",
+    "IssueOutline",
     "Rendering",
     "builtin_templates",
     "citations",
@@ -60,6 +62,7 @@ __all__ = [
     "headline_summary",
     "inline_css",
     "localized",
+    "outline",
     "render",
     "render_email",
     "render_template",
@@ -75,6 +78,64 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 
 
 @dataclass(frozen=True, slots=True)
+class IssueOutline:
+    """What the site needs to know about an issue beyond its HTML: its sections and headlines."""
+
+    sections: tuple[tuple[str, str], ...]
+    headlines: tuple[tuple[str, str], ...]
+
+    @property
+    def description(self) -> str:
+        return headline_summary([text for _, text in self.headlines])
+
+
+class _OutlineParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[tuple[str, str]] = []
+        self.headlines: list[tuple[str, str]] = []
+        self._anchor = ""
+        self._section = ""
+        self._heading: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        ids = [v for k, v in attrs if k == "id" and v]
+        if tag in ("section", "article") and ids:
+            if tag == "section":
+                self._section = ids[0]
+            self._anchor = ids[0]
+        elif tag in ("h2", "h3"):
+            self._heading, self._text = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != self._heading:
+            return
+        text = " ".join("".join(self._text).split()).rstrip("#").strip()
+        if tag == "h2":
+            self.sections.append((self._section, text))
+        else:
+            self.headlines.append((self._anchor, text))
+        self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading:
+            self._text.append(data)
+
+
+def outline(body_html: str) -> IssueOutline:
+    """Sections (anchor, name) and headlines (anchor, text) of an issue's rendered body.
+
+    Read as the body is rendered (the theme's template sets the anchors, so only its HTML knows them)
+    and stored with the issue; the site parses again only issues stored without one.
+    """
+    parser = _OutlineParser()
+    parser.feed(body_html)
+    parser.close()
+    return IssueOutline(tuple(parser.sections), tuple(parser.headlines))
+
+
+@dataclass(frozen=True, slots=True)
 class Rendering:
     """The four renderings of one digest, plus the HTML fragment the site wraps in its layout.
 
@@ -87,6 +148,8 @@ class Rendering:
     text: str
     body_html: str
     email_omitted: int = 0
+    # The sections and headlines of body_html, with the anchors its template gave them.
+    outline: IssueOutline = IssueOutline((), ())
 
 
 def builtin_templates() -> Path:
@@ -339,6 +402,7 @@ def render(
         text=render_template(env, "digest.txt.j2", **context),
         body_html=body,
         email_omitted=omitted,
+        outline=outline(body),
     )
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.config import Config
 from digest.models import RunReport
@@ -56,8 +55,7 @@ def _publish(path: Path, first: datetime, weeks: int, *, now: datetime) -> None:
 
 def _run(config: Config, store: Store, now: datetime, weeks: int, path: Path) -> RunReport:
     _publish(path, MONDAY, weeks, now=now)
-    with httpx.Client() as client:
-        return run(config, now=now, client=client, store=store, env={})
+    return Pipeline(config, Services(env={}), store=store).run(now)
 
 
 def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpServer) -> None:

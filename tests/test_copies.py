@@ -9,10 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.copies import article_key, is_opaque, unwrap
 from digest.dedupe import collapse_copies, drop_seen, near_duplicates
 from digest.models import Article, Digest, Section, Story
@@ -191,8 +190,8 @@ security = "none"
     )
     config = load_config(config_path)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=now, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}), store=store).run(now)
         assert report.delivered_to == ("ann@example.org",) and report.stories == 1
         world, uk = feed_server.url("feeds/world.xml"), feed_server.url("feeds/uk.xml")
         ids = {f"{world}#guid:world-1", f"{uk}#guid:uk-1", f"{uk}#guid:gn-1"}  # GUIDs are scoped to their feed
@@ -209,7 +208,7 @@ security = "none"
             _feed([("uk-1", f"{ARTICLE}?CMP=Share"), ("uk-2", f"{ARTICLE}?CMP=Other")]), encoding="utf-8"
         )
         (feeds / "world.xml").write_text(_feed([]), encoding="utf-8")
-        report = run(config, now=now + timedelta(days=1), client=client, store=store, env={})
+        report = Pipeline(config, Services(env={}), store=store).run(now + timedelta(days=1))
         assert report.stories == 0
     assert len(smtp_server.recorder.messages) == 1
 

@@ -6,10 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.site import outline
 from digest.store import Store
@@ -86,14 +85,14 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to == ()
         assert store.count("seen") == 0
         assert any("SMTP" in p.message for p in report.problems)
 
         smtp_server.recorder.refuse_all = False
-        report = run(config, now=NOW, client=client, store=store, env={})
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to == ("ann@example.org", "bob@example.org")
         assert store.count("seen") == report.marked_seen > 0
         # The issue is stored with its outline, which the site reads instead of parsing the HTML again.
@@ -123,8 +122,8 @@ url = "{feed_server.url("missing.xml")}"
 url = "{feed_server.url("not-a-feed.xml")}"
 """
     config = load_config(_config(tmp_path, feed_server, smtp_server, extra))
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
     by_source = {p.source: p for p in report.problems}
     missing = by_source[feed_server.url("missing.xml")]
     assert "404" in missing.message and missing.hint

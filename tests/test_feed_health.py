@@ -10,10 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from digest import load_config, preview, run
+from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.sources import gather
@@ -51,22 +50,22 @@ to = ["reader@example.org"]
 
 def test_preview_and_dry_run_write_no_feed_state(tmp_path: Path, feed_server: FeedServer) -> None:
     config = load_config(_config(tmp_path, feed_server))
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        preview(config, now=NOW, client=client, store=store, out=tmp_path / "preview")
-        run(config, now=NOW, client=client, store=store, dry_run=True, env={})
+    with Store(tmp_path / "state.db") as store:
+        Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
+        Pipeline(config, Services(env={}), store=store).run(NOW, dry_run=True)
         assert store.count("feeds") == 0
 
 
 def test_a_delivered_run_saves_validators_and_health(tmp_path: Path, feed_server: FeedServer) -> None:
     config = load_config(_config(tmp_path, feed_server))
     feed, missing = feed_server.url("feeds/harbor-tech.xml"), feed_server.url("feeds/missing.xml")
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.stories and report.delivered_to
         states = store.feed_states([feed, missing])
         assert states[feed].last_modified and states[feed].failures == 0
         assert (states[missing].failures, states[missing].status) == (1, 404)
-        again = run(config, now=NOW, client=client, store=store, env={})
+        again = Pipeline(config, Services(env={}), store=store).run(NOW)
     assert again.articles_gathered == 0  # the feed answered 304: nothing parsed
     assert any("failed 2 runs in a row" in p.message for p in again.problems)
 
@@ -77,9 +76,11 @@ def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_ou
     smtp = f'[email.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"'
     config = load_config(_config(tmp_path, feed_server, smtp))
     feed = feed_server.url("feeds/harbor-tech.xml")
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    waits: list[float] = []
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}, sleep=waits.append), store=store).run(NOW)
         assert report.stories and not report.delivered_to
+        assert waits, "the closed port was retried, without waiting for real"
         (pending,) = store.outbox()
         assert pending.issue.id == report.digest_id and pending.articles, "a 304 next run loses nothing"
         state = store.feed_states([feed])[feed]

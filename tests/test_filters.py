@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.config import FilterRule, parse_config
 from digest.errors import ConfigError
 from digest.filters import apply_filters, rule_matches
@@ -114,8 +113,8 @@ outbox = "outbox"
 def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) -> None:
     rule = '[[filters]]\nname = "sponsored"\nkeywords = ["sponsored"]\n'
     config = load_config(_config(tmp_path, rule))
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        report = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.filtered == (("sponsored", 1),)
         assert report.to_dict()["filtered"] == {"sponsored": 1}
         assert report.marked_seen == 3
@@ -124,7 +123,7 @@ def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) 
 
         # The rule removed: the article comes back the next run, and only it.
         config = load_config(_config(tmp_path, ""))
-        report = run(config, now=NOW + timedelta(hours=1), client=client, store=store, env={})
+        report = Pipeline(config, Services(env={}), store=store).run(NOW + timedelta(hours=1))
         assert report.filtered == ()
         assert report.marked_seen == 1
         assert store.seen_ids([dropped]) == {dropped}

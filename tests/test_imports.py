@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,32 @@ def test_digest_init_works_without_loading_them(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_probe_sees_heavy_modules_when_they_are_loaded() -> None:
-    # Without this, a probe that never found anything would pass the two tests above.
-    assert "numpy" in _loaded_after("import digest\ndigest.build_week")
+    # Without this, a probe that never found anything would pass the tests around it.
+    assert "numpy" in _loaded_after("import digest\ndigest.Pipeline")
+
+
+@pytest.mark.slow
+def test_rendering_and_the_site_load_no_scikit_learn() -> None:
+    loaded = _loaded_after("import digest.render, digest.site")
+    assert "sklearn" not in loaded and "torch" not in loaded
+
+
+@pytest.mark.slow
+def test_a_bad_config_is_reported_before_the_pipeline_is_loaded(tmp_path: Path) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text('[digest]\ntitle = "Weekly"\nwindow_days = "seven"\n', encoding="utf-8")
+    code = (
+        "import contextlib, io\nfrom digest.cli import main\n"
+        f"with contextlib.redirect_stderr(io.StringIO()):\n    assert main(['run', '--config', {str(config)!r}]) == 1"
+    )
+    assert _loaded_after(code) == []
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "digest.cli", "run", "--config", str(config)], capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 1 and done.stderr.startswith("Error: ")
+    assert elapsed < 2.0, f"{elapsed:.2f} s to report a config error"  # about 0.3 s on an idle machine
 
 
 def test_every_public_name_resolves() -> None:

@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from digest.extract import extract
@@ -163,8 +162,8 @@ def test_the_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
 def test_a_run_over_real_german_portuguese_and_english_feeds_puts_each_in_its_section(
     shared: Path, tmp_path: Path
 ) -> None:
+    from digest import Pipeline, Services
     from digest.config import load_config
-    from digest.pipeline import build_week
     from digest.store import Store
 
     folder = shared / "bench/feeds/rss-parser-realfeeds/test/input"
@@ -202,8 +201,8 @@ max_per_section = 500
     )
     config = load_config(config_path)
     now = datetime(2018, 10, 1, tzinfo=UTC)
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        week = build_week(config, now=now, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        week = Pipeline(config, Services(env={}), store=store).build_week(now)
     sections: dict[str, set[str]] = {}
     assert sum(len(story.articles) for story in week.digest.stories) == 15 + 15 + 55, "every item is in the digest"
     for story in week.digest.stories:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from digest import load_config, preview, run
+from digest import Pipeline, Services, load_config
 from digest.config import LlmConfig, SummaryConfig
 from digest.models import Story
 from digest.store import Store
@@ -227,12 +227,12 @@ def test_preview_writes_no_cache_and_a_run_does(api: FakeApi, tmp_path: Path) ->
         f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n',
     )
     config = load_config(write_config(tmp_path / "digest.toml", body))
-    with httpx.Client() as client, Store(tmp_path / "state" / "digest.db") as store:
-        report = preview(config, now=NOW, client=client, store=store, out=tmp_path / "preview")
+    with Store(tmp_path / "state" / "digest.db") as store:
+        report = Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
         assert store.count("llm_cache") == 0 and report.stories > 3
         asked = len(api.requests)
         assert asked == report.stories
-        report = run(config, now=NOW, client=client, store=store, env={})
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to and not [p for p in report.problems if p.source.startswith("summary")]
         assert store.count("llm_cache") == asked
     markdown = (tmp_path / "preview" / "digest.md").read_text(encoding="utf-8")
@@ -263,8 +263,8 @@ def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "") -> 
 
 def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_path: Path) -> None:
     config = load_config(_examples_config(api, tmp_path, "max_stories = 3"))
-    with httpx.Client() as client, Store(tmp_path / "state" / "digest.db") as store:
-        everything = preview(config, now=NOW, client=client, store=store, out=tmp_path / "all")
+    with Store(tmp_path / "state" / "digest.db") as store:
+        everything = Pipeline(config, store=store).preview(tmp_path / "all", NOW)
         assert everything.stories == 3
         assert len(api.requests) == 3, "one call per shown story, none for the stories ranking cut"
         shown = {r.label for r in everything.ranking}
@@ -273,7 +273,7 @@ def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_pa
             for m in api.requests
         }
         assert asked == shown, "the shown stories carry the LLM's headlines"
-        report = run(config, now=NOW, client=client, store=store, env={})
+        report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to and store.count("llm_cache") == 3, "still cached: one answer per shown story"
     assert len(api.requests) == 6, "a preview caches nothing, so the run asked for the same three again"
 
@@ -281,8 +281,8 @@ def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_pa
 def test_calls_run_in_parallel_up_to_the_limit(api: FakeApi, tmp_path: Path) -> None:
     api.together = threading.Barrier(2, timeout=10)
     config = load_config(_examples_config(api, tmp_path, "max_stories = 5", "concurrency = 2\n"))
-    with httpx.Client() as client, Store(tmp_path / "state" / "digest.db") as store:
-        report = preview(config, now=NOW, client=client, store=store, out=tmp_path / "out")
+    with Store(tmp_path / "state" / "digest.db") as store:
+        report = Pipeline(config, store=store).preview(tmp_path / "out", NOW)
     # The first alone, then two pairs.
     assert report.stories == 5 and len(api.requests) == 5
     assert not [p for p in report.problems if p.source.startswith("summary")], "every pair met at the barrier"

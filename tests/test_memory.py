@@ -6,9 +6,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
-
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.rank import recall, signature
 from digest.store import Store
 
@@ -56,8 +54,8 @@ def test_second_week_shows_an_update_with_only_the_new_article(tmp_path: Path) -
     config = load_config(
         write_config(tmp_path / "digest.toml", f'[digest]\nstate = "state.db"\n\n[[sources]]\nfolder = "{saved}"\n')
     )
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        first = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        first = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert first.delivered_to and first.stories == 2 and store.count("story_memory") == 2
 
         _save(
@@ -70,7 +68,7 @@ def test_second_week_shows_an_update_with_only_the_new_article(tmp_path: Path) -
             "The submarines of the expedition will return to the forty vents next year.",
         )
         _save(saved, "tides", "Record tides expected", -6, "Harbor", "The harbor expects record tides on Friday.")
-        second = run(config, now=NOW + timedelta(days=7), client=client, store=store, env={})
+        second = Pipeline(config, Services(env={}), store=store).run(NOW + timedelta(days=7))
     ranking = {r.label: r.update for r in second.ranking}
     assert ranking == {"Kessel Ridge vents: microbes sequenced": True, "Record tides expected": False}
     markdown = Path(dict(second.outputs)["markdown"]).read_text(encoding="utf-8")

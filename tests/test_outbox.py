@@ -9,12 +9,12 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, RunReport, Services, SmtpMailer, load_config
 from digest.cli import main
 from digest.config import Config, SmtpConfig
+from digest.deliver import SmtpFactory
 from digest.store import SqliteStore, Store, open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
@@ -57,9 +57,9 @@ def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer, **kwargs: str)
     return write_config(tmp_path / "digest.toml", _config_text(tmp_path, server, smtp, **kwargs))
 
 
-def _run(config: Config, store: Store, now: datetime = NOW, **kwargs: Any) -> Any:
-    with httpx.Client() as client:
-        return run(config, now=now, client=client, store=store, env={}, **kwargs)
+def _run(config: Config, store: Store, now: datetime = NOW, *, connect: SmtpFactory | None = None) -> RunReport:
+    mailer = None if connect is None else SmtpMailer(config.email, env={}, connect=connect)
+    return Pipeline(config, Services(env={}, mailer=mailer), store=store).run(now)
 
 
 def _ids(messages: list[tuple[list[str], Message]]) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,3 +34,32 @@ def test_every_script_the_readme_names_exists() -> None:
     assert any(n.startswith("benchmarks/") for n in named) and "scripts/test" in named
     missing = sorted(n for n in named if not (ROOT / n).exists())
     assert not missing, f"the README names scripts that do not exist: {missing}"
+
+
+def _python_example() -> str:
+    section = README.split("### From Python", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_python_example_builds_a_week_through_the_injected_transport(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _python_example()
+    assert len([line for line in code.splitlines() if line.strip()]) <= 16, "the example stays short"
+    monkeypatch.chdir(tmp_path)  # the config's paths are relative to where it runs
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+    printed = capsys.readouterr().out
+    assert "Night ferry returns" in printed and "1 story" in printed
+    assert list(tmp_path.iterdir()) == [], "building a week writes nothing"
+
+
+def test_the_python_example_works_from_a_running_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def main() -> None:
+        exec(compile(_python_example(), "README.md", "exec"), {"__name__": "readme_example"})
+
+    asyncio.run(main())
+    assert "Night ferry returns" in capsys.readouterr().out

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
-from digest import build_week
+from digest import Pipeline
 from digest.config import parse_config
 from digest.store import Store
 
@@ -18,8 +16,8 @@ def test_each_seed_article_is_one_story_titled_and_summarized_from_its_own_text(
     seeds = sorted((shared / "seeds").glob("*.txt"))
     assert len(seeds) == 5
     config = parse_config({"sources": [{"folder": str(shared / "seeds"), "name": "Seeds"}]})
-    with httpx.Client() as client, Store(":memory:") as store:
-        week = build_week(config, now=NOW, client=client, store=store)
+    with Store(":memory:") as store:
+        week = Pipeline(config, store=store).build_week(NOW)
 
     stories = week.digest.stories
     shown = [a for story in stories for a in story.articles]

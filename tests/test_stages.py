@@ -1,44 +1,65 @@
-"""Every stage of a run logs its start and its time; on a terminal the progress bar names it."""
+"""Every stage of a run is announced once, in the stated order; on a terminal the progress bar names it."""
 
 from __future__ import annotations
 
 import logging
-import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from digest.cli import _STAGE_LABELS, _StageHandler, main
+from digest import Pipeline, Services, load_config
+from digest.cli import _STAGE_LABELS
+from digest.pipeline import STAGES
 
-from .conftest import EXAMPLE_NOW, EXAMPLES
+from .conftest import EXAMPLES, FeedServer, SmtpServer, write_config
 
-STAGES = ("fetch", "extract", "dedupe", "cluster", "summarize", "render")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the examples' week
+WEEK = ("gather", "select", "dedupe", "cluster", "rank", "summarize", "render")
 
 
-def test_a_preview_logs_each_stage_with_its_time(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_preview_reports_each_stage_of_the_week_in_order(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "example")
-    config = str(tmp_path / "example" / "digest.toml")
+    config = load_config(tmp_path / "example" / "digest.toml")
+    seen: list[str] = []
     with caplog.at_level(logging.INFO, logger="digest.pipeline"):
-        assert main(["preview", "--config", config, "--out", str(tmp_path / "out"), "--now", EXAMPLE_NOW]) == 0
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("digest.pipeline")]
-    timed = [m["name"] for line in lines if (m := re.fullmatch(r"stage (?P<name>\w+): \d+\.\d\d s", line))]
-    assert tuple(timed) == STAGES
-    started = [line.removeprefix("stage: ") for line in lines if line.startswith("stage: ")]
-    assert tuple(started) == STAGES, "each stage says when it starts, before its time"
+        Pipeline(config, Services(on_stage=seen.append)).preview(tmp_path / "out", NOW)
+    assert tuple(seen) == WEEK
+    timed = [r.args[0] for r in caplog.records if r.msg == "stage %s: %.2f s" and isinstance(r.args, tuple)]
+    assert tuple(timed) == WEEK, "each stage's time is logged when it ends"
 
 
-def test_the_progress_bar_names_each_stage_after_the_fetches() -> None:
-    shown: list[str] = []
-    handler = _StageHandler(shown.append)
-    log = logging.getLogger("test.stages")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    try:
-        for name in ("fetch", "cluster", "render", "publish"):
-            log.info("stage: %s", name)
-        log.info("stage cluster: 1.25 s")  # a time, not a start
-        log.info("stage: pending 2026-W48")  # not a stage the bar names
-    finally:
-        log.removeHandler(handler)
-    assert shown == [_STAGE_LABELS["cluster"], _STAGE_LABELS["render"], _STAGE_LABELS["publish"]]
+def test_a_run_goes_through_every_stage_once_in_the_stated_order(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+) -> None:
+    body = f"""
+[digest]
+title = "Stages"
+state = "state.db"
+output = "out"
+
+[[sources]]
+opml = "{feed_server.url("subscriptions.opml")}"
+
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+
+[email]
+sender = "Stages <weekly@example.org>"
+to = ["ann@example.org"]
+
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp_server.port}
+security = "none"
+"""
+    config = load_config(write_config(tmp_path / "digest.toml", body))
+    seen: list[str] = []
+    report = Pipeline(config, Services(env={}, on_stage=seen.append)).run(NOW)
+    assert report.status == "sent"
+    assert seen == [s for s in STAGES if s != "resume"], "a run with nothing pending: every other stage, once"
+
+
+def test_every_stage_has_a_label_for_the_progress_bar() -> None:
+    assert set(_STAGE_LABELS) == set(STAGES)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.store import Store
 
@@ -68,13 +67,13 @@ def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
-        first = run(config, now=NOW, client=client, store=store, env={})
+    with Store(tmp_path / "state.db") as store:
+        first = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert first.status == "failed"
         with store.transaction():
             store.suppress(["ann@example.org"], at=NOW)
         smtp_server.recorder.refuse_all = False
-        second = run(config, now=NOW, client=client, store=store, env={})
+        second = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert second.status == "sent" and second.delivered_to == ("Bob <bob@example.org>",)
         assert second.suppressed == 1
         rows = store.query("SELECT recipient, state, detail FROM deliveries ORDER BY recipient")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from digest import load_config, run
+from digest import Pipeline, Services, load_config
 from digest.config import Config
 from digest.models import RunReport
 from digest.store import SqliteStore, Store, open_store
@@ -62,8 +61,8 @@ dir = "site"
 
 
 def _run(config: Config, location: str, now: datetime = NOW) -> RunReport:
-    with httpx.Client() as client, open_store(location) as store:
-        return run(config, now=now, client=client, store=store, env={})
+    with open_store(location) as store:
+        return Pipeline(config, Services(env={}), store=store).run(now)
 
 
 def _mail(smtp: SmtpServer, to: str) -> list[set[str]]:

@@ -6,7 +6,20 @@ its labels into :class:`~digest.models.Story` values under the lead policy of :m
 
 from __future__ import annotations
 
-from .estimator import StoryClusterer
+from typing import TYPE_CHECKING, Any
+
 from .lead import LeadPolicy, build_stories, choose_lead
 
+if TYPE_CHECKING:
+    from .estimator import StoryClusterer
+
 __all__ = ["LeadPolicy", "StoryClusterer", "build_stories", "choose_lead"]
+
+
+def __getattr__(name: str) -> Any:
+    # The estimator loads scikit-learn and scipy; the lead policy, which rendering uses, needs neither.
+    if name == "StoryClusterer":
+        from .estimator import StoryClusterer
+
+        return StoryClusterer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

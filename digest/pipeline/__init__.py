@@ -1,13 +1,17 @@
 """The weekly run: the only module that knows the order of the stages.
 
-    finish the outbox → gather → extract → drop already sent → filters → dedupe → cluster
-           → recall updates → summarize → rank → LLM summaries of the shown stories → render
-           → store pending → deliver → publish → mark sent and seen
+    resume (finish the outbox: send → accepted → publish → sent)
+    → gather (fetch, extract each article's text, detect its language)
+    → select (fold copies, drop already sent, filters) → dedupe → cluster
+    → rank (recall updates of sent stories, rank into sections, cut) → summarize (extractive, then LLM)
+    → render → pending (stored in the outbox) → send → accepted → publish → sent (marked sent and seen)
+
+Each name is a stage :attr:`Services.on_stage` is told of, in this order (:data:`STAGES`).
 
 The window reaches back to the end of this digest's last delivered issue (catch-up, capped by
 ``digest.max_catch_up_days``); the store's queries are scoped to the digest's ``[digest] name``.
 
-Everything up to render reads the state store but never writes it, so :func:`preview` and
+Everything up to render reads the state store but never writes it, so :meth:`Pipeline.preview` and
 ``--dry-run`` have no side effect. Delivery is an outbox: the rendered message is stored
 ``pending`` (with its articles and recipients) in one transaction, then sent; each recipient's
 acceptance is recorded as the server confirms it; only when every recipient was handled and the
@@ -22,9 +26,110 @@ the issue carries (story memory): since no digest is built while one is pending,
 only ever compared with stories that went out or are about to.
 
 The whole run holds the store's run lock, so two overlapping runs cannot interleave.
+
+:class:`Pipeline` holds what a run needs once: the config, the :class:`Services` it talks to (network,
+mailer, clock, sleep, environment, stage events) and the state store; its methods are the runs.
 """
 
-from .run import run, send_test, write_report
-from .week import Week, build_week, preview, write_renderings
+from __future__ import annotations
 
-__all__ = ["Week", "build_week", "preview", "run", "send_test", "write_renderings", "write_report"]
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from ..config import Config
+from ..errors import DigestError
+from ..mailer import Mailer, mailer_for
+from ..models import RunReport
+from ..store import Store, open_store
+from . import run as _run
+from . import week as _week
+from .context import Context
+from .run import write_report
+from .services import STAGES, Services
+from .week import Week, write_renderings
+
+__all__ = ["STAGES", "Pipeline", "Services", "Week", "write_renderings", "write_report"]
+
+
+class Pipeline:
+    """One digest's runs: ``Pipeline(config, services).run()``.
+
+    ``store`` is the state store to use, left open afterwards; without one, each call opens the store
+    ``[digest] state`` names and closes it when done. The mailer is the one ``services`` gives, else
+    the one the config asks for (SMTP, or the outbox folder without ``[email.smtp]``).
+    """
+
+    def __init__(self, config: Config, services: Services | None = None, *, store: Store | None = None) -> None:
+        self.config = config
+        self.services = services if services is not None else Services()
+        self.store = store
+        self.mailer: Mailer = self.services.mailer or mailer_for(
+            config, env=self.services.env, sleep=self.services.sleep or time.sleep
+        )
+
+    def build_week(self, now: datetime | None = None) -> Week:
+        """Every stage up to render, for the week ending ``now`` (default: the clock's now); the store is only read."""
+        with self._context(readonly=True) as ctx:
+            return _week.build_week(ctx, now or self.services.clock())
+
+    def preview(self, out: Path, now: datetime | None = None) -> RunReport:
+        """Write the four renderings of the week to ``out``; the store is only read."""
+        with self._context(readonly=True) as ctx:
+            return _week.preview(ctx, now or self.services.clock(), out)
+
+    def run(self, now: datetime | None = None, *, dry_run: bool = False) -> RunReport:
+        """Finish any pending issue, then build, deliver and publish the week ending ``now``, and mark it sent.
+
+        With ``dry_run``, render everything and write it to the output folder, sending and marking
+        nothing. Raises :class:`~digest.errors.StoreError` at once when another run holds the lock;
+        any :class:`~digest.errors.DigestError` is also written to the run report before it is raised.
+        """
+        now = now or self.services.clock()
+        with self._reporting_errors(now, dry_run=dry_run), self._context(readonly=False) as ctx:
+            with ctx.store.lock():
+                _adopt(ctx.store)
+                if not dry_run:
+                    return _run.run(ctx, now)
+            return _run.dry_run(ctx, now)
+
+    def send_test(self, to: str, now: datetime | None = None) -> RunReport:
+        """Send the week ending ``now`` to ``to`` only: nothing is marked seen and nothing is stored."""
+        now = now or self.services.clock()
+        with self._reporting_errors(now, dry_run=False), self._context(readonly=True) as ctx:
+            return _run.send_test(ctx, to, now)
+
+    @contextmanager
+    def _context(self, *, readonly: bool) -> Iterator[Context]:
+        """The run's context, its store scoped to this digest (opened here, and closed, when none was given)."""
+        config = self.config
+        if self.store is not None:
+            yield Context(config, self.services, _scoped(self.store, config), self.mailer)
+            return
+        with open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly) as store:
+            yield Context(config, self.services, _scoped(store, config), self.mailer)
+
+    @contextmanager
+    def _reporting_errors(self, now: datetime, *, dry_run: bool) -> Iterator[None]:
+        try:
+            yield
+        except DigestError as exc:
+            write_report(self.config, RunReport(digest_id="", now=now, dry_run=dry_run, status=f"error: {exc}"))
+            raise
+
+
+# The two places a run touches the store's scope: which digest its queries are about, and the rows
+# of a store from before digests were kept apart.
+
+
+def _scoped(store: Store, config: Config) -> Store:
+    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    return store
+
+
+def _adopt(store: Store) -> None:
+    with store.transaction():
+        if moved := store.adopt():
+            _run.log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)

@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-import httpx
-
-from .. import deliver, rank, render, site, sources
+from .. import deliver, rank, render, site
 from ..config import Config
 from ..errors import DeliveryError, DigestError
+from ..mailer import Mailer
 from ..models import FeedState, Problem, RunReport
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
-from .week import Week, build_week, stage, write_renderings
+from .context import Context
+from .week import Week, build_week, write_renderings
 
-__all__ = ["run", "send_test", "write_report"]
+__all__ = ["dry_run", "run", "send_test", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -40,67 +39,44 @@ class _Progress:
     published: bool = False
 
 
-def run(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    dry_run: bool = False,
-    env: Mapping[str, str] | None = None,
-    connect: deliver.SmtpFactory | None = None,
-    progress: sources.Progress | None = None,
-) -> RunReport:
+def run(ctx: Context, now: datetime) -> RunReport:
     """Finish any pending issue, then build the week's digest, deliver it, publish the site, mark it sent.
 
-    Raises :class:`~digest.errors.StoreError` at once when another run holds the lock.
+    The caller holds the store's run lock.
     """
-    if dry_run:
-        return _dry_run(config, now=now, client=client, store=store, env=env, progress=progress)
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
-    with store.lock():
-        with store.transaction():
-            if moved := store.adopt():
-                log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)
-        done = _Progress()
-        send_env = env if env is not None else os.environ
-        for entry in store.outbox():
-            log.info("stage: resume %s", entry.issue.id)
-            done.resent.append(entry.issue.id)
-            if not _complete(config, store, entry, now, done, send_env, connect):
-                report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
-                return _record(config, store, report, done, ())
-        week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-        report = replace(week.report(now), suppressed=len(_suppressed(config, store)))
-        if not week.digest.stories:
-            log.info("nothing new for %s", week.digest.id)
-            return _record(config, store, report, done, week.first_seen, week.feeds)
-        outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
-        entry = _outbox_entry(config, week, _suppressed(config, store))
-        with store.transaction():
-            store.record_first_seen(dict(week.first_seen))
-            store.save_responses(week.responses, at=now)
-            # The articles are safe in the outbox now, so a 304 next run loses nothing: keep the validators.
-            store.record_feeds(week.feeds)
-            store.remember_stories(rank.memories(week.digest, at=now))
-            store.save_pending(
-                entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
-            )
-        log.info("stage: pending %s", entry.issue.id)
-        _complete(config, store, entry, now, done, send_env, connect)
-        return _record(config, store, replace(report, outputs=outputs), done, ())
+    config, store = ctx.config, ctx.store
+    done = _Progress()
+    for entry in store.outbox():
+        ctx.reached("resume", entry.issue.id)
+        done.resent.append(entry.issue.id)
+        if not _complete(ctx, entry, now, done):
+            report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
+            return _record(config, store, report, done, ())
+    week = build_week(ctx, now)
+    report = replace(week.report(now), suppressed=len(_suppressed(config, store)))
+    if not week.digest.stories:
+        log.info("nothing new for %s", week.digest.id)
+        return _record(config, store, report, done, week.first_seen, week.feeds)
+    outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
+    entry = _outbox_entry(config, ctx.mailer, week, _suppressed(config, store))
+    with store.transaction():
+        store.record_first_seen(dict(week.first_seen))
+        store.save_responses(week.responses, at=now)
+        # The articles are safe in the outbox now, so a 304 next run loses nothing: keep the validators.
+        store.record_feeds(week.feeds)
+        store.remember_stories(rank.memories(week.digest, at=now))
+        store.save_pending(
+            entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
+        )
+    ctx.reached("pending", entry.issue.id)
+    _complete(ctx, entry, now, done)
+    return _record(config, store, replace(report, outputs=outputs), done, ())
 
 
-def _dry_run(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    env: Mapping[str, str] | None,
-    progress: sources.Progress | None,
-) -> RunReport:
-    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+def dry_run(ctx: Context, now: datetime) -> RunReport:
+    """Build and render the week and write it, the message too, to the output folder; send and mark nothing."""
+    config = ctx.config
+    week = build_week(ctx, now)
     report = replace(week.report(now, dry_run=True), status="dry_run")
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
@@ -111,49 +87,36 @@ def _dry_run(
     return report
 
 
-def send_test(
-    config: Config,
-    *,
-    to: str,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    env: Mapping[str, str] | None = None,
-    connect: deliver.SmtpFactory | None = None,
-    progress: sources.Progress | None = None,
-) -> RunReport:
+def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     """Render the week and send it to ``to`` only: nothing is marked seen and nothing is stored.
 
     The message gets a Message-ID of its own, so the real issue, when it reaches the same mailbox,
     is not taken for a copy of this one and hidden.
     """
+    config, store = ctx.config, ctx.store
     if not is_address(to):
         raise DeliveryError(f"not an e-mail address: {to!r}", hint="give the plain address, e.g. me@example.org")
     if normal_address(to) in store.suppressed():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
-    week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
+    week = build_week(ctx, now)
     report = replace(week.report(now, dry_run=True), status="test_send")
     if not week.digest.stories:
         write_report(config, report)
         return report
-    email = replace(config.email, to=(to,))
-    message = _compose(replace(config, email=email), week)
+    message = _compose(replace(config, email=replace(config.email, to=(to,))), week)
     del message["Message-ID"]
     message["Message-ID"] = deliver.message_id(f"{week.digest.id}.test", config.email.sender, config.digest.key)
-    if config.email.smtp is None:
-        path = deliver.write_outbox(message, config.resolve(config.email.outbox), f"{week.digest.id}-test")
-        report = replace(report, delivered_to=(to,), outputs=(("eml", str(path)),))
-    else:
-        results = deliver.deliver(message, config=email, env=os.environ if env is None else env, connect=connect)
-        refused = tuple(
-            Problem(r.recipient, r.reason or "not sent", "check the address") for r in results if not r.accepted
-        )
-        report = replace(
-            report,
-            delivered_to=tuple(r.recipient for r in results if r.accepted),
-            refused=tuple(r.recipient for r in results if not r.accepted),
-            problems=(*report.problems, *refused),
-        )
+    sent = ctx.mailer.send(message, (to,), name=f"{week.digest.id}-test")
+    refused = tuple(
+        Problem(d.recipient, d.reason or "not sent", "check the address") for d in sent.deliveries if not d.accepted
+    )
+    report = replace(
+        report,
+        delivered_to=tuple(d.recipient for d in sent.deliveries if d.accepted),
+        refused=tuple(d.recipient for d in sent.deliveries if not d.accepted),
+        outputs=tuple(("eml", str(path)) for path in sent.files),
+        problems=(*report.problems, *refused),
+    )
     write_report(config, report)
     return report
 
@@ -176,7 +139,7 @@ def _suppressed(config: Config, store: Store) -> frozenset[str]:
     return frozenset(a for a in map(normal_address, config.email.to) if a in listed)
 
 
-def _outbox_entry(config: Config, week: Week, suppressed: frozenset[str]) -> OutboxEntry:
+def _outbox_entry(config: Config, mailer: Mailer, week: Week, suppressed: frozenset[str]) -> OutboxEntry:
     digest = week.digest
     known: dict[str, SeenArticle] = {}
     for article in (a for story in digest.stories for a in story.articles):
@@ -186,44 +149,32 @@ def _outbox_entry(config: Config, week: Week, suppressed: frozenset[str]) -> Out
             known.setdefault(copy.article_id, SeenArticle(copy.article_id, copy.source, article.published.isoformat()))
         known[article.id] = SeenArticle(article.id, article.source, article.published.isoformat())
     articles = tuple(known.get(i, SeenArticle(i)) for i in digest.article_ids)
-    body = week.rendering.body_html
-    shape = site.outline(body)
-    issue = IssueRecord(digest.id, digest.title, digest.start, digest.end, body, shape.sections, shape.headlines)
-    if config.email.smtp is None:
-        recipients: tuple[str, ...] = (_OUTBOX,)
-    else:
-        recipients = tuple(r for r in config.email.to if normal_address(r) not in suppressed)
+    shape = week.rendering.outline
+    issue = IssueRecord(
+        digest.id, digest.title, digest.start, digest.end, week.rendering.body_html, shape.sections, shape.headlines
+    )
+    recipients = tuple(r for r in mailer.addressees(config.email.to) if normal_address(r) not in suppressed)
     message = _compose(config, week).as_bytes()
     return OutboxEntry(issue, message, articles, tuple((r, "pending") for r in recipients))
 
 
-_OUTBOX = "outbox"
-
-
-def _complete(
-    config: Config,
-    store: Store,
-    entry: OutboxEntry,
-    now: datetime,
-    progress: _Progress,
-    env: Mapping[str, str],
-    connect: deliver.SmtpFactory | None,
-) -> bool:
+def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progress) -> bool:
     """Send ``entry`` to whoever has not got it, publish, mark it sent; False if it stays pending."""
+    config, store = ctx.config, ctx.store
     digest_id = entry.issue.id
-    remaining = _still_addressed(config, store, entry, now, progress)
+    remaining = _still_addressed(ctx, entry, now, progress)
     if remaining:
-        log.info("stage: send %s to %d recipient(s)", digest_id, len(remaining))
+        ctx.reached("send", f"{digest_id} to {len(remaining)} recipient(s)")
         try:
-            results = _send(config, entry.message, digest_id, remaining, env, connect, progress)
+            results = _send(ctx.mailer, entry.message, digest_id, remaining, progress)
         except DeliveryError as exc:
             log.error("delivery of %s failed: %s", digest_id, exc)
             progress.problems.append(Problem(", ".join(exc.recipients) or "email", exc.message, exc.hint))
             return False
-        log.info("stage: accepted %s", digest_id)
+        ctx.reached("accepted", digest_id)
         if not _record_deliveries(store, entry, results, now, progress):
             return False
-    with stage("publish"):
+    with ctx.stage("publish"):
         published = _publish(config, store, entry.issue, now)
     if not published:
         progress.problems.append(Problem("site", "could not publish the site", "see the log; the next run retries"))
@@ -232,18 +183,17 @@ def _complete(
         progress.marked_seen += store.complete(entry, at=now)
     progress.published = True
     progress.completed.append(digest_id)
-    log.info("stage: sent %s", digest_id)
+    ctx.reached("sent", digest_id)
     return True
 
 
-def _still_addressed(
-    config: Config, store: Store, entry: OutboxEntry, now: datetime, progress: _Progress
-) -> tuple[str, ...]:
+def _still_addressed(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progress) -> tuple[str, ...]:
     """The pending recipients; those since removed from the config are dropped (the way to unblock a bad address).
 
     Those who unsubscribed since the issue was stored are not mailed either.
     """
-    current = set(config.email.to) if config.email.smtp is not None else {_OUTBOX}
+    store = ctx.store
+    current = set(ctx.mailer.addressees(ctx.config.email.to))
     dropped = [r for r in entry.undelivered if r not in current]
     listed = store.suppressed()
     unsubscribed = [r for r in entry.undelivered if r in current and normal_address(r) in listed]
@@ -282,22 +232,14 @@ def _record_deliveries(
 
 
 def _send(
-    config: Config,
-    raw: bytes,
-    digest_id: str,
-    recipients: tuple[str, ...],
-    env: Mapping[str, str],
-    connect: deliver.SmtpFactory | None,
-    progress: _Progress,
+    mailer: Mailer, raw: bytes, digest_id: str, recipients: tuple[str, ...], progress: _Progress
 ) -> tuple[deliver.Delivery, ...]:
     """Deliver the stored message to ``recipients``; one result each."""
     message = BytesParser(policy=deliver.POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)
-    if config.email.smtp is None:
-        path = deliver.write_outbox(message, config.resolve(config.email.outbox), digest_id)
-        progress.outputs.append(("eml", str(path)))
-        return tuple(deliver.Delivery(r, True) for r in recipients)
-    return deliver.deliver(message, config=replace(config.email, to=recipients), env=env, connect=connect)
+    sent = mailer.send(message, recipients, name=digest_id)
+    progress.outputs.extend(("eml", str(path)) for path in sent.files)
+    return sent.deliveries
 
 
 def _record(

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
 from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section, Story
 from ..store import Store
+from .context import Context
 
-__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "stage", "write_renderings"]
+__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
@@ -74,45 +70,48 @@ def digest_id_for(now: datetime, taken: frozenset[str]) -> str:
     return candidate
 
 
-def build_week(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    env: Mapping[str, str] | None = None,
-    progress: sources.Progress | None = None,
-) -> Week:
+def build_week(ctx: Context, now: datetime) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    config, store = ctx.config, ctx.store
     start, last = catch_up_window(config, store, now)
     log.info("window: %s to %s", start.isoformat(), now.isoformat())
-    with stage("fetch"):
+    with ctx.stage("gather"):
         # Each feed's articles in the window are extracted, and their languages found, as the feed is
         # read: in a worker process beside the fetching one when there is a core to spare for it.
         gathered = sources.gather(
-            config, now=now, store=store, progress=progress, since=start, prepare=extract.extract_and_detect
+            config,
+            now=now,
+            store=store,
+            transport=ctx.services.http_transport,
+            progress=ctx.services.on_progress,
+            since=start,
+            sleep=ctx.async_sleep(),
+            prepare=extract.extract_and_detect,
         )
     known = store.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
-    with stage("extract"):
-        # Extracted with their languages already (gather's prepare): what is left is folding copies.
+    with ctx.stage("select"):
         articles = dedupe.collapse_copies(in_window)
         seen = store.seen_ids(i for a in articles for i in a.ids)
         fresh = dedupe.drop_seen(articles, seen)
-    # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
-    # After language detection, so a rule on language sees the detected one.
-    kept = filters.apply_filters(fresh, config.filters)
-    stories = _stories(config, kept.kept, store, now)
-    with stage("summarize"):
-        sections = _summarized_sections(config, stories, start, now)
-        sections, summaries = _llm_summaries(config, sections, client, os.environ if env is None else env, store)
+        # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
+        # After language detection, so a rule on language sees the detected one.
+        kept = filters.apply_filters(fresh, config.filters)
+    stories = _stories(ctx, kept.kept)
+    with ctx.stage("rank"):
+        sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
+        memory = tuple(m for m in sent if m.sent_at <= now)
+        recalled = rank.recall(stories, memory, threshold=config.rank.update_threshold)
+        sections = _ranked_sections(config, recalled, start, now)
+    with ctx.stage("summarize"):
+        sections = _summarized(config, sections)
+        sections, summaries = _llm_summaries(ctx, sections)
     digest = Digest(
         id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
     )
-    with stage("render"):
+    with ctx.stage("render"):
         rendering = _render(config, digest, now)
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
@@ -131,32 +130,19 @@ def build_week(
     )
 
 
-@contextmanager
-def stage(name: str) -> Iterator[None]:
-    """Log a stage's start (``stage: NAME``, what a terminal shows as progress) and its time when it ends."""
-    log.info("stage: %s", name)
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        log.info("stage %s: %.2f s", name, time.perf_counter() - started)
-
-
-def _stories(config: Config, articles: tuple[Article, ...], store: Store, now: datetime) -> tuple[Story, ...]:
-    """Near-duplicates folded, the rest clustered into stories, each marked when it updates a sent one."""
-    with stage("dedupe"):
+def _stories(ctx: Context, articles: tuple[Article, ...]) -> tuple[Story, ...]:
+    """Near-duplicates folded, the rest clustered into stories."""
+    config = ctx.config
+    with ctx.stage("dedupe"):
         unique = dedupe.near_duplicates(
             articles, threshold=config.dedupe.threshold, num_perm=config.dedupe.num_perm, bands=config.dedupe.bands
         )
-    with stage("cluster"):
+    with ctx.stage("cluster"):
         clusterer = StoryClusterer(**config.cluster_params()).fit(unique)
         policy = _lead_policy(config)
-        stories = build_stories(
+        return build_stories(
             unique, clusterer.labels_, centrality=clusterer.centrality_, core=clusterer.core_, policy=policy
         )
-    sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
-    memory = tuple(m for m in sent if m.sent_at <= now)
-    return rank.recall(stories, memory, threshold=config.rank.update_threshold)
 
 
 def _lead_policy(config: Config) -> LeadPolicy:
@@ -180,33 +166,42 @@ def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
     )
 
 
-def _summarized_sections(
-    config: Config, stories: tuple[Story, ...], start: datetime, now: datetime
-) -> tuple[Section, ...]:
-    """The stories ranked into sections, the ones shown summarized (label, keyphrases, extractive summary).
+def _ranked_sections(config: Config, stories: tuple[Story, ...], start: datetime, now: datetime) -> tuple[Section, ...]:
+    """The stories ranked into sections and cut to ``max_stories``.
 
-    Scores and rule-based sections read only the articles, so only the stories that survive the cut to
-    ``max_stories`` are summarized: a week of 100,000 articles shows 40 stories, not 20,000. Topic
+    Scores and rule-based sections read only the articles, so only the stories that survive the cut are
+    summarized, by :func:`_summarized`: a week of 100,000 articles shows 40 stories, not 20,000. Topic
     sections (``auto_sections`` without rules) group by the summaries, so then every story is summarized
-    first.
+    here, before ranking.
     """
-    if not config.sections and config.rank.auto_sections > 1:
-        every = summarize.summarize(stories, config=config.summary).stories
-        return rank.rank(every, rules=config.sections, config=config.rank, start=start, end=now)
-    sections = rank.rank(stories, rules=config.sections, config=config.rank, start=start, end=now)
+    if _topic_sections(config):
+        stories = tuple(summarize.summarize(stories, config=config.summary).stories)
+    return rank.rank(stories, rules=config.sections, config=config.rank, start=start, end=now)
+
+
+def _topic_sections(config: Config) -> bool:
+    return not config.sections and config.rank.auto_sections > 1
+
+
+def _summarized(config: Config, sections: tuple[Section, ...]) -> tuple[Section, ...]:
+    """The shown stories with their label, keyphrases and extractive summary (done already for topic sections)."""
+    if _topic_sections(config):
+        return sections
     shown = summarize.summarize([s for section in sections for s in section.stories], config=config.summary)
     by_id = {story.id: story for story in shown.stories}
     return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections)
 
 
-def _llm_summaries(
-    config: Config, sections: tuple[Section, ...], client: httpx.Client, env: Mapping[str, str], store: Store
-) -> tuple[tuple[Section, ...], summarize.Summaries]:
+def _llm_summaries(ctx: Context, sections: tuple[Section, ...]) -> tuple[tuple[Section, ...], summarize.Summaries]:
     """The shown stories summarized by the LLM when it is configured: one call per story that is shown."""
+    config = ctx.config
     if config.summary.backend != "llm":
         return sections, summarize.Summaries(())
     shown = [story for section in sections for story in section.stories]
-    done = summarize.llm_pass(shown, config=config.summary, client=client, env=env, cached=store.cached_response)
+    with ctx.llm_client() as client:
+        done = summarize.llm_pass(
+            shown, config=config.summary, client=client, env=ctx.services.env, cached=ctx.store.cached_response
+        )
     by_id = {story.id: story for story in done.stories}
     return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
 
@@ -276,15 +271,7 @@ def write_renderings(rendering: render.Rendering, folder: Path) -> tuple[tuple[s
     return tuple(written)
 
 
-def preview(
-    config: Config,
-    *,
-    now: datetime,
-    client: httpx.Client,
-    store: Store,
-    out: Path,
-    progress: sources.Progress | None = None,
-) -> RunReport:
+def preview(ctx: Context, now: datetime, out: Path) -> RunReport:
     """Write the four renderings of the week to ``out``; the store is only read."""
-    week = build_week(config, now=now, client=client, store=store, progress=progress)
+    week = build_week(ctx, now)
     return week.report(now, dry_run=True, outputs=write_renderings(week.rendering, out))

@@ -18,11 +18,6 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from ..config import SectionRule
 from ..i18n import N_
 from ..models import Story
@@ -65,6 +60,12 @@ def topic_sections(stories: Sequence[Story], *, count: int, random_state: int = 
     groups = min(count, len(stories) // 2)
     if groups < 2:
         return {}
+    # Here, not at the top: rendering reads DEFAULT_SECTION from this module and must not load scikit-learn.
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     docs = [(" ".join([s.label, *s.keyphrases, *(x.text for x in s.summary)]), s.lead.language) for s in stories]
     vectorizer = TfidfVectorizer(analyzer=_topic_words, sublinear_tf=True)
     try:

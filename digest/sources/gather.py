@@ -7,12 +7,13 @@ import functools
 import logging
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, cast, runtime_checkable
 
 import httpx
 
@@ -102,7 +103,65 @@ def gather(
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
     window = _Window(start, now, prepare)
-    return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
+    if not _loop_running():
+        return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
+    # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
+    # so the fetches get a loop of their own in a worker thread while this one waits.
+    caller = _CallerThread()
+    proxy = None if store is None else cast(FeedStates, _Proxy(store, caller))
+    with ThreadPoolExecutor(1, thread_name_prefix="digest-gather") as pool:
+        future = pool.submit(asyncio.run, _gather(config, fetcher, store=proxy, progress=progress, window=window))
+        return caller.serve(future)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class _CallerThread:
+    """Runs calls from a worker thread in the thread that made this, which waits meanwhile.
+
+    A state store's connection belongs to the thread that opened it (SQLite checks), so a worker
+    reads the store through here.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = queue.SimpleQueue()
+
+    def call(self, function: Callable[[], _T]) -> _T:
+        done: Future[object] = Future()
+        self._calls.put((function, done))
+        return cast(_T, done.result())
+
+    def serve(self, future: Future[_T]) -> _T:
+        future.add_done_callback(lambda _: self._calls.put(None))
+        while (call := self._calls.get()) is not None:
+            function, done = call
+            try:
+                done.set_result(function())
+            except BaseException as exc:  # handed to the worker, which raises it
+                done.set_exception(exc)
+        return future.result()
+
+
+class _Proxy:
+    """``target``'s methods, each called in the thread of ``caller``."""
+
+    def __init__(self, target: object, caller: _CallerThread) -> None:
+        self._target = target
+        self._caller = caller
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        method = getattr(self._target, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            return self._caller.call(lambda: method(*args, **kwargs))
+
+        return call
 
 
 async def _gather(

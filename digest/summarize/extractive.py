@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from ..config import SummaryConfig
 from ..models import Article, Story, SummarySentence
@@ -183,6 +182,8 @@ def term_counts(texts: Sequence[str], languages: Sequence[str] | None = None) ->
 
     ``languages`` gives each text's language (its stop words; English where unknown).
     """
+    from sklearn.feature_extraction.text import CountVectorizer  # here: rendering imports this package
+
     docs = list(zip(texts, languages or [""] * len(texts), strict=True))
     try:
         return CountVectorizer(analyzer=_analyze).fit_transform(docs).tocsr()
@@ -201,6 +202,8 @@ def tfidf(counts: Any) -> Any:
     Counting words once for a whole week and weighting them per story keeps a word common to every
     sentence of one story light in that story, at a fraction of the cost of a vectorizer per story.
     """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
     return TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
 
 

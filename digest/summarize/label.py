@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..models import Article, Story, SummarySentence
 from ..tokens import content_words, is_unspaced
@@ -113,6 +112,8 @@ def keyphrases(stories: Sequence[Story], *, count: int) -> dict[str, tuple[str, 
     if count <= 0 or not stories:
         return {story.id: () for story in stories}
     docs = [_document(story) for story in stories]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # here: rendering imports this module
+
     vectorizer = TfidfVectorizer(analyzer=_phrases, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform(docs).tocsr()

@@ -1,0 +1,103 @@
+"""Where an issue goes once it is rendered: an SMTP server, or the outbox folder when none is configured.
+
+A :class:`Mailer` is chosen once per run from the config (:func:`mailer_for`); the pipeline never asks
+again which of the two it has. Both keep the outbox's contract: :meth:`Mailer.send` returns one
+:class:`~digest.deliver.Delivery` per recipient and raises :class:`~digest.errors.DeliveryError` only
+when nothing could be attempted, so the pipeline records who got the issue and retries the rest.
+
+- :class:`SmtpMailer` sends through :func:`digest.deliver.deliver`, one message per recipient (or
+  one Bcc), retrying transient failures with the ``sleep`` it was given.
+- :class:`OutboxMailer` writes ``<name>.eml`` into a folder, for a mail client or a later step to send.
+  It stands for every reader at once, so an issue waiting for it is addressed to :data:`OUTBOX`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from . import deliver
+from .config import Config, EmailConfig
+
+__all__ = ["OUTBOX", "Mailer", "OutboxMailer", "Sent", "SmtpMailer", "mailer_for"]
+
+OUTBOX = "outbox"
+"""The one recipient an issue for the outbox folder waits for (kept in the state store's deliveries)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What one :meth:`Mailer.send` did: a delivery per recipient, in order, and the files it wrote."""
+
+    deliveries: tuple[deliver.Delivery, ...]
+    files: tuple[Path, ...] = ()
+
+
+class Mailer(Protocol):
+    """Sends a composed issue; the one place that knows whether mail goes to a server or a folder."""
+
+    def addressees(self, to: Sequence[str]) -> tuple[str, ...]:
+        """Who an issue for ``to`` (``email.to``) waits for until it is delivered."""
+        ...
+
+    def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
+        """Deliver ``message`` to ``recipients``; ``name`` names it where it is kept (the issue id).
+
+        Raises :class:`~digest.errors.DeliveryError` when nothing could be attempted.
+        """
+        ...
+
+
+class SmtpMailer:
+    """Delivers through the SMTP server of ``config.smtp`` (see :func:`digest.deliver.deliver`)."""
+
+    def __init__(
+        self,
+        config: EmailConfig,
+        *,
+        env: Mapping[str, str],
+        connect: deliver.SmtpFactory | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.env = env
+        self.connect = connect
+        self.sleep = sleep
+
+    def addressees(self, to: Sequence[str]) -> tuple[str, ...]:
+        return tuple(to)
+
+    def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
+        config = replace(self.config, to=tuple(recipients))
+        return Sent(deliver.deliver(message, config=config, env=self.env, connect=self.connect, sleep=self.sleep))
+
+
+class OutboxMailer:
+    """Writes each message to ``folder`` as ``<name>.eml``; every recipient counts as delivered once it is written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def addressees(self, to: Sequence[str]) -> tuple[str, ...]:
+        return (OUTBOX,)
+
+    def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
+        path = deliver.write_outbox(message, self.folder, name)
+        return Sent(tuple(deliver.Delivery(r, True) for r in recipients), (path,))
+
+
+def mailer_for(
+    config: Config,
+    *,
+    env: Mapping[str, str],
+    sleep: Callable[[float], None] = time.sleep,
+    connect: deliver.SmtpFactory | None = None,
+) -> Mailer:
+    """The mailer ``config`` asks for: SMTP when ``[email.smtp]`` is set, else the outbox folder."""
+    if config.email.smtp is None:
+        return OutboxMailer(config.resolve(config.email.outbox))
+    return SmtpMailer(config.email, env=env, connect=connect, sleep=sleep)
