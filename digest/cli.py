@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
-from .models import RunReport
+from .models import RunReport, RunStatus
 from .scaffold import init_project
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
 
@@ -212,7 +212,9 @@ def _run(args: argparse.Namespace) -> int:
                 report = run(config, now=now, client=client, store=store, dry_run=args.dry_run, progress=progress)
     except DigestError as exc:
         if args.command == "run":
-            write_report(config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=f"error: {exc}"))
+            write_report(
+                config, RunReport(digest_id="", now=now, dry_run=args.dry_run, status=RunStatus.ERROR, error=str(exc))
+            )
         raise
     _print_report(report)
     if testing:

@@ -17,7 +17,7 @@ import httpx
 from .. import deliver, rank, render, site, sources
 from ..config import Config
 from ..errors import DeliveryError, DigestError
-from ..models import FeedState, Problem, RunReport
+from ..models import FeedState, Problem, RunReport, RunStatus
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
 from .week import Week, build_week, stage, write_renderings
 
@@ -101,7 +101,7 @@ def _dry_run(
     progress: sources.Progress | None,
 ) -> RunReport:
     week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-    report = replace(week.report(now, dry_run=True), status="dry_run")
+    report = replace(week.report(now, dry_run=True), status=RunStatus.DRY_RUN)
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)
@@ -132,7 +132,7 @@ def send_test(
     if normal_address(to) in store.suppressed():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(config, now=now, client=client, store=store, env=env, progress=progress)
-    report = replace(week.report(now, dry_run=True), status="test_send")
+    report = replace(week.report(now, dry_run=True), status=RunStatus.TEST_SEND)
     if not week.digest.stories:
         write_report(config, report)
         return report
@@ -330,13 +330,13 @@ def _record(
     return report
 
 
-def _status(report: RunReport, progress: _Progress) -> str:
+def _status(report: RunReport, progress: _Progress) -> RunStatus:
     wanted = set(progress.resent) | ({report.digest_id} if report.stories else set())
     if not wanted:
-        return "nothing_new"
+        return RunStatus.NOTHING_NEW
     if not wanted <= set(progress.completed):
-        return "partial" if progress.delivered_to else "failed"
-    return "partial" if progress.refused else "sent"
+        return RunStatus.PARTIAL if progress.delivered_to else RunStatus.FAILED
+    return RunStatus.PARTIAL if progress.refused else RunStatus.SENT
 
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:
