@@ -22,6 +22,7 @@ from .errors import DigestError
 from .models import RunReport
 from .scaffold import init_project
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
+from .store.runs import RECENT_RUNS
 
 __all__ = ["main"]
 
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     status = commands.add_parser("status", help="show the last runs, the outbox, feed health and store counts")
     status.add_argument("--config", required=True, type=Path)
-    status.add_argument("--runs", type=int, default=5, help="how many recent runs to show")
+    status.add_argument("--runs", type=int, default=RECENT_RUNS, help="how many recent runs to show")
     forget = commands.add_parser("forget", help="remove articles from 'seen' so a later digest may carry them again")
     forget.add_argument("--config", required=True, type=Path)
     forget.add_argument("--id", action="append", default=[], dest="ids", help="an article id (repeatable)")

@@ -35,6 +35,7 @@ from datetime import timedelta
 import numpy as np
 
 from . import tokens
+from .config import DedupeConfig
 from .copies import article_key, is_opaque, unwrap
 from .models import Article, Link
 from .textutil import canonical_url
@@ -47,6 +48,9 @@ __all__ = [
     "near_duplicates",
     "shingles",
 ]
+
+# num_perm and bands default to the [dedupe] table's, declared there.
+_DEFAULTS = DedupeConfig()
 
 # A short link says nothing of where it leads, so it joins an article of the same source and title only
 # when published this close to it: the same post a year later ("GTAC Diversity Scholarship", 2016 and
@@ -242,7 +246,12 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 
 def near_duplicate_groups(
-    texts: Sequence[str], *, threshold: float, num_perm: int = 120, bands: int = 24, seed: int = 0
+    texts: Sequence[str],
+    *,
+    threshold: float,
+    num_perm: int = _DEFAULTS.num_perm,
+    bands: int = _DEFAULTS.bands,
+    seed: int = 0,
 ) -> list[list[int]]:
     """Groups (indices in ascending order) of texts whose shingle Jaccard reaches ``threshold``, transitively."""
     sets = _shingle_sets(texts)
@@ -301,7 +310,7 @@ def _union(parent: list[int], i: int, j: int) -> None:
 
 
 def near_duplicates(
-    articles: Iterable[Article], *, threshold: float, num_perm: int = 120, bands: int = 24
+    articles: Iterable[Article], *, threshold: float, num_perm: int = _DEFAULTS.num_perm, bands: int = _DEFAULTS.bands
 ) -> tuple[Article, ...]:
     """Collapse copies (shingle Jaccard at least ``threshold``) into their earliest article.
 

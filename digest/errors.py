@@ -3,7 +3,7 @@
 The tree::
 
     DigestError                 base: anything the CLI turns into ``Error: …`` and exit 1
-    ├── ConfigError             the TOML file is missing, malformed, or has an unknown key / wrong type
+    ├── ConfigError             the TOML file is missing or malformed, or a setting is unknown or refused
     ├── SourceError             one source could not be read; the run reports it and goes on
     │   ├── FetchError          the network or the server failed (DNS, timeout, 4xx/5xx)
     │   │   └── RefusedError    the address is private or reserved and not in fetch.allow_networks
@@ -47,7 +47,8 @@ class DigestError(Exception):
 
 
 class ConfigError(DigestError):
-    """Raised while loading the config: bad TOML, unknown key, wrong type, missing path."""
+    """Raised while loading the config (bad TOML, unknown key, wrong type) or building one of its tables
+    with a value it refuses (a choice it does not know, a number out of range, a missing path)."""
 
     def __init__(self, message: str, *, path: str = "", key: str = "", hint: str = "") -> None:
         super().__init__(message, hint=hint)

@@ -9,16 +9,17 @@ changing a rule brings them back in a later run.
 from __future__ import annotations
 
 import re
+import typing
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .config import FilterRule
+from .config import Action, FilterRule
 from .models import Article
 
 __all__ = ["ACTIONS", "Filtered", "apply_filters", "rule_matches", "rule_name"]
 
-ACTIONS = ("drop", "keep")
+ACTIONS: tuple[Action, ...] = typing.get_args(Action)
 
 
 @dataclass(frozen=True, slots=True)

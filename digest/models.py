@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 __all__ = [
     "Article",
@@ -20,6 +21,7 @@ __all__ = [
     "Problem",
     "RankedStory",
     "RunReport",
+    "RunStatus",
     "Section",
     "Story",
     "StoryMemory",
@@ -244,6 +246,19 @@ class FeedState:
     skipped: int = 0
 
 
+class RunStatus(StrEnum):
+    """How a run ended: the ``status`` report.json and ``digest status`` show, word for word."""
+
+    PENDING = ""  # not decided yet: the report of a week built but not sent (a preview)
+    SENT = "sent"
+    NOTHING_NEW = "nothing_new"
+    PARTIAL = "partial"  # some recipient refused, or the site failed
+    FAILED = "failed"  # nothing went out; the outbox keeps it for the next run
+    DRY_RUN = "dry_run"
+    TEST_SEND = "test_send"
+    ERROR = "error"  # the run stopped on an error; report.json writes "error: <the error>"
+
+
 @dataclass(frozen=True, slots=True)
 class RunReport:
     """What a run did: the machine-readable record written after every run."""
@@ -260,8 +275,7 @@ class RunReport:
     outputs: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     ranking: tuple[RankedStory, ...] = ()
-    # sent, nothing_new, partial (some recipient refused or the site failed), failed (nothing went out), dry_run
-    status: str = ""
+    status: RunStatus = RunStatus.PENDING
     resent: tuple[str, ...] = ()
     completed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
@@ -273,6 +287,12 @@ class RunReport:
     skipped: int = 0
     # Addresses in email.to that are on the suppression list, so were not mailed.
     suppressed: int = 0
+    # What stopped the run, when status is ERROR.
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        # A status given as its word ("sent") is the member; a word that is not one is refused here.
+        object.__setattr__(self, "status", RunStatus(self.status))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -288,7 +308,7 @@ class RunReport:
             "outputs": dict(self.outputs),
             "problems": [{"source": p.source, "message": p.message, "hint": p.hint} for p in self.problems],
             "ranking": [r.to_dict() for r in self.ranking],
-            "status": self.status,
+            "status": f"{self.status}: {self.error}" if self.status is RunStatus.ERROR else self.status.value,
             "resent": list(self.resent),
             "completed": list(self.completed),
             "refused": list(self.refused),

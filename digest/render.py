@@ -40,7 +40,7 @@ from markupsafe import Markup
 
 from . import i18n
 from .cluster.lead import LeadPolicy
-from .config import EmailConfig
+from .config import DigestSettings, EmailConfig
 from .coverage import Telling, coverage, telling
 from .errors import RenderError
 from .escape import markdown_text, markdown_url, text_line, text_url
@@ -161,7 +161,7 @@ def builtin_templates() -> Path:
     raise RenderError("the built-in templates are missing", hint="reinstall digest")
 
 
-def environment(theme: Path | None = None, *, language: str = "en") -> jinja2.Environment:
+def environment(theme: Path | None = None, *, language: str = DigestSettings().language) -> jinja2.Environment:
     """The templates of ``theme`` over the built-in ones, speaking ``language`` (a BCP 47 tag)."""
     loaders: list[jinja2.BaseLoader] = []
     if theme is not None:
@@ -302,7 +302,7 @@ def render_email(
     site_url: str = "",
     unsubscribe_url: str = "",
     budget: int = EMAIL_BUDGET,
-    remote_images: bool = True,
+    remote_images: bool = EmailConfig().remote_images,
     told: Mapping[str, Telling] | None = None,
 ) -> tuple[str, int]:
     """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
@@ -355,7 +355,7 @@ def render(
     site_url: str = "",
     unsubscribe_url: str = "",
     email_budget: int = EMAIL_BUDGET,
-    remote_images: bool = True,
+    remote_images: bool = EmailConfig().remote_images,
     policy: LeadPolicy | None = None,
 ) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes.

@@ -26,6 +26,7 @@ from pathlib import Path
 import jinja2
 
 from . import i18n
+from .config import DigestSettings, SiteConfig
 from .render import IssueOutline, outline, render_template
 from .store import IssueRecord
 
@@ -46,8 +47,8 @@ def build_site(
     site_title: str,
     base_url: str,
     now: datetime,
-    per_page: int = 20,
-    feed_items: int = 20,
+    per_page: int = SiteConfig().per_page,
+    feed_items: int = SiteConfig().feed_items,
 ) -> Path:
     """Write the site for ``issues`` (newest first) to ``target``."""
     target = target.resolve()
@@ -83,7 +84,7 @@ class _Writer:
         self.site_title = site_title
         self.base_url = base_url
         # Page titles and descriptions in the reader's language, as the templates are.
-        self._ = i18n.translations(str(env.globals.get("language", "en"))).gettext
+        self._ = i18n.translations(str(env.globals.get("language", DigestSettings().language))).gettext
 
     def url(self, path: str) -> str:
         """The absolute URL of a page, without its ``index.html``; empty with no base_url."""

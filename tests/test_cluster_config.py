@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import inspect
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from digest.cluster import StoryClusterer, semantic
 from digest.config import ClusterConfig, parse_config
+from digest.config.sections import LEAD_POLICY
 from digest.errors import ConfigError
 from digest.models import Article
 
@@ -25,6 +27,26 @@ def test_defaults_reach_the_estimator() -> None:
     bare = StoryClusterer().get_params()
     assert {key: bare[key] for key in config.cluster.estimator_params()} == ClusterConfig().estimator_params()
     assert config.dedupe.threshold == 0.7 and config.dedupe.num_perm % config.dedupe.bands == 0
+
+
+def test_every_cluster_setting_but_the_lead_policy_is_an_estimator_parameter() -> None:
+    # Read from the estimator's signature, as scikit-learn's get_params does: a parameter added to one
+    # and not the other, or a default changed in one, fails here.
+    signature = inspect.signature(StoryClusterer).parameters
+    table = {f.name for f in fields(ClusterConfig)}
+    assert set(ClusterConfig().estimator_params()) == table & set(signature)
+    assert table - set(signature) == set(LEAD_POLICY)
+    for name, value in ClusterConfig().estimator_params().items():
+        assert signature[name].default == value, name
+
+
+def test_the_estimator_refuses_what_the_config_refuses() -> None:
+    for name, bad in (("representation", "magic"), ("verify_share", 2.0), ("core_similarity", -1.0)):
+        with pytest.raises(ConfigError) as refused:
+            ClusterConfig(**{name: bad})
+        with pytest.raises(ValueError) as raised:
+            StoryClusterer(**{name: bad}).fit([])
+        assert str(refused.value) in str(raised.value)
 
 
 def test_keys_are_read() -> None:

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from digest.cli import main
-from digest.config import Config, load_config
+from digest.config import (
+    ClusterConfig,
+    Config,
+    DedupeConfig,
+    DigestSettings,
+    FetchConfig,
+    FilterRule,
+    SiteConfig,
+    SourceConfig,
+    SummaryConfig,
+    load_config,
+    parse_config,
+)
+from digest.config.sections import choices
 from digest.errors import ConfigError
 
 from .conftest import EXAMPLES
@@ -70,3 +87,88 @@ def test_cli_reports_a_missing_config_file(tmp_path: Path, capsys: pytest.Captur
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         _load(tmp_path, "[digest\n")
+
+
+def _tables(cls: type = Config, key: str = "") -> Iterator[tuple[str, type]]:
+    """Every table of the config file as (its TOML key, its class), nested ones and list items included."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        inner = next((a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)), hint)
+        if dataclasses.is_dataclass(inner):
+            item = f"{key}{f.name}[0]" if typing.get_origin(hint) is tuple else f"{key}{f.name}"
+            yield item, typing.cast(type, inner)
+            yield from _tables(typing.cast(type, inner), f"{item}.")
+
+
+# What a table needs besides the value under test to be a valid table.
+_MINIMAL: dict[type, dict[str, object]] = {FilterRule: {"keywords": ["x"]}, SourceConfig: {"url": "https://e.org/"}}
+_CHOICES = [(key, cls, name) for key, cls in _tables() for name in choices(cls)]
+
+
+def test_every_choice_is_a_literal_checked_in_python_and_in_toml() -> None:
+    found = {f"{key}.{name}" for key, _, name in _CHOICES}
+    assert found == {
+        "cluster.representation",
+        "summary.backend",
+        "email.mode",
+        "email.smtp.security",
+        "filters[0].action",
+    }
+
+
+@pytest.mark.parametrize(("key", "cls", "name"), _CHOICES)
+def test_an_unknown_choice_names_the_field_and_the_words_it_takes(key: str, cls: type, name: str) -> None:
+    words = choices(cls)[name]
+    with pytest.raises(ConfigError) as built:
+        cls(**{**_MINIMAL.get(cls, {}), name: "bogus"})
+    assert built.value.key == name
+    data: dict[str, Any] = {**_MINIMAL.get(cls, {}), name: "bogus"}
+    for part in reversed(key.split(".")):
+        data = {part.removesuffix("[0]"): [data] if part.endswith("[0]") else data}
+    with pytest.raises(ConfigError) as loaded:
+        parse_config(data)
+    assert loaded.value.key == f"{key}.{name}"
+    assert loaded.value.message == built.value.message == f"unknown {name} 'bogus'"
+    assert all(repr(word) in loaded.value.hint for word in words)
+    for word in words:  # each word is taken (a word may need other settings: "llm" an endpoint)
+        try:
+            cls(**{**_MINIMAL.get(cls, {}), name: word})
+        except ConfigError as exc:
+            assert exc.key != name
+
+
+@pytest.mark.parametrize(
+    ("build", "key", "fragment"),
+    [
+        (lambda: Config(sources=(SourceConfig(),)), "", "exactly one of url, path, opml, folder"),
+        (lambda: SourceConfig(url="https://a.org/", path="feed.xml"), "", "exactly one of"),
+        (lambda: Config(sources=(SourceConfig(url="ftp://e.org/feed"),)), "sources[0].url", "not an http(s) URL"),
+        (lambda: Config(sources=(SourceConfig(path="no/such.xml"),)), "sources[0].path", "no such file"),
+        (lambda: ClusterConfig(entity_weight=2.0), "entity_weight", "between 0 and 1"),
+        (lambda: ClusterConfig(lead_words=-1), "lead_words", "at least 0"),
+        (lambda: DedupeConfig(num_perm=30, bands=16), "num_perm", "multiple of bands"),
+        (lambda: FetchConfig(per_host=0), "per_host", "greater than 0"),
+        (lambda: FetchConfig(allow_networks=("10.0.0.0/33",)), "allow_networks", "not a network"),
+        (lambda: FilterRule(), "", "at least one criterion"),
+        (lambda: FilterRule(patterns=("(",)), "patterns", "not a regular expression"),
+        (lambda: SummaryConfig(backend="llm"), "llm", "endpoint and a model"),
+        (lambda: SiteConfig(per_page=0), "per_page", "at least 1"),
+        (lambda: DigestSettings(language="xx-nonsense"), "language", "unknown language"),
+        (lambda: DigestSettings(window_days=30), "max_catch_up_days", "at least window_days"),
+        (lambda: Config(cluster=ClusterConfig(semantic_model="no-such-model")), "cluster.semantic_model", "model"),
+    ],
+)
+def test_a_config_built_in_python_is_checked_like_a_file(build: Callable[[], object], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build()
+    assert info.value.key == key
+    assert fragment in str(info.value)
+
+
+def test_every_default_table_is_valid() -> None:
+    # Each table's defaults make a valid table, except those that need the user to say what they are.
+    for _, cls in _tables():
+        if cls not in _MINIMAL:
+            cls()
+    assert Config() == parse_config({}, base_dir=".")

@@ -54,7 +54,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_limits
 
-from ..config.sections import ClusterConfig
+from ..config.sections import ClusterConfig, Representation
+from ..errors import ConfigError
 from ..models import Article
 from ..tokens import primary_language
 from . import graph
@@ -78,7 +79,8 @@ _DAY = 86400.0
 _ESTIMATE_SHARE = 0.5
 _SEMANTIC_BASELINE = 0.3
 _FITTED = frozenset(["labels_", "topics_", "centrality_", "core_", "n_clusters_"])
-REPRESENTATIONS = ("lexical", "semantic")
+# The parameters [cluster] sets, and checks: fit checks them the same way.
+_CONFIG_PARAMS = tuple(_DEFAULTS.estimator_params())
 
 
 class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -177,7 +179,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         lead_words: int = _DEFAULTS.lead_words,
         window_days: float = _DEFAULTS.window_days,
         time_factor: float = _DEFAULTS.time_factor,
-        representation: str = _DEFAULTS.representation,
+        representation: Representation = _DEFAULTS.representation,
         semantic_weight: float = _DEFAULTS.semantic_weight,
         semantic_model: str = _DEFAULTS.semantic_model,
         top_terms: int = 16,
@@ -271,17 +273,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return model.pair_scores(rows, cols)
 
     def _validate(self) -> None:
-        if self.representation not in REPRESENTATIONS:
-            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
-        for name in ("entity_weight", "semantic_weight", "time_factor", "verify_share"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("short_text", "full_entities", "attach_words", "verify_ratio", "core_similarity"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)!r}")
-        if self.lead_words < 0:
-            raise ValueError(f"lead_words must be at least 0, got {self.lead_words!r}")
+        try:
+            ClusterConfig(**{name: getattr(self, name) for name in _CONFIG_PARAMS})
+        except ConfigError as exc:
+            raise ValueError(f"{exc}, got {getattr(self, exc.key)!r}" if exc.key else str(exc)) from exc
         if self.top_terms < 1 or self.neighbours < 1 or self.max_block < 2:
             raise ValueError("top_terms and neighbours must be at least 1, max_block at least 2")
         if self.n_jobs != -1 and self.n_jobs < 1:

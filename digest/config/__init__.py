@@ -2,11 +2,14 @@
 
 Unknown keys and wrong types are errors that name the key and the fix; relative paths resolve
 against the config file's folder, so a config works from any working directory. Secrets never
-live in the file: it names the environment variable that holds them.
+live in the file: it names the environment variable that holds them. A config built in Python
+is checked as the file is: each table checks its choices and ranges when it is built.
 """
 
 from .load import load_config, parse_config
 from .sections import (
+    Action,
+    Backend,
     ClusterConfig,
     Config,
     DedupeConfig,
@@ -15,8 +18,11 @@ from .sections import (
     FetchConfig,
     FilterRule,
     LlmConfig,
+    Mode,
     RankConfig,
+    Representation,
     SectionRule,
+    Security,
     SiteConfig,
     SmtpConfig,
     SourceConfig,
@@ -24,6 +30,8 @@ from .sections import (
 )
 
 __all__ = [
+    "Action",
+    "Backend",
     "ClusterConfig",
     "Config",
     "DedupeConfig",
@@ -32,8 +40,11 @@ __all__ = [
     "FetchConfig",
     "FilterRule",
     "LlmConfig",
+    "Mode",
     "RankConfig",
+    "Representation",
     "SectionRule",
+    "Security",
     "SiteConfig",
     "SmtpConfig",
     "SourceConfig",

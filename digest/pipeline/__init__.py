@@ -42,7 +42,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import DigestError
 from ..mailer import Mailer, mailer_for
-from ..models import RunReport
+from ..models import RunReport, RunStatus
 from ..store import Store, open_store
 from . import run as _run
 from . import week as _week
@@ -116,7 +116,9 @@ class Pipeline:
         try:
             yield
         except DigestError as exc:
-            write_report(self.config, RunReport(digest_id="", now=now, dry_run=dry_run, status=f"error: {exc}"))
+            write_report(
+                self.config, RunReport(digest_id="", now=now, dry_run=dry_run, status=RunStatus.ERROR, error=str(exc))
+            )
             raise
 
 

@@ -15,7 +15,7 @@ from .. import deliver, rank, render, site
 from ..config import Config
 from ..errors import DeliveryError, DigestError
 from ..mailer import Mailer
-from ..models import FeedState, Problem, RunReport
+from ..models import FeedState, Problem, RunReport, RunStatus
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
 from .context import Context
 from .week import Week, build_week, write_renderings
@@ -77,7 +77,7 @@ def dry_run(ctx: Context, now: datetime) -> RunReport:
     """Build and render the week and write it, the message too, to the output folder; send and mark nothing."""
     config = ctx.config
     week = build_week(ctx, now)
-    report = replace(week.report(now, dry_run=True), status="dry_run")
+    report = replace(week.report(now, dry_run=True), status=RunStatus.DRY_RUN)
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)
@@ -99,7 +99,7 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     if normal_address(to) in store.suppressed():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(ctx, now)
-    report = replace(week.report(now, dry_run=True), status="test_send")
+    report = replace(week.report(now, dry_run=True), status=RunStatus.TEST_SEND)
     if not week.digest.stories:
         write_report(config, report)
         return report
@@ -272,13 +272,13 @@ def _record(
     return report
 
 
-def _status(report: RunReport, progress: _Progress) -> str:
+def _status(report: RunReport, progress: _Progress) -> RunStatus:
     wanted = set(progress.resent) | ({report.digest_id} if report.stories else set())
     if not wanted:
-        return "nothing_new"
+        return RunStatus.NOTHING_NEW
     if not wanted <= set(progress.completed):
-        return "partial" if progress.delivered_to else "failed"
-    return "partial" if progress.refused else "sent"
+        return RunStatus.PARTIAL if progress.delivered_to else RunStatus.FAILED
+    return RunStatus.PARTIAL if progress.refused else RunStatus.SENT
 
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:

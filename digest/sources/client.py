@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import httpcore
 import httpx
 
+from ..config import FetchConfig
 from .guard import DestinationPolicy, GuardedBackend, check_destination
 
 __all__ = ["GuardedTransport"]
@@ -93,8 +94,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self,
         policy: DestinationPolicy,
         *,
-        per_host: int = 4,
-        keep_hosts: int = 64,
+        per_host: int = FetchConfig().per_host,
+        keep_hosts: int = FetchConfig().concurrency,
         ssl_context: ssl.SSLContext | None = None,
         proxies: Mapping[str, str] | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,

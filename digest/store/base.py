@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from ..config import FetchConfig
 from .feeds import FeedRepository
 from .memory import MemoryRepository
 from .outbox import OutboxRepository
 from .records import StoreStatus
-from .runs import RunRepository
+from .runs import RECENT_RUNS, RunRepository
 from .suppression import SuppressionRepository, is_address, normal_address
 
 __all__ = ["Store", "is_address", "normal_address"]
@@ -32,7 +33,7 @@ class Store(OutboxRepository, MemoryRepository, FeedRepository, RunRepository, S
     # Set by digest.store on this class alone (see StoreMeta); a backend subclass is constructed as usual.
     default_backend: ClassVar[Callable[..., Store] | None] = None
 
-    def status(self, *, runs: int = 10, quarantine_after: int = 5) -> StoreStatus:
+    def status(self, *, runs: int = RECENT_RUNS, quarantine_after: int = FetchConfig().quarantine_after) -> StoreStatus:
         tables = sorted(self.tables() - {"schema_version"})
         return StoreStatus(
             location=self.location,

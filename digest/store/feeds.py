@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .. import health
+from ..config import FetchConfig
 from ..errors import StoreError
 from ..models import FeedState
 from .core import StoreCore
@@ -73,7 +74,7 @@ class FeedRepository(StoreCore):
                     (state.etag, state.last_modified, self._name, state.url),
                 )
 
-    def feed_health(self, *, quarantine_after: int = 5) -> tuple[FeedHealth, ...]:
+    def feed_health(self, *, quarantine_after: int = FetchConfig().quarantine_after) -> tuple[FeedHealth, ...]:
         """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
         if "feeds" not in self.tables():
             return ()

@@ -9,6 +9,9 @@ from .core import StoreCore
 from .migrations import DIGESTS_APART
 from .records import RunRecord
 
+# How many of the latest runs a listing shows, `digest status` among them.
+RECENT_RUNS = 5
+
 __all__ = ["RunRepository"]
 
 
@@ -24,7 +27,7 @@ class RunRepository(StoreCore):
         else:
             self.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
 
-    def runs(self, limit: int = 10) -> tuple[RunRecord, ...]:
+    def runs(self, limit: int = RECENT_RUNS) -> tuple[RunRecord, ...]:
         """The latest runs, newest first."""
         mine, scope = self._mine()
         rows = self.query(f"SELECT at, report FROM runs WHERE {mine} ORDER BY id DESC LIMIT ?", (*scope, limit))

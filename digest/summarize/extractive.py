@@ -43,6 +43,8 @@ from .furniture import NEWS, article_kind, is_dangling, is_furniture, is_stamped
 from .label import has_title, headline
 from .sentences import DEFAULT_LANGUAGE, split_sentences
 
+# damping and min_words default to the [summary] table's, declared there.
+_DEFAULTS = SummaryConfig()
 _BULLET = re.compile(r"^(?:[-–—•*·▪]|\d{1,2}[.)])\s+")
 _CLOSED = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 # A headline an aggregator or a feed cut short: "Lena Dunham makes naked ploy for laughs ...".
@@ -102,7 +104,7 @@ def _same(a: str, b: str) -> bool:
     return a.casefold().rstrip(".!?… ") == b.casefold().rstrip(".!?… ")
 
 
-def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
+def candidates(story: Story, *, min_words: int = _DEFAULTS.min_words) -> list[Candidate]:
     """Every sentence of the story's articles (lead first) that can stand alone in a summary.
 
     Titles (an untitled article's first sentence is its headline), sentences under ``min_words``
@@ -130,7 +132,12 @@ def candidates(story: Story, *, min_words: int = 4) -> list[Candidate]:
 
 
 def lexrank(
-    vectors: Any, *, damping: float = 0.85, tol: float = 1e-8, max_iter: int = 200, dense_up_to: int = _DENSE_UP_TO
+    vectors: Any,
+    *,
+    damping: float = _DEFAULTS.damping,
+    tol: float = 1e-8,
+    max_iter: int = 200,
+    dense_up_to: int = _DENSE_UP_TO,
 ) -> np.ndarray:
     """Stationary distribution of a random walk over cosine similarities of L2-normalized sparse rows."""
     n = int(vectors.shape[0])
