@@ -19,7 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest import Store, load_config, run
+from digest import load_config, open_store, run
 from tests.browser import chromium, missing_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ SCHEMES = ("light", "dark")
 def build_example(work: Path) -> dict[str, Path]:
     shutil.copytree(ROOT / "examples", work / "examples")
     config = load_config(work / "examples" / "digest.toml")
-    with httpx.Client() as client, Store(config.resolve(config.digest.state)) as store:
+    with httpx.Client() as client, open_store(config.resolve(config.digest.state)) as store:
         report = run(config, now=NOW, client=client, store=store, env={})
     site = config.resolve(config.site.dir)
     return {

@@ -16,7 +16,7 @@ from digest import load_config, run
 from digest.copies import article_key, is_opaque, unwrap
 from digest.dedupe import collapse_copies, drop_seen, near_duplicates
 from digest.models import Article, Digest, Section, Story
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import ROOT, FeedServer, SmtpServer, write_config
 
@@ -191,7 +191,7 @@ security = "none"
     )
     config = load_config(config_path)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+    with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
         report = run(config, now=now, client=client, store=store, env={})
         assert report.delivered_to == ("ann@example.org",) and report.stories == 1
         world, uk = feed_server.url("feeds/world.xml"), feed_server.url("feeds/uk.xml")

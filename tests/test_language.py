@@ -165,7 +165,7 @@ def test_a_run_over_real_german_portuguese_and_english_feeds_puts_each_in_its_se
 ) -> None:
     from digest.config import load_config
     from digest.pipeline import build_week
-    from digest.store import Store
+    from digest.store import open_store
 
     folder = shared / "bench/feeds/rss-parser-realfeeds/test/input"
     config_path = tmp_path / "digest.toml"
@@ -202,7 +202,7 @@ max_per_section = 500
     )
     config = load_config(config_path)
     now = datetime(2018, 10, 1, tzinfo=UTC)
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+    with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
         week = build_week(config, now=now, client=client, store=store, env={})
     sections: dict[str, set[str]] = {}
     assert sum(len(story.articles) for story in week.digest.stories) == 15 + 15 + 55, "every item is in the digest"

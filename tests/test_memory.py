@@ -10,7 +10,7 @@ import httpx
 
 from digest import load_config, run
 from digest.rank import recall, signature
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import write_config
 from .test_e2e import NOW
@@ -56,7 +56,7 @@ def test_second_week_shows_an_update_with_only_the_new_article(tmp_path: Path) -
     config = load_config(
         write_config(tmp_path / "digest.toml", f'[digest]\nstate = "state.db"\n\n[[sources]]\nfolder = "{saved}"\n')
     )
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+    with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
         first = run(config, now=NOW, client=client, store=store, env={})
         assert first.delivered_to and first.stories == 2 and store.count("story_memory") == 2
 

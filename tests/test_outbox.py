@@ -15,7 +15,7 @@ import pytest
 from digest import load_config, run
 from digest.cli import main
 from digest.config import Config, SmtpConfig
-from digest.store import SqliteStore, Store, open_store
+from digest.store import Store, open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
 
@@ -125,7 +125,7 @@ def test_a_partial_delivery_resends_only_to_whoever_did_not_get_it(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         _run(config, store)
         # As a crash between two per-recipient sends leaves it: ann's delivery recorded, bob's not.
         with store.transaction():
@@ -158,7 +158,7 @@ def test_a_site_that_cannot_be_written_keeps_the_articles_unseen(
     (tmp_path / "blocker").write_text("a file where the site's parent folder should be")
     config_path = _config(tmp_path, feed_server, smtp_server, site="blocker/site")
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         assert store.count("seen") == 0
         assert store.outbox()[0].undelivered == (), "delivered, waiting only for the site"
 
@@ -166,7 +166,7 @@ def test_a_site_that_cannot_be_written_keeps_the_articles_unseen(
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
     assert len(smtp_server.recorder.messages) == len(RECIPIENTS), "publishing again sends nothing again"
     assert (tmp_path / "site" / "issues" / "2026-W48" / "index.html").is_file()
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         assert store.count("seen") > 0 and store.outbox() == ()
 
 
@@ -175,7 +175,7 @@ def test_a_recipient_removed_from_the_config_no_longer_blocks_a_pending_digest(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         _run(config, store)
         smtp_server.recorder.refuse_all = False
         fixed = load_config(
@@ -210,7 +210,7 @@ def test_an_overlapping_run_exits_with_a_clear_message_and_changes_nothing(
     tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_path = _config(tmp_path, feed_server, smtp_server)
-    with SqliteStore(tmp_path / "state.db") as holder, holder.lock():
+    with open_store(tmp_path / "state.db") as holder, holder.lock():
         assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 1
         assert "another digest run is in progress (pid" in capsys.readouterr().err
         assert holder.count("issues") == 0 and holder.count("runs") == 0

@@ -9,7 +9,7 @@ import httpx
 
 from digest import build_week
 from digest.config import parse_config
-from digest.store import Store
+from digest.store import open_store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def test_each_seed_article_is_one_story_titled_and_summarized_from_its_own_text(
     seeds = sorted((shared / "seeds").glob("*.txt"))
     assert len(seeds) == 5
     config = parse_config({"sources": [{"folder": str(shared / "seeds"), "name": "Seeds"}]})
-    with httpx.Client() as client, Store(":memory:") as store:
+    with httpx.Client() as client, open_store(":memory:") as store:
         week = build_week(config, now=NOW, client=client, store=store)
 
     stories = week.digest.stories

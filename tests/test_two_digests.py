@@ -11,7 +11,7 @@ import pytest
 from digest import load_config, run
 from digest.config import Config
 from digest.models import RunReport
-from digest.store import SqliteStore, Store, open_store
+from digest.store import open_store
 
 from .conftest import SmtpServer, write_config
 from .weekly import article_ids_in, scoped_id, story, write_feed
@@ -144,7 +144,7 @@ def test_shared_history_keeps_one_history_on_purpose(
 
 def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_server: SmtpServer) -> None:
     path = tmp_path / "old.db"
-    with SqliteStore(path, migrate=False) as old:
+    with open_store(path, migrate=False) as old:
         old.migrate(to=4)  # a store from before GUIDs were scoped and digests kept apart
         with old.transaction():
             old.execute(
@@ -167,7 +167,7 @@ def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_s
     # The old history is the default-named digest's: urn:test:1 was sent, and the site keeps the old issue.
     assert _mail(smtp_server, "ann@example.org") == [{"2", "10", "11"}]
     assert report.digest_id == "2026-W48"
-    with Store(path) as store:
+    with open_store(path) as store:
         store.use("alpha-weekly")
         assert [i.id for i in store.issues()] == ["2026-W48", "2026-W47"]
         assert store.query("SELECT COUNT(*) FROM seen WHERE digest = ''") == [(0,)]
