@@ -80,7 +80,7 @@ def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_ou
     with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
         report = run(config, now=NOW, client=client, store=store, env={})
         assert report.stories and not report.delivered_to
-        (pending,) = store.outbox()
+        (pending,) = store.outbox.pending()
         assert pending.issue.id == report.digest_id and pending.articles, "a 304 next run loses nothing"
         state = store.feed_states([feed])[feed]
         assert state.last_modified and state.checked_at == NOW
@@ -192,8 +192,8 @@ quarantine_after = 2
 """,
     )
     config = load_config(path)
-    with open_store(tmp_path / "state.db") as store:
-        store.use(config.digest.key)  # as a run does: the CLI reads this digest's feeds
+    with open_store(tmp_path / "state.db") as opened:
+        store = opened.scoped(config.digest.key)  # as a run does: the CLI reads this digest's feeds
         assert _gather_runs(config, store, 1) == [0]
         flaky.unlink()
         assert _gather_runs(config, store, 3, start=1) == [1, 2]
@@ -207,8 +207,8 @@ quarantine_after = 2
     assert main(["feeds", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "QUARANTINED" not in out and "0 failures in a row" in out
-    with open_store(tmp_path / "state.db") as store:
-        store.use(config.digest.key)
+    with open_store(tmp_path / "state.db") as opened:
+        store = opened.scoped(config.digest.key)
         assert _gather_runs(config, store, 2, start=4) == [4, 5], "revived: tried every run until it fails twice"
     assert main(["feeds", "revive", "Nobody", "--config", str(path)]) == 1
 

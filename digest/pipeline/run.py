@@ -57,14 +57,10 @@ def run(
     """
     if dry_run:
         return _dry_run(config, now=now, client=client, store=store, env=env, progress=progress)
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
-    with store.lock():
-        with store.transaction():
-            if moved := store.adopt():
-                log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)
+    with store.session(config.digest.key, shared_history=config.digest.shared_history) as store:
         done = _Progress()
         send_env = env if env is not None else os.environ
-        for entry in store.outbox():
+        for entry in store.outbox.pending():
             log.info("stage: resume %s", entry.issue.id)
             done.resent.append(entry.issue.id)
             if not _complete(config, store, entry, now, done, send_env, connect):

@@ -84,7 +84,7 @@ def build_week(
     progress: sources.Progress | None = None,
 ) -> Week:
     """Run every stage up to render. Reads the store, never writes it."""
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
+    store = store.scoped(config.digest.key, shared_history=config.digest.shared_history)
     start, last = catch_up_window(config, store, now)
     log.info("window: %s to %s", start.isoformat(), now.isoformat())
     with stage("fetch"):
