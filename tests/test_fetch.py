@@ -464,16 +464,15 @@ def test_progress_is_reported(server: Server) -> None:
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
-def test_feed_state_round_trips_through_the_store() -> None:
+def test_feed_state_round_trips_through_the_store(store: Store) -> None:
     state = FeedState("http://x/f", '"e"', "Mon", 2, 500, "HTTP 500", False, "http://y/f", NOW)
-    with open_store(":memory:") as store:
-        with store.transaction():
-            store.record_feeds([state])
-        assert store.feed_states(["http://x/f", "http://other"]) == {"http://x/f": state}
-        with store.transaction():
-            store.record_feeds([FeedState("http://x/f", failures=3)], validators=False)
-        kept = store.feed_states(["http://x/f"])["http://x/f"]
-        assert (kept.etag, kept.failures) == ('"e"', 3)
+    with store.transaction():
+        store.feeds.record([state])
+    assert store.feeds.states(["http://x/f", "http://other"]) == {"http://x/f": state}
+    with store.transaction():
+        store.feeds.record([FeedState("http://x/f", failures=3)], validators=False)
+    kept = store.feeds.states(["http://x/f"])["http://x/f"]
+    assert (kept.etag, kept.failures) == ('"e"', 3)
 
 
 def test_an_https_feed_never_redirects_to_plain_http(tls_server: Server, ca: trustme.CA) -> None:
