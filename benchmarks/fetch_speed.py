@@ -36,7 +36,7 @@ import feedparser
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.models import Problem
 from digest.sources import gather
-from digest.store import Store
+from digest.store import open_store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WORDS = [
@@ -187,7 +187,7 @@ def main() -> int:
 
 def warm_runs(config: Config, state: Path, runs: int) -> tuple[list[float], tuple[Problem, ...]]:
     times, problems = [], []
-    with Store(state) as store:
+    with open_store(state) as store:
         for _ in range(runs):
             start = time.perf_counter()
             warm = gather(config, now=NOW, store=store)
@@ -207,7 +207,7 @@ def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
     config = Config(sources=tuple(SourceConfig(url=u) for u in urls), fetch=fetch)
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "state.db"
-        with Store(state) as store:
+        with open_store(state) as store:
             start = time.perf_counter()
             cold = gather(config, now=NOW, store=store)
             cold_s = time.perf_counter() - start

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest import Pipeline, Services, Store, load_config
+from digest import Pipeline, Services, load_config, open_store
 from tests.browser import chromium, missing_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ SCHEMES = ("light", "dark")
 def build_example(work: Path) -> dict[str, Path]:
     shutil.copytree(ROOT / "examples", work / "examples")
     config = load_config(work / "examples" / "digest.toml")
-    with Store(config.resolve(config.digest.state)) as store:
+    with open_store(config.resolve(config.digest.state)) as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
     site = config.resolve(config.site.dir)
     return {

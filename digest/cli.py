@@ -80,11 +80,18 @@ def _parser() -> argparse.ArgumentParser:
 def _open_store(config: Config, *, readonly: bool) -> Store:
     """The state store, its queries scoped to this config's digest."""
     store = open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly)
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
-    if not readonly:
-        with store.lock(), store.transaction():
-            store.adopt()
-    return store
+    return store.scoped(config.digest.key, shared_history=config.digest.shared_history)
+
+
+@contextmanager
+def _writing(config: Config) -> Iterator[Store]:
+    """This digest's view of the state store under the run lock, its writes in one transaction."""
+    with (
+        open_store(config.digest.state, base_dir=config.base_dir) as opened,
+        opened.session(config.digest.key, shared_history=config.digest.shared_history) as store,
+        store.transaction(),
+    ):
+        yield store
 
 
 def _print_report(report: RunReport) -> None:
@@ -257,7 +264,7 @@ def _feeds(args: argparse.Namespace) -> int:
     if not args.name:
         raise DigestError("which feed?", hint="digest feeds revive NAME, NAME a source's name or its feed URL")
     url = next((s.url for s in config.sources if s.url and args.name in (s.name, s.url)), args.name)
-    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+    with _writing(config) as store:
         if not store.revive_feed(url):
             raise DigestError(f"no feed {args.name!r} in the state store", hint="`digest feeds` lists the feeds by URL")
     print(f"revived {url}: fetched in full next run, and every run while it works")
@@ -266,7 +273,7 @@ def _feeds(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+    with _writing(config) as store:
         count = store.forget(
             ids=args.ids, source=args.source, digest_id=args.digest, since=args.since, until=args.until
         )
@@ -283,7 +290,7 @@ def _check_addresses(addresses: Sequence[str]) -> None:
 def _unsubscribe(args: argparse.Namespace) -> int:
     _check_addresses(args.address)
     config = load_config(args.config)
-    with _open_store(config, readonly=False) as store, store.lock(), store.transaction():
+    with _writing(config) as store:
         if args.undo:
             count = store.unsuppress(args.address)
             print(f"took {count} address(es) off the suppression list; they get the next digest if in email.to")

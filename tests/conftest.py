@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from digest.store import Store, open_store
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
@@ -195,3 +197,10 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "state.db")
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.new_database()
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    """A fresh, empty state store on each backend, not scoped to a digest (``store.scoped(name)`` is)."""
+    with open_store(store_location) as opened:
+        yield opened

@@ -11,7 +11,7 @@ from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.config import Config
 from digest.models import RunReport
-from digest.store import Store
+from digest.store import Store, open_store
 
 from .conftest import SmtpServer, write_config
 from .weekly import article_ids_in, story, write_feed
@@ -61,7 +61,7 @@ def _run(config: Config, store: Store, now: datetime, weeks: int, path: Path) ->
 def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpServer) -> None:
     config = load_config(_config(tmp_path, smtp_server))
     feed = tmp_path / "wire.xml"
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         first = _run(config, store, MONDAY, 3, feed)
         assert first.window_start == MONDAY - WEEK  # the first run covers window_days
         # The run of MONDAY + WEEK never happens.
@@ -86,7 +86,7 @@ def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpS
 def test_the_cap_skips_and_counts_what_is_older(tmp_path: Path, smtp_server: SmtpServer) -> None:
     config = load_config(_config(tmp_path, smtp_server, cap=14))
     feed = tmp_path / "wire.xml"
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         _run(config, store, MONDAY, 6, feed)
         # Five weeks later, with a 14-day cap: weeks 2-4 of the feed are beyond it.
         late = _run(config, store, MONDAY + 5 * WEEK, 6, feed)

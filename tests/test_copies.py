@@ -15,7 +15,7 @@ from digest import Pipeline, Services, load_config
 from digest.copies import article_key, is_opaque, unwrap
 from digest.dedupe import collapse_copies, drop_seen, near_duplicates
 from digest.models import Article, Digest, Section, Story
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import ROOT, FeedServer, SmtpServer, write_config
 
@@ -190,7 +190,7 @@ security = "none"
     )
     config = load_config(config_path)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(now)
         assert report.delivered_to == ("ann@example.org",) and report.stories == 1
         world, uk = feed_server.url("feeds/world.xml"), feed_server.url("feeds/uk.xml")

@@ -11,7 +11,7 @@ import pytest
 from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.site import outline
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
 
@@ -85,7 +85,7 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to == ()
         assert store.count("seen") == 0
@@ -122,7 +122,7 @@ url = "{feed_server.url("missing.xml")}"
 url = "{feed_server.url("not-a-feed.xml")}"
 """
     config = load_config(_config(tmp_path, feed_server, smtp_server, extra))
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
     by_source = {p.source: p for p in report.problems}
     missing = by_source[feed_server.url("missing.xml")]
@@ -135,7 +135,7 @@ def test_dry_run_sends_and_marks_nothing(tmp_path: Path, feed_server: FeedServer
     config_path = _config(tmp_path, feed_server, smtp_server)
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW, "--dry-run"]) == 0
     assert smtp_server.recorder.messages == []
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         assert store.count("seen") == 0
         assert store.count("issues") == 0
     assert (tmp_path / "out" / "2026-W48" / "digest.md").is_file()

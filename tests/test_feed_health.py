@@ -16,7 +16,7 @@ from digest import Pipeline, Services, load_config
 from digest.cli import main
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.sources import gather
-from digest.store import MIGRATIONS, Store
+from digest.store import MIGRATIONS, Store, open_store
 from digest.textutil import main_text
 
 from .conftest import FeedServer, free_port, write_config
@@ -50,7 +50,7 @@ to = ["reader@example.org"]
 
 def test_preview_and_dry_run_write_no_feed_state(tmp_path: Path, feed_server: FeedServer) -> None:
     config = load_config(_config(tmp_path, feed_server))
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
         Pipeline(config, Services(env={}), store=store).run(NOW, dry_run=True)
         assert store.count("feeds") == 0
@@ -59,7 +59,7 @@ def test_preview_and_dry_run_write_no_feed_state(tmp_path: Path, feed_server: Fe
 def test_a_delivered_run_saves_validators_and_health(tmp_path: Path, feed_server: FeedServer) -> None:
     config = load_config(_config(tmp_path, feed_server))
     feed, missing = feed_server.url("feeds/harbor-tech.xml"), feed_server.url("feeds/missing.xml")
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.stories and report.delivered_to
         states = store.feed_states([feed, missing])
@@ -77,7 +77,7 @@ def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_ou
     config = load_config(_config(tmp_path, feed_server, smtp))
     feed = feed_server.url("feeds/harbor-tech.xml")
     waits: list[float] = []
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}, sleep=waits.append), store=store).run(NOW)
         assert report.stories and not report.delivered_to
         assert waits, "the closed port was retried, without waiting for real"
@@ -94,9 +94,9 @@ def test_a_store_from_schema_1_gains_the_feeds_table(tmp_path: Path) -> None:
     db.execute("INSERT INTO schema_version VALUES (1)")
     db.commit()
     db.close()
-    with Store(path, readonly=True) as old:
+    with open_store(path, readonly=True) as old:
         assert old.feed_states(["http://x/f"]) == {}
-    with Store(path) as store:
+    with open_store(path) as store:
         assert store.version == MIGRATIONS[-1].version and store.count("feeds") == 0
 
 
@@ -131,7 +131,7 @@ def _quarantine_config(server: FeedServer, path: str, after: int = 2) -> Config:
 
 def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_server: FeedServer) -> None:
     config = _quarantine_config(feed_server, "feeds/flaky.xml")
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         fetched = _gather_runs(config, store, 20)
         # Two failures quarantine it; then tried after 1, 2, 4, 8 runs left out.
         assert fetched == [0, 1, 3, 6, 11]
@@ -147,7 +147,7 @@ def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_serve
 
 def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer) -> None:
     config = _quarantine_config(feed_server, "feeds/flaky.xml")
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         assert _gather_runs(config, store, 4) == [0, 1, 3]
         shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
         # Run 4 and 5 are left out (2 runs after the third failure), run 6 tries it and it works.
@@ -163,7 +163,7 @@ def test_a_410_enters_the_same_schedule(tmp_path: Path) -> None:
             sources=(SourceConfig(url=server.url),),
             fetch=FetchConfig(allow_networks=("127.0.0.1/32",), retries=0, quarantine_after=5),
         )
-        with Store(":memory:") as store:
+        with open_store(":memory:") as store:
             fetched = _gather_runs(config, store, 8)
             state = store.feed_states([server.url])[server.url]
             assert state.gone
@@ -193,8 +193,8 @@ quarantine_after = 2
 """,
     )
     config = load_config(path)
-    with Store(tmp_path / "state.db") as store:
-        store.use(config.digest.key)  # as a run does: the CLI reads this digest's feeds
+    with open_store(tmp_path / "state.db") as opened:
+        store = opened.scoped(config.digest.key)  # as a run does: the CLI reads this digest's feeds
         assert _gather_runs(config, store, 1) == [0]
         flaky.unlink()
         assert _gather_runs(config, store, 3, start=1) == [1, 2]
@@ -208,8 +208,8 @@ quarantine_after = 2
     assert main(["feeds", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "QUARANTINED" not in out and "0 failures in a row" in out
-    with Store(tmp_path / "state.db") as store:
-        store.use(config.digest.key)
+    with open_store(tmp_path / "state.db") as opened:
+        store = opened.scoped(config.digest.key)
         assert _gather_runs(config, store, 2, start=4) == [4, 5], "revived: tried every run until it fails twice"
     assert main(["feeds", "revive", "Nobody", "--config", str(path)]) == 1
 

@@ -25,7 +25,7 @@ from digest.sources import Gathered, gather
 from digest.sources.client import GuardedTransport
 from digest.sources.fetch import Fetcher
 from digest.sources.guard import DestinationPolicy
-from digest.store import Store
+from digest.store import Store, open_store
 
 from .guids import guid
 
@@ -197,7 +197,7 @@ def test_second_run_sends_validators_and_a_304_costs_no_parsing(server: Server) 
     url = server.serve(
         "/feed.xml", Reply(headers={"ETag": '"v1"', "Last-Modified": stamp}), Reply(304, headers={"ETag": '"v1"'})
     )
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         first = gather(config(url), now=NOW, store=store)
         assert [guid(a) for a in first.articles] == ["a"] and first.problems == ()
         save(store, first)
@@ -224,7 +224,7 @@ def test_user_agent_and_compression(server: Server) -> None:
 def test_permanent_redirect_is_followed_recorded_and_used_next_run(server: Server) -> None:
     new = server.serve("/new.xml", Reply())
     old = server.serve("/old.xml", Reply(301, b"", {"Location": new}))
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         first = gather(config(old), now=NOW, store=store)
         assert [guid(a) for a in first.articles] == ["a"]
         [moved] = first.problems
@@ -263,7 +263,7 @@ def test_redirect_loop_is_one_problem(server: Server) -> None:
 
 def test_410_marks_the_feed_dead_and_it_is_not_fetched_again(server: Server) -> None:
     url = server.serve("/gone.xml", Reply(410, b"gone"))
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         first = gather(config(url), now=NOW, store=store)
         [problem] = first.problems
         assert "dead" in problem.message and "remove it" in problem.hint
@@ -276,7 +276,7 @@ def test_410_marks_the_feed_dead_and_it_is_not_fetched_again(server: Server) -> 
 
 def test_failures_are_counted_across_runs_and_reset_by_success(server: Server) -> None:
     url = server.serve("/flaky.xml", Reply(500, b"oops"), Reply(500, b"oops"), Reply())
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         for run, expected in enumerate((1, 2, 0)):
             gathered = gather(config(url), now=NOW, store=store)
             save(store, gathered)
@@ -464,16 +464,15 @@ def test_progress_is_reported(server: Server) -> None:
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
-def test_feed_state_round_trips_through_the_store() -> None:
+def test_feed_state_round_trips_through_the_store(store: Store) -> None:
     state = FeedState("http://x/f", '"e"', "Mon", 2, 500, "HTTP 500", False, "http://y/f", NOW)
-    with Store(":memory:") as store:
-        with store.transaction():
-            store.record_feeds([state])
-        assert store.feed_states(["http://x/f", "http://other"]) == {"http://x/f": state}
-        with store.transaction():
-            store.record_feeds([FeedState("http://x/f", failures=3)], validators=False)
-        kept = store.feed_states(["http://x/f"])["http://x/f"]
-        assert (kept.etag, kept.failures) == ('"e"', 3)
+    with store.transaction():
+        store.feeds.record([state])
+    assert store.feeds.states(["http://x/f", "http://other"]) == {"http://x/f": state}
+    with store.transaction():
+        store.feeds.record([FeedState("http://x/f", failures=3)], validators=False)
+    kept = store.feeds.states(["http://x/f"])["http://x/f"]
+    assert (kept.etag, kept.failures) == ('"e"', 3)
 
 
 def test_an_https_feed_never_redirects_to_plain_http(tls_server: Server, ca: trustme.CA) -> None:

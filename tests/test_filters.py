@@ -12,7 +12,7 @@ from digest.config import FilterRule, parse_config
 from digest.errors import ConfigError
 from digest.filters import apply_filters, rule_matches
 from digest.models import Article
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import write_config
 from .weekly import scoped_id, story, write_feed
@@ -113,7 +113,7 @@ outbox = "outbox"
 def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) -> None:
     rule = '[[filters]]\nname = "sponsored"\nkeywords = ["sponsored"]\n'
     config = load_config(_config(tmp_path, rule))
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.filtered == (("sponsored", 1),)
         assert report.to_dict()["filtered"] == {"sponsored": 1}

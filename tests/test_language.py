@@ -164,7 +164,7 @@ def test_a_run_over_real_german_portuguese_and_english_feeds_puts_each_in_its_se
 ) -> None:
     from digest import Pipeline, Services
     from digest.config import load_config
-    from digest.store import Store
+    from digest.store import open_store
 
     folder = shared / "bench/feeds/rss-parser-realfeeds/test/input"
     config_path = tmp_path / "digest.toml"
@@ -201,7 +201,7 @@ max_per_section = 500
     )
     config = load_config(config_path)
     now = datetime(2018, 10, 1, tzinfo=UTC)
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         week = Pipeline(config, Services(env={}), store=store).build_week(now)
     sections: dict[str, set[str]] = {}
     assert sum(len(story.articles) for story in week.digest.stories) == 15 + 15 + 55, "every item is in the digest"

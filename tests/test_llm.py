@@ -18,7 +18,7 @@ import pytest
 from digest import Pipeline, Services, load_config
 from digest.config import LlmConfig, SummaryConfig
 from digest.models import Story
-from digest.store import Store
+from digest.store import open_store
 from digest.summarize import summarize
 from digest.summarize.llm import grounding_failure, parse_answer
 
@@ -200,7 +200,7 @@ def test_grounding_accepts_verbatim_quotes_and_rejects_unsupported_sentences() -
 
 def test_cache_hit_on_rerun_asks_the_endpoint_nothing(api: FakeApi, tmp_path: Path) -> None:
     stories = [story(FERRY), story(FERRY_2)]
-    with httpx.Client() as client, Store(tmp_path / "state.db") as store:
+    with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
         first = summarize(stories, config=_config(api), client=client, env={}, cached=store.cached_response)
         with store.transaction():
             store.save_responses(first.responses, at=NOW)
@@ -214,7 +214,7 @@ def test_cache_hit_on_rerun_asks_the_endpoint_nothing(api: FakeApi, tmp_path: Pa
 
 
 def store_count(tmp_path: Path) -> int:
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         return store.count("llm_cache")
 
 
@@ -227,7 +227,7 @@ def test_preview_writes_no_cache_and_a_run_does(api: FakeApi, tmp_path: Path) ->
         f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n',
     )
     config = load_config(write_config(tmp_path / "digest.toml", body))
-    with Store(tmp_path / "state" / "digest.db") as store:
+    with open_store(tmp_path / "state" / "digest.db") as store:
         report = Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
         assert store.count("llm_cache") == 0 and report.stories > 3
         asked = len(api.requests)
@@ -263,7 +263,7 @@ def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "") -> 
 
 def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_path: Path) -> None:
     config = load_config(_examples_config(api, tmp_path, "max_stories = 3"))
-    with Store(tmp_path / "state" / "digest.db") as store:
+    with open_store(tmp_path / "state" / "digest.db") as store:
         everything = Pipeline(config, store=store).preview(tmp_path / "all", NOW)
         assert everything.stories == 3
         assert len(api.requests) == 3, "one call per shown story, none for the stories ranking cut"
@@ -281,7 +281,7 @@ def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_pa
 def test_calls_run_in_parallel_up_to_the_limit(api: FakeApi, tmp_path: Path) -> None:
     api.together = threading.Barrier(2, timeout=10)
     config = load_config(_examples_config(api, tmp_path, "max_stories = 5", "concurrency = 2\n"))
-    with Store(tmp_path / "state" / "digest.db") as store:
+    with open_store(tmp_path / "state" / "digest.db") as store:
         report = Pipeline(config, store=store).preview(tmp_path / "out", NOW)
     # The first alone, then two pairs.
     assert report.stories == 5 and len(api.requests) == 5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from digest import Pipeline, Services, load_config
 from digest.rank import recall, signature
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import write_config
 from .test_e2e import NOW
@@ -54,7 +54,7 @@ def test_second_week_shows_an_update_with_only_the_new_article(tmp_path: Path) -
     config = load_config(
         write_config(tmp_path / "digest.toml", f'[digest]\nstate = "state.db"\n\n[[sources]]\nfolder = "{saved}"\n')
     )
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         first = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert first.delivered_to and first.stories == 2 and store.count("story_memory") == 2
 

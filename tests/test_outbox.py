@@ -15,7 +15,7 @@ from digest import Pipeline, RunReport, Services, SmtpMailer, load_config
 from digest.cli import main
 from digest.config import Config, SmtpConfig
 from digest.deliver import SmtpFactory
-from digest.store import SqliteStore, Store, open_store
+from digest.store import Store, open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
 
@@ -74,7 +74,7 @@ def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
     with open_store(store_location) as store:
         failed = _run(config, store)
         assert failed.status == "failed" and failed.delivered_to == ()
-        (entry,) = store.outbox()
+        (entry,) = store.outbox.pending()
         assert entry.issue.id == "2026-W48" and entry.undelivered == RECIPIENTS
         assert store.count("seen") == 0
         assert not (tmp_path / "site").exists(), "nothing is published before it is delivered"
@@ -83,7 +83,7 @@ def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
         later = _run(config, store, NOW + timedelta(days=7))
         assert later.resent == ("2026-W48",) and later.completed == ("2026-W48",)
         assert later.status == "sent"
-        assert store.outbox() == ()
+        assert store.outbox.pending() == ()
         assert store.count("seen") == len(entry.articles) > 0
         assert [i.id for i in store.issues()] == ["2026-W48"]
     messages = smtp_server.recorder.messages
@@ -112,7 +112,7 @@ def test_a_crash_after_the_server_accepted_resends_the_same_message(
     with open_store(store_location) as store:
         with pytest.raises(Killed):
             _run(config, store, connect=dies_after_send)
-        assert store.count("seen") == 0 and store.outbox()[0].undelivered == RECIPIENTS
+        assert store.count("seen") == 0 and store.outbox.pending()[0].undelivered == RECIPIENTS
         again = _run(config, store)
         assert again.resent == ("2026-W48",) and again.status == "sent"
     received = smtp_server.recorder.messages
@@ -125,7 +125,7 @@ def test_a_partial_delivery_resends_only_to_whoever_did_not_get_it(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         _run(config, store)
         # As a crash between two per-recipient sends leaves it: ann's delivery recorded, bob's not.
         with store.transaction():
@@ -158,16 +158,16 @@ def test_a_site_that_cannot_be_written_keeps_the_articles_unseen(
     (tmp_path / "blocker").write_text("a file where the site's parent folder should be")
     config_path = _config(tmp_path, feed_server, smtp_server, site="blocker/site")
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         assert store.count("seen") == 0
-        assert store.outbox()[0].undelivered == (), "delivered, waiting only for the site"
+        assert store.outbox.pending()[0].undelivered == (), "delivered, waiting only for the site"
 
     config_path = _config(tmp_path, feed_server, smtp_server)
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
     assert len(smtp_server.recorder.messages) == len(RECIPIENTS), "publishing again sends nothing again"
     assert (tmp_path / "site" / "issues" / "2026-W48" / "index.html").is_file()
-    with SqliteStore(tmp_path / "state.db") as store:
-        assert store.count("seen") > 0 and store.outbox() == ()
+    with open_store(tmp_path / "state.db") as store:
+        assert store.count("seen") > 0 and store.outbox.pending() == ()
 
 
 def test_a_recipient_removed_from_the_config_no_longer_blocks_a_pending_digest(
@@ -175,7 +175,7 @@ def test_a_recipient_removed_from_the_config_no_longer_blocks_a_pending_digest(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with SqliteStore(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         _run(config, store)
         smtp_server.recorder.refuse_all = False
         fixed = load_config(
@@ -210,7 +210,7 @@ def test_an_overlapping_run_exits_with_a_clear_message_and_changes_nothing(
     tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_path = _config(tmp_path, feed_server, smtp_server)
-    with SqliteStore(tmp_path / "state.db") as holder, holder.lock():
+    with open_store(tmp_path / "state.db") as holder, holder.lock():
         assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 1
         assert "another digest run is in progress (pid" in capsys.readouterr().err
         assert holder.count("issues") == 0 and holder.count("runs") == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from digest import Pipeline
 from digest.config import parse_config
-from digest.store import Store
+from digest.store import open_store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -16,7 +16,7 @@ def test_each_seed_article_is_one_story_titled_and_summarized_from_its_own_text(
     seeds = sorted((shared / "seeds").glob("*.txt"))
     assert len(seeds) == 5
     config = parse_config({"sources": [{"folder": str(shared / "seeds"), "name": "Seeds"}]})
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         week = Pipeline(config, store=store).build_week(NOW)
 
     stories = week.digest.stories

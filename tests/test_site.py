@@ -18,7 +18,7 @@ import pytest
 from digest.errors import RenderError
 from digest.render import environment
 from digest.site import build_site, outline
-from digest.store import IssueRecord, Store
+from digest.store import IssueRecord, open_store
 
 from .digests import issue, make_digest
 
@@ -41,13 +41,13 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_a_lost_site_is_rebuilt_byte_identical_from_the_store(tmp_path: Path) -> None:
-    with Store(tmp_path / "state.db") as store, store.transaction():
+    with open_store(tmp_path / "state.db") as store, store.transaction():
         for record in _issues(3):
             store.save_issue(record, state="sent", at=record.end)
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         first = _files(_build(tmp_path / "site", list(store.issues())))
     shutil.rmtree(tmp_path / "site")
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         second = _files(_build(tmp_path / "site", list(store.issues())))
     assert first == second
     assert "issues/2026-W04/index.html" in first and "index.html" in first
@@ -177,10 +177,10 @@ def test_the_site_reads_each_issue_s_stored_outline_and_parses_only_older_issues
     parsed = outline(new.body_html)
     assert parsed.sections and parsed.headlines
     stored = dataclasses.replace(new, sections=parsed.sections, headlines=(("technology-1", "Stored headline"),))
-    with Store(tmp_path / "state.db") as store, store.transaction():
+    with open_store(tmp_path / "state.db") as store, store.transaction():
         store.save_issue(old, state="sent", at=old.end)
         store.save_issue(stored, state="sent", at=stored.end)
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         issues = list(store.issues())
     assert [i.sections for i in issues] == [parsed.sections, None]
     root = _build(tmp_path / "site", issues)

@@ -24,6 +24,7 @@ from digest.store import (
     open_store,
     redact,
 )
+from digest.store.migrations import DIGESTS_APART
 
 from .conftest import PostgresServer, free_port
 
@@ -38,15 +39,14 @@ LATEST = MIGRATIONS[-1].version
 
 def _pending(store: Store, recipients: tuple[str, ...] = ("ann@example.org", "bob@example.org")) -> None:
     with store.transaction():
-        store.save_pending(
+        store.outbox.save_pending(
             ISSUE, message=b"Message-ID: <x@y>\r\n\r\nhi\r\n", articles=ARTICLES, recipients=recipients, at=NOW
         )
 
 
-def test_a_new_store_is_at_the_latest_schema(store_location: str) -> None:
-    with open_store(store_location) as store:
-        assert store.version == LATEST
-        assert {"seen", "first_seen", "issues", "runs", "deliveries"} <= store.tables()
+def test_a_new_store_is_at_the_latest_schema(store: Store) -> None:
+    assert store.version == LATEST
+    assert {"seen", "first_seen", "issues", "runs", "deliveries"} <= store.tables()
 
 
 def _seed_version_1(store: Store) -> None:
@@ -71,73 +71,70 @@ def test_migrates_forward_from_every_earlier_version(store_location: str, start:
     with open_store(store_location) as store:
         assert store.version == LATEST
         if start >= 1:
-            assert store.seen_ids(["old", "new"]) == {"old"}
-            assert list(store.first_seen(["undated"])) == ["undated"]
-            assert [i.id for i in store.issues()] == ["2026-W47"]
-            assert store.runs()[0].report == {"digest_id": "2026-W47"}
+            assert store.seen.ids(["old", "new"]) == {"old"}
+            assert list(store.seen.first_seen(["undated"])) == ["undated"]
+            assert [i.id for i in store.outbox.issues()] == ["2026-W47"]
+            assert store.runs.latest()[0].report == {"digest_id": "2026-W47"}
         _pending(store)
-        assert [e.issue.id for e in store.outbox()] == ["2026-W48"]
+        assert [e.issue.id for e in store.outbox.pending()] == ["2026-W48"]
     with open_store(store_location) as again:
         assert again.version == LATEST, "opening a current store must not migrate it again"
 
 
-def test_a_store_newer_than_the_code_is_refused(store_location: str) -> None:
-    with open_store(store_location) as store, store.transaction():
+def test_a_store_newer_than_the_code_is_refused(store: Store, store_location: str) -> None:
+    with store.transaction():
         store.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST + 1,))
     with pytest.raises(StoreError, match="newer than this digest"):
         open_store(store_location)
 
 
-def test_the_outbox_keeps_the_message_and_each_recipient(store_location: str) -> None:
-    with open_store(store_location) as store:
-        _pending(store)
-        (entry,) = store.outbox()
-        assert entry.message.startswith(b"Message-ID: <x@y>")
-        assert entry.articles == ARTICLES
-        assert entry.undelivered == ("ann@example.org", "bob@example.org")
-        assert store.seen_ids(["a1", "a2"]) == set(), "pending articles are not seen"
-        assert store.issues() == (), "a pending issue is not on the site"
-        assert "2026-W48" in store.issue_ids(), "but its id is taken"
+def test_the_outbox_keeps_the_message_and_each_recipient(store: Store) -> None:
+    _pending(store)
+    (entry,) = store.outbox.pending()
+    assert entry.message.startswith(b"Message-ID: <x@y>")
+    assert entry.articles == ARTICLES
+    assert entry.undelivered == ("ann@example.org", "bob@example.org")
+    assert store.seen.ids(["a1", "a2"]) == set(), "pending articles are not seen"
+    assert store.outbox.issues() == (), "a pending issue is not on the site"
+    assert "2026-W48" in store.outbox.issue_ids(), "but its id is taken"
 
-        with store.transaction():
-            store.record_delivery("2026-W48", ["ann@example.org"], state="sent", at=NOW)
-        (entry,) = store.outbox()
-        assert entry.undelivered == ("bob@example.org",)
-        assert entry.recipients("sent") == ("ann@example.org",)
+    with store.transaction():
+        store.outbox.record_delivery("2026-W48", ["ann@example.org"], state="sent", at=NOW)
+    (entry,) = store.outbox.pending()
+    assert entry.undelivered == ("bob@example.org",)
+    assert entry.recipients("sent") == ("ann@example.org",)
 
-        with store.transaction():
-            assert store.complete(entry, at=NOW) == 2
-        assert store.outbox() == ()
-        assert store.seen_ids(["a1", "a2", "a3"]) == {"a1", "a2"}
-        assert store.issues() == (ISSUE,)
+    with store.transaction():
+        assert store.outbox.complete(entry, at=NOW) == 2
+    assert store.outbox.pending() == ()
+    assert store.seen.ids(["a1", "a2", "a3"]) == {"a1", "a2"}
+    assert store.outbox.issues() == (ISSUE,)
 
 
-def test_a_failed_transaction_leaves_nothing(store_location: str) -> None:
-    with open_store(store_location) as store:
-        with pytest.raises(RuntimeError), store.transaction():
-            _pending_without_transaction(store)
-            raise RuntimeError("crash")
-        assert store.outbox() == ()
-        assert store.count("deliveries") == 0
-        assert store.count("issues") == 0
+def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        _pending_without_transaction(store)
+        raise RuntimeError("crash")
+    assert store.outbox.pending() == ()
+    assert store.count("deliveries") == 0
+    assert store.count("issues") == 0
 
 
 def _pending_without_transaction(store: Store) -> None:
-    store.save_pending(ISSUE, message=b"m", articles=ARTICLES, recipients=("ann@example.org",), at=NOW)
+    store.outbox.save_pending(ISSUE, message=b"m", articles=ARTICLES, recipients=("ann@example.org",), at=NOW)
 
 
-def test_forget_by_id_source_digest_and_date(store_location: str) -> None:
-    with open_store(store_location) as store:
-        with store.transaction():
-            store.mark_seen(ARTICLES[:1], digest_id="2026-W47", at=datetime(2026, 11, 16, tzinfo=UTC))
-            store.mark_seen(ARTICLES[1:], digest_id="2026-W48", at=NOW)
-            store.mark_seen([SeenArticle("a3", "Harbor Tech")], digest_id="2026-W48", at=NOW)
-        with pytest.raises(StoreError, match="refusing"):
-            store.forget()
-        assert store.forget(ids=["a3", "nope"]) == 1
-        assert store.forget(source="City Ledger", since=datetime(2026, 11, 17, tzinfo=UTC)) == 1
-        assert store.forget(until=datetime(2026, 11, 17, tzinfo=UTC), digest_id="2026-W47") == 1
-        assert store.count("seen") == 0
+def test_forget_by_id_source_digest_and_date(store: Store) -> None:
+    with store.transaction():
+        store.seen.mark(ARTICLES[:1], digest_id="2026-W47", at=datetime(2026, 11, 16, tzinfo=UTC))
+        store.seen.mark(ARTICLES[1:], digest_id="2026-W48", at=NOW)
+        store.seen.mark([SeenArticle("a3", "Harbor Tech")], digest_id="2026-W48", at=NOW)
+    with pytest.raises(StoreError, match="refusing"):
+        store.seen.forget()
+    assert store.seen.forget(ids=["a3", "nope"]) == 1
+    assert store.seen.forget(source="City Ledger", since=datetime(2026, 11, 17, tzinfo=UTC)) == 1
+    assert store.seen.forget(until=datetime(2026, 11, 17, tzinfo=UTC), digest_id="2026-W47") == 1
+    assert store.count("seen") == 0
 
 
 def test_the_run_lock_admits_one_holder(store_location: str) -> None:
@@ -179,36 +176,36 @@ def _lock_within(store: Store, *, seconds: float) -> None:
             time.sleep(0.05)
 
 
-def test_status_counts_runs_and_outbox(store_location: str) -> None:
-    with open_store(store_location) as store:
-        with store.transaction():
-            store.record_run({"digest_id": "2026-W48", "status": "failed"}, at=NOW)
-        _pending(store)
-        status = store.status()
-        counts = dict(status.counts)
-        assert counts["issues"] == 1 and counts["deliveries"] == 2 and counts["seen"] == 0
-        assert [r.report["status"] for r in status.runs] == ["failed"]
-        assert [e.issue.id for e in status.outbox] == ["2026-W48"]
-        assert status.version == LATEST
+def test_status_counts_runs_and_outbox(store: Store) -> None:
+    with store.transaction():
+        store.runs.record({"digest_id": "2026-W48", "status": "failed"}, at=NOW)
+    _pending(store)
+    status = store.status()
+    counts = dict(status.counts)
+    assert counts["issues"] == 1 and counts["deliveries"] == 2 and counts["seen"] == 0
+    assert [r.report["status"] for r in status.runs] == ["failed"]
+    assert [e.issue.id for e in status.outbox] == ["2026-W48"]
+    assert status.version == LATEST
 
 
-def test_store_of_a_path_opens_sqlite(tmp_path: Path) -> None:
-    with Store(tmp_path / "state.db") as store:
-        assert isinstance(store, SqliteStore) and store.version == LATEST
+def test_a_path_opens_sqlite_and_the_contract_is_not_a_constructor(tmp_path: Path) -> None:
+    with open_store(tmp_path / "state.db") as store:
+        assert type(store) is SqliteStore and store.version == LATEST
+    with pytest.raises(TypeError):
+        Store(tmp_path / "state.db")  # type: ignore[abstract, call-arg]
 
 
-def test_feed_health_reads_the_feeds_table(store_location: str) -> None:
-    with open_store(store_location) as store:
-        assert store.feed_health() == ()
-        with store.transaction():
-            for url, failures, gone in (("https://a.example/feed", 0, 0), ("https://b.example/feed", 4, 1)):
-                store.execute(
-                    "INSERT INTO feeds (url, failures, gone, checked_at) VALUES (?, ?, ?, ?)",
-                    (url, failures, gone, NOW.isoformat()),
-                )
-        good, bad = store.feed_health()
-        assert (good.last_success, good.consecutive_failures, good.quarantined) == (NOW, 0, False)
-        assert (bad.last_success, bad.consecutive_failures, bad.quarantined) == (None, 4, True)
+def test_feed_health_reads_the_feeds_table(store: Store) -> None:
+    assert store.feeds.health() == ()
+    with store.transaction():
+        for url, failures, gone in (("https://a.example/feed", 0, 0), ("https://b.example/feed", 4, 1)):
+            store.execute(
+                "INSERT INTO feeds (url, failures, gone, checked_at) VALUES (?, ?, ?, ?)",
+                (url, failures, gone, NOW.isoformat()),
+            )
+    good, bad = store.feeds.health()
+    assert (good.last_success, good.consecutive_failures, good.quarantined) == (NOW, 0, False)
+    assert (bad.last_success, bad.consecutive_failures, bad.quarantined) == (None, 4, True)
 
 
 SECRET = "s3cret-Hunter2"
@@ -323,13 +320,13 @@ def test_articles_seen_before_guids_were_scoped_stay_seen(store_location: str, t
         ids = {a.source: a.id for a in gathered.articles}
         assert ids["Feed A"] == "1", "the article seen under its old id keeps it"
         assert ids["Feed B"].endswith("b.xml#guid:1"), "the other feed's item 1 is a different article"
-        assert store.seen_ids(ids.values()) == {"1"}
-        assert store.known_aliases([("legacy-no-source", "Any feed")]) == {("legacy-no-source", "Any feed")}
+        assert store.seen.ids(ids.values()) == {"1"}
+        assert store.seen.known_aliases([("legacy-no-source", "Any feed")]) == {("legacy-no-source", "Any feed")}
 
 
 def test_a_second_run_is_told_which_process_holds_the_lock(tmp_path: Path) -> None:
     holder = rf"in progress \(pid {os.getpid()}, started "
-    first, second = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    first, second = open_store(tmp_path / "state.db"), open_store(tmp_path / "state.db")
     with first, second, first.lock(), pytest.raises(StoreError, match=holder), second.lock():
         pass
 
@@ -341,9 +338,7 @@ def test_the_store_imports_where_there_is_no_fcntl(tmp_path: Path) -> None:
     assert done.stdout.strip() == "ok", done.stderr
 
 
-def test_calling_the_contract_opens_sqlite_and_no_repository_imports_a_backend(tmp_path: Path) -> None:
-    with Store(tmp_path / "state.db") as store:
-        assert type(store) is SqliteStore and store.version == LATEST
+def test_no_repository_imports_a_backend() -> None:
     package = Path(__file__).parent.parent / "digest" / "store"
     contract = [p for p in package.glob("*.py") if p.stem not in {"__init__", "sqlite", "postgres"}]
     assert len(contract) >= 8
@@ -361,14 +356,61 @@ def test_issues_keep_their_outline_and_those_stored_before_outlines_read_none(st
     with open_store(store_location, migrate=False) as old:
         old.migrate(to=ISSUE_OUTLINE.version - 1)
         with old.transaction():
-            old.save_issue(shaped, state="sent", at=NOW)  # a schema without the column: the outline is left out
+            old.outbox.save_issue(shaped, state="sent", at=NOW)  # a schema without the column: the outline is left out
     if not is_postgres(store_location):
         with open_store(store_location, readonly=True) as readonly:
-            assert [i.sections for i in readonly.issues()] == [None]
+            assert [i.sections for i in readonly.outbox.issues()] == [None]
     with open_store(store_location) as store:
-        assert store.issues() == (replace(shaped, sections=None, headlines=None),)
+        assert store.outbox.issues() == (replace(shaped, sections=None, headlines=None),)
         with store.transaction():
-            store.save_issue(shaped, state="sent", at=NOW)
-            store.save_pending(replace(shaped, id="2026-W50"), message=b"m", articles=(), recipients=("a@b.c",), at=NOW)
-        assert store.issues() == (shaped,)
-        assert store.outbox()[0].issue == replace(shaped, id="2026-W50")
+            store.outbox.save_issue(shaped, state="sent", at=NOW)
+            store.outbox.save_pending(
+                replace(shaped, id="2026-W50"), message=b"m", articles=(), recipients=("a@b.c",), at=NOW
+            )
+        assert store.outbox.issues() == (shaped,)
+        assert store.outbox.pending()[0].issue == replace(shaped, id="2026-W50")
+
+
+def test_a_scoped_view_reads_and_writes_its_own_digest_on_the_store_s_connection(store: Store) -> None:
+    alpha, beta = store.scoped("alpha"), store.scoped("beta", shared_history=True)
+    assert (store.digest, alpha.digest, beta.digest) == (None, "alpha", "beta")
+    assert (alpha.shared_history, beta.shared_history) == (False, True)
+    with pytest.raises(RuntimeError), store.transaction():  # one connection: the store's transaction is the view's
+        alpha.seen.mark(ARTICLES, digest_id="2026-W48", at=NOW)
+        raise RuntimeError("crash")
+    assert store.count("seen") == 0
+    with store.transaction():
+        alpha.seen.mark(ARTICLES[:1], digest_id="2026-W48", at=NOW)
+        alpha.outbox.save_issue(ISSUE, state="sent", at=NOW)
+    assert alpha.seen.ids(["a1"]) == {"a1"}
+    assert beta.seen.ids(["a1"]) == {"a1"}, "shared history: what alpha sent counts as seen by beta"
+    assert store.scoped("beta").seen.ids(["a1"]) == set()
+    assert (alpha.outbox.issues(), beta.outbox.issues()) == ((ISSUE,), ())
+    assert store.outbox.issues() == (ISSUE,), "the store as opened reads every digest"
+    assert store.digest_names() == {"alpha"}
+
+
+def test_a_view_is_never_moved_to_another_digest(store: Store) -> None:
+    alpha = store.scoped("alpha")
+    with pytest.raises(AttributeError):
+        alpha.digest = "beta"  # type: ignore[misc]
+    assert not hasattr(store, "use") and not hasattr(store, "adopt")
+    assert alpha.scoped("beta").digest == "beta" and alpha.digest == "alpha" and store.digest is None
+
+
+def test_a_session_takes_the_rows_from_before_digests_were_apart_once_under_the_lock(store_location: str) -> None:
+    with open_store(store_location, migrate=False) as old:
+        old.migrate(to=DIGESTS_APART.version - 1)
+        _seed_version_1(old)
+    with open_store(store_location) as store, open_store(store_location) as other:
+        assert store.scoped("alpha").seen.ids(["old"]) == set(), "a view only reads: it takes nothing"
+        with store.session("alpha") as alpha:
+            with pytest.raises(StoreError, match="in progress"), other.lock():
+                pass
+            assert alpha.digest == "alpha" and alpha.seen.ids(["old"]) == {"old"}
+            assert [i.id for i in alpha.outbox.issues()] == ["2026-W47"] and len(alpha.runs.latest()) == 1
+        with store.session("beta") as beta:
+            assert beta.seen.ids(["old"]) == set(), "the first digest to write took them"
+        assert store.query("SELECT COUNT(*) FROM seen WHERE digest = ''") == [(0,)]
+        with other.lock():
+            pass  # the session released the lock

@@ -9,7 +9,7 @@ import pytest
 
 from digest import Pipeline, Services, load_config
 from digest.cli import main
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
 
@@ -58,7 +58,7 @@ def test_an_unsubscribed_address_in_email_to_is_never_mailed(
     assert "suppression list" in capsys.readouterr().err
 
     assert main(["unsubscribe", "bob@example.org", "--undo", "--config", str(config)]) == 0
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         assert store.suppressed() == frozenset()
 
 
@@ -67,7 +67,7 @@ def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
 ) -> None:
     config = load_config(_config(tmp_path, feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
-    with Store(tmp_path / "state.db") as store:
+    with open_store(tmp_path / "state.db") as store:
         first = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert first.status == "failed"
         with store.transaction():

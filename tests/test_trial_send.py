@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.cli import main
-from digest.store import Store
+from digest.store import open_store
 
 from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
 
@@ -42,7 +42,7 @@ outbox = "outbox"
 def _tables(path: Path) -> dict[str, int]:
     if not path.exists():
         return {}
-    with Store(path) as store:
+    with open_store(path) as store:
         return {t: store.count(t) for t in ("seen", "issues", "runs", "deliveries", "feeds", "first_seen")}
 
 

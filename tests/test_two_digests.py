@@ -10,7 +10,7 @@ import pytest
 from digest import Pipeline, Services, load_config
 from digest.config import Config
 from digest.models import RunReport
-from digest.store import SqliteStore, Store, open_store
+from digest.store import open_store
 
 from .conftest import SmtpServer, write_config
 from .weekly import article_ids_in, scoped_id, story, write_feed
@@ -101,12 +101,11 @@ def test_each_digest_mails_its_own_and_a_shared_story_reaches_both(
     assert "glacier20" in b_site and "aquarium10" not in b_site
     assert "library1" in a_site and "library1" in b_site  # the wire story, in both
     with open_store(shared_state) as store:
-        store.use("alpha")
-        assert [i.id for i in store.issues()] == ["2026-W48"] and len(store.runs()) == 1
+        alpha_view, beta_view = store.scoped("alpha"), store.scoped("beta")
+        assert [i.id for i in alpha_view.issues()] == ["2026-W48"] and len(alpha_view.runs.latest()) == 1
         wire, a_own, b_own = tmp_path / "wire.xml", tmp_path / "a" / "own.xml", tmp_path / "b" / "own.xml"
-        assert store.seen_ids([scoped_id(b_own, 20), scoped_id(wire, 1)]) == {scoped_id(wire, 1)}
-        store.use("beta")
-        assert store.seen_ids([scoped_id(a_own, 10), scoped_id(b_own, 20)]) == {scoped_id(b_own, 20)}
+        assert alpha_view.seen_ids([scoped_id(b_own, 20), scoped_id(wire, 1)]) == {scoped_id(wire, 1)}
+        assert beta_view.seen_ids([scoped_id(a_own, 10), scoped_id(b_own, 20)]) == {scoped_id(b_own, 20)}
     # A second run of either sends nothing new.
     assert _run(alpha, shared_state).status == "nothing_new"
 
@@ -120,11 +119,9 @@ def test_outboxes_are_apart(tmp_path: Path, smtp_server: SmtpServer, shared_stat
     report = _run(alpha, shared_state)
     assert report.status == "sent" and report.resent == () and report.refused == ()
     with open_store(shared_state) as store:
-        store.use("beta")
-        (pending,) = store.outbox()
+        (pending,) = store.scoped("beta").outbox.pending()
         assert pending.undelivered == ("bea@example.org",)
-        store.use("alpha")
-        assert store.outbox() == ()
+        assert store.scoped("alpha").outbox.pending() == ()
     smtp_server.recorder.refuse = set()
     finished = _run(beta, shared_state)
     assert finished.resent == ("2026-W48",) and finished.delivered_to == ("bea@example.org",)
@@ -143,7 +140,7 @@ def test_shared_history_keeps_one_history_on_purpose(
 
 def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_server: SmtpServer) -> None:
     path = tmp_path / "old.db"
-    with SqliteStore(path, migrate=False) as old:
+    with open_store(path, migrate=False) as old:
         old.migrate(to=4)  # a store from before GUIDs were scoped and digests kept apart
         with old.transaction():
             old.execute(
@@ -166,7 +163,7 @@ def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_s
     # The old history is the default-named digest's: urn:test:1 was sent, and the site keeps the old issue.
     assert _mail(smtp_server, "ann@example.org") == [{"2", "10", "11"}]
     assert report.digest_id == "2026-W48"
-    with Store(path) as store:
-        store.use("alpha-weekly")
+    with open_store(path) as opened:
+        store = opened.scoped("alpha-weekly")
         assert [i.id for i in store.issues()] == ["2026-W48", "2026-W47"]
         assert store.query("SELECT COUNT(*) FROM seen WHERE digest = ''") == [(0,)]

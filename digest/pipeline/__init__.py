@@ -72,12 +72,12 @@ class Pipeline:
 
     def build_week(self, now: datetime | None = None) -> Week:
         """Every stage up to render, for the week ending ``now`` (default: the clock's now); the store is only read."""
-        with self._context(readonly=True) as ctx:
+        with self._reading() as ctx:
             return _week.build_week(ctx, now or self.services.clock())
 
     def preview(self, out: Path, now: datetime | None = None) -> RunReport:
         """Write the four renderings of the week to ``out``; the store is only read."""
-        with self._context(readonly=True) as ctx:
+        with self._reading() as ctx:
             return _week.preview(ctx, now or self.services.clock(), out)
 
     def run(self, now: datetime | None = None, *, dry_run: bool = False) -> RunReport:
@@ -88,28 +88,40 @@ class Pipeline:
         any :class:`~digest.errors.DigestError` is also written to the run report before it is raised.
         """
         now = now or self.services.clock()
-        with self._reporting_errors(now, dry_run=dry_run), self._context(readonly=False) as ctx:
-            with ctx.store.lock():
-                _adopt(ctx.store)
-                if not dry_run:
-                    return _run.run(ctx, now)
-            return _run.dry_run(ctx, now)
+        with self._reporting_errors(now, dry_run=dry_run), self._opened(readonly=False) as store:
+            if dry_run:
+                return _run.dry_run(self._context(self._scoped(store)), now)
+            config = self.config
+            with store.session(config.digest.key, shared_history=config.digest.shared_history) as view:
+                return _run.run(self._context(view), now)
 
     def send_test(self, to: str, now: datetime | None = None) -> RunReport:
         """Send the week ending ``now`` to ``to`` only: nothing is marked seen and nothing is stored."""
         now = now or self.services.clock()
-        with self._reporting_errors(now, dry_run=False), self._context(readonly=True) as ctx:
+        with self._reporting_errors(now, dry_run=False), self._reading() as ctx:
             return _run.send_test(ctx, to, now)
 
     @contextmanager
-    def _context(self, *, readonly: bool) -> Iterator[Context]:
-        """The run's context, its store scoped to this digest (opened here, and closed, when none was given)."""
-        config = self.config
+    def _opened(self, *, readonly: bool) -> Iterator[Store]:
+        """The store given, or the one the config names, opened here and closed when done."""
         if self.store is not None:
-            yield Context(config, self.services, _scoped(self.store, config), self.mailer)
+            yield self.store
             return
+        config = self.config
         with open_store(config.digest.state, base_dir=config.base_dir, readonly=readonly) as store:
-            yield Context(config, self.services, _scoped(store, config), self.mailer)
+            yield store
+
+    @contextmanager
+    def _reading(self) -> Iterator[Context]:
+        """The context of a call that only reads the store: its view of this digest."""
+        with self._opened(readonly=True) as store:
+            yield self._context(self._scoped(store))
+
+    def _scoped(self, store: Store) -> Store:
+        return store.scoped(self.config.digest.key, shared_history=self.config.digest.shared_history)
+
+    def _context(self, store: Store) -> Context:
+        return Context(self.config, self.services, store, self.mailer)
 
     @contextmanager
     def _reporting_errors(self, now: datetime, *, dry_run: bool) -> Iterator[None]:
@@ -120,18 +132,3 @@ class Pipeline:
                 self.config, RunReport(digest_id="", now=now, dry_run=dry_run, status=RunStatus.ERROR, error=str(exc))
             )
             raise
-
-
-# The two places a run touches the store's scope: which digest its queries are about, and the rows
-# of a store from before digests were kept apart.
-
-
-def _scoped(store: Store, config: Config) -> Store:
-    store.use(config.digest.key, shared_history=config.digest.shared_history)
-    return store
-
-
-def _adopt(store: Store) -> None:
-    with store.transaction():
-        if moved := store.adopt():
-            _run.log.info("took %d rows of a store from before digests were kept apart as %s's", moved, store.digest)

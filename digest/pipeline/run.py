@@ -46,7 +46,7 @@ def run(ctx: Context, now: datetime) -> RunReport:
     """
     config, store = ctx.config, ctx.store
     done = _Progress()
-    for entry in store.outbox():
+    for entry in store.outbox.pending():
         ctx.reached("resume", entry.issue.id)
         done.resent.append(entry.issue.id)
         if not _complete(ctx, entry, now, done):

@@ -1,9 +1,12 @@
 """The state store: what was sent, when articles were first seen, every issue, every run.
 
-:class:`Store` is the contract, one facade over a repository per concern (:mod:`.base`);
-:class:`SqliteStore` (a file, the default) and :class:`PostgresStore` (``state = "postgresql://…"``)
-implement it, and ``Store(path)`` opens a :class:`SqliteStore`. :func:`open_store` picks one
-from the ``digest.state`` setting. Schema changes are :data:`MIGRATIONS`, applied in order.
+:class:`Store` is the contract (:mod:`.base`): the primitives, the schema, and one repository per
+concern as an attribute (``store.seen``, ``store.outbox``, ``store.memory``, ``store.feeds``,
+``store.runs``, ``store.suppression``). :class:`SqliteStore` (a file, the default) and
+:class:`PostgresStore` (``state = "postgresql://…"``) implement it; :func:`open_store` opens the
+one the ``digest.state`` setting names. ``store.scoped(name)`` is the store seen as one digest;
+``store.session(name)`` is that view under the run lock, for writing. Schema changes are
+:data:`MIGRATIONS`, applied in order.
 """
 
 from __future__ import annotations
@@ -24,9 +27,6 @@ from .records import (
 )
 from .redact import redact
 from .sqlite import SqliteStore
-
-# The contract imports no backend (no import cycle); the package, which knows them all, names the default.
-Store.default_backend = SqliteStore
 
 __all__ = [
     "DELIVERY_STATES",
@@ -58,7 +58,8 @@ def open_store(
 ) -> Store:
     """The store ``location`` names: a PostgreSQL URL, else a SQLite file relative to ``base_dir``.
 
-    A read-only SQLite store that does not exist yet opens as an empty in-memory one.
+    The store is not scoped to a digest (see :meth:`Store.scoped`). A read-only SQLite store that
+    does not exist yet opens as an empty in-memory one.
     """
     text = str(location)
     if is_postgres(text):

@@ -2,48 +2,41 @@
 
 A backend supplies five primitives — :meth:`StoreCore.execute`, :meth:`StoreCore.executemany`,
 :meth:`StoreCore.query`, :meth:`StoreCore.transaction` and :meth:`StoreCore.lock` — plus its table
-list. On top of those this module keeps the schema (migrations) and the digest scoping every query
-uses; the repositories beside it (seen articles, the outbox, memory, feeds, runs, suppression) are
-written once in SQL both SQLite and PostgreSQL accept, with ``?`` placeholders a backend may translate.
+list. On top of those this module keeps the schema (migrations) and the digest a store is scoped to;
+the repositories beside it (seen articles, the outbox, memory, feeds, runs, suppression) are written
+once in SQL both SQLite and PostgreSQL accept, with ``?`` placeholders a backend may translate, and
+each reads and writes through the store it is bound to (:class:`Repository`).
+
+A store as opened is not scoped: it reads every digest's rows. :meth:`StoreCore.scoped` returns a view
+bound to one digest, on the same connection, as sqlite-utils' ``db.table(name)`` is bound to one table;
+a view's scope never changes, so no caller can move another's queries to a different digest.
 """
 
 from __future__ import annotations
 
-from abc import ABC, ABCMeta, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+import copy
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Self
 
 from ..errors import StoreError
 from .migrations import DIGESTS_APART, MIGRATIONS, SCOPED_TABLES, Migration
 
-__all__ = ["StoreCore", "StoreMeta"]
+__all__ = ["Repository", "StoreCore"]
+
+log = logging.getLogger(__name__)
 
 
-class StoreMeta(ABCMeta):
-    """Calling a class that names a ``default_backend`` of its own opens that backend instead.
-
-    ``Store(path)`` opened a SQLite store before there were backends to choose from, and still does:
-    :mod:`digest.store`, which knows the backends, names the default, so the contract never imports one.
-    """
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        backend: Callable[..., Any] | None = cls.__dict__.get("default_backend")
-        if backend is not None:
-            return backend(*args, **kwargs)
-        return super().__call__(*args, **kwargs)
-
-
-class StoreCore(ABC, metaclass=StoreMeta):
+class StoreCore(ABC):
     """The primitives a backend supplies, the schema, and which digest's rows the queries touch."""
 
     dialect: ClassVar[str]
     location: str
-    # The digest whose rows the queries read and write (``[digest] name``, set by the pipeline). None:
-    # every digest's rows are read (an inspection of the whole store) and rows are written under ''.
-    digest: str | None = None
-    # True: an article any digest of the store delivered counts as seen by this one too.
-    shared_history: bool = False
+    # Set only by scoped(): the scope of a store never changes once made.
+    _digest: str | None = None
+    _shared_history: bool = False
 
     # -- primitives a backend supplies -------------------------------------------------------------
 
@@ -86,7 +79,8 @@ class StoreCore(ABC, metaclass=StoreMeta):
     def tables(self) -> frozenset[str]: ...
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection, which every view of this store shares."""
 
     def __enter__(self) -> Self:
         return self
@@ -124,38 +118,70 @@ class StoreCore(ABC, metaclass=StoreMeta):
 
     # -- digests apart -----------------------------------------------------------------------------
 
+    @property
+    def digest(self) -> str | None:
+        """The digest whose rows this store reads and writes (``[digest] name``).
+
+        None for a store as opened: every digest's rows are read (an inspection of the whole store)
+        and rows are written under ''.
+        """
+        return self._digest
+
+    @property
+    def shared_history(self) -> bool:
+        """True: an article any digest of the store delivered counts as seen by this one too."""
+        return self._shared_history
+
+    def scoped(self, digest: str, *, shared_history: bool = False) -> Self:
+        """This store seen as the digest called ``digest``: a view on the same connection.
+
+        Reads nothing and writes nothing; the store it came from keeps its own scope.
+        """
+        view = copy.copy(self)
+        view._digest = digest
+        view._shared_history = shared_history
+        return view
+
+    @contextmanager
+    def session(self, digest: str, *, shared_history: bool = False) -> Iterator[Self]:
+        """The view of ``digest`` for a run or a command that writes, under the run lock.
+
+        On entering, in one transaction, the rows of a store from before digests were kept apart
+        (named '') become this digest's own: the first digest to write to an upgraded store takes
+        its history. Raises :class:`StoreError` at once when another run holds the lock.
+        """
+        view = self.scoped(digest, shared_history=shared_history)
+        with view.lock():
+            with view.transaction():
+                moved = view._adopt()
+            if moved:
+                log.info("took %d rows of a store from before digests were kept apart as %s's", moved, digest)
+            yield view
+
     _apart: bool | None = None
 
     def _mine(self, *, shared: bool = False) -> tuple[str, tuple[Any, ...]]:
         """The condition (and its parameters) that selects this digest's rows; ``shared``: every row."""
         if self._apart is None:
             self._apart = self.version >= DIGESTS_APART.version
-        if shared or self.digest is None or not self._apart:
+        if shared or self._digest is None or not self._apart:
             return "1 = 1", ()
-        return "digest = ?", (self.digest,)
+        return "digest = ?", (self._digest,)
 
     @property
     def _name(self) -> str:
-        return self.digest or ""
+        return self._digest or ""
 
-    def use(self, name: str, *, shared_history: bool = False) -> None:
-        """Read and write the rows of the digest called ``name`` from now on."""
-        self.digest = name
-        self.shared_history = shared_history
-
-    def adopt(self) -> int:
-        """Make the rows of a store from before digests were kept apart (named '') this digest's own.
-
-        Call inside :meth:`transaction`; the first digest to run on an upgraded store takes its history.
-        """
-        if self.digest is None or self.version < DIGESTS_APART.version:
+    def _adopt(self) -> int:
+        """Make the rows named '' this digest's own; call inside :meth:`transaction`."""
+        if self._digest is None or self.version < DIGESTS_APART.version:
             return 0
         tables = self.tables()
         moved = 0
         for table in SCOPED_TABLES:
             if table in tables:
                 moved += int(self.query(f"SELECT COUNT(*) FROM {table} WHERE digest = ''")[0][0])
-                self.execute(f"UPDATE {table} SET digest = ? WHERE digest = ''", (self.digest,))
+                self.execute(f"UPDATE {table} SET digest = ? WHERE digest = ''", (self._digest,))
         return moved
 
     def digest_names(self) -> frozenset[str]:
@@ -170,3 +196,47 @@ class StoreCore(ABC, metaclass=StoreMeta):
             raise ValueError(table)
         mine, scope = self._mine() if table in SCOPED_TABLES else ("1 = 1", ())
         return int(self.query(f"SELECT COUNT(*) FROM {table} WHERE {mine}", scope)[0][0])
+
+
+class Repository:
+    """One concern's queries, bound to a store and so to its scope (``store.seen``, ``store.outbox``…)."""
+
+    def __init__(self, store: StoreCore) -> None:
+        self._store = store
+
+    # The store's primitives and scope, under the names the queries were written with.
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._store.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._store.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._store.query(sql, params)
+
+    def tables(self) -> frozenset[str]:
+        return self._store.tables()
+
+    @property
+    def version(self) -> int:
+        return self._store.version
+
+    @property
+    def location(self) -> str:
+        return self._store.location
+
+    @property
+    def shared_history(self) -> bool:
+        return self._store.shared_history
+
+    def _mine(self, *, shared: bool = False) -> tuple[str, tuple[Any, ...]]:
+        return self._store._mine(shared=shared)
+
+    @property
+    def _apart(self) -> bool | None:
+        return self._store._apart
+
+    @property
+    def _name(self) -> str:
+        return self._store._name

@@ -9,17 +9,17 @@ from .. import health
 from ..config import FetchConfig
 from ..errors import StoreError
 from ..models import FeedState
-from .core import StoreCore
+from .core import Repository
 from .migrations import FEED_SCHEDULE
 from .records import FeedHealth
 
 __all__ = ["FeedRepository"]
 
 
-class FeedRepository(StoreCore):
+class FeedRepository(Repository):
     """Feed state: ETag/Last-Modified, failures, quarantine, the last success."""
 
-    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+    def states(self, urls: Iterable[str]) -> dict[str, FeedState]:
         """What the store remembers of these feed URLs (validators, health); unknown URLs are left out."""
         if "feeds" not in self.tables():  # a read-only store from before the feeds table
             return {}
@@ -39,7 +39,7 @@ class FeedRepository(StoreCore):
                 out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked, success, r[9])
         return out
 
-    def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
+    def record(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
         """Remember each feed's health; its ETag/Last-Modified too unless ``validators`` is false.
 
         Validators are kept only once the articles are safe (stored in the outbox, or none were new):
@@ -74,7 +74,7 @@ class FeedRepository(StoreCore):
                     (state.etag, state.last_modified, self._name, state.url),
                 )
 
-    def feed_health(self, *, quarantine_after: int = FetchConfig().quarantine_after) -> tuple[FeedHealth, ...]:
+    def health(self, *, quarantine_after: int = FetchConfig().quarantine_after) -> tuple[FeedHealth, ...]:
         """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
         if "feeds" not in self.tables():
             return ()
@@ -82,12 +82,12 @@ class FeedRepository(StoreCore):
             mine, scope = self._mine()
             rows = self.query(f"SELECT url FROM feeds WHERE {mine} ORDER BY url", scope)
             urls = list(dict.fromkeys(str(r[0]) for r in rows))
-            states = self.feed_states(urls)
+            states = self.states(urls)
         except StoreError:  # a feeds table of another shape: status still shows everything else
             return ()
         return tuple(_health(states[url], quarantine_after) for url in urls)
 
-    def revive_feed(self, url: str) -> bool:
+    def revive(self, url: str) -> bool:
         """End a feed's quarantine: fetched in full next run, its failures forgotten; False if unknown."""
         mine, scope = self._mine()
         if not self.query(f"SELECT url FROM feeds WHERE {mine} AND url = ?", (*scope, url)):

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ..models import CachedResponse, StoryMemory
-from .core import StoreCore
+from .core import Repository
 
 __all__ = ["MemoryRepository"]
 
 
-class MemoryRepository(StoreCore):
+class MemoryRepository(Repository):
     """The LLM answer cache (shared by every digest) and each digest's story memory."""
 
     def cached_response(self, model: str, prompt_version: str, story_hash: str) -> str | None:

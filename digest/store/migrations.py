@@ -102,7 +102,7 @@ FEED_SCHEDULE = Migration(
 # Several digests apart in one store: every table of what a digest sent, is sending, remembers and
 # fetched gains a ``digest`` column (its ``[digest] name``) and it joins each primary key, so two
 # digests may both have an issue 2026-W48 and both send an article. Existing rows get the name '',
-# which the first digest to run on the store takes as its own (:meth:`Store.adopt`). The tables are
+# which the first digest to run on the store takes as its own (:meth:`Store.session`). The tables are
 # rebuilt, since SQLite cannot change a primary key in place.
 DIGESTS_APART = Migration(
     8,

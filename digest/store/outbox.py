@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from .core import Repository
 from .migrations import ISSUE_OUTLINE
 from .records import DELIVERY_STATES, IssueRecord, OutboxEntry, SeenArticle
 from .seen import SeenRepository
@@ -15,8 +16,8 @@ from .seen import SeenRepository
 __all__ = ["OutboxRepository"]
 
 
-class OutboxRepository(SeenRepository):
-    """Every issue and its deliveries; completing one marks its articles seen, hence the base."""
+class OutboxRepository(Repository):
+    """Every issue and its deliveries; completing one marks its articles seen."""
 
     def save_issue(self, issue: IssueRecord, *, state: str, at: datetime) -> None:
         self.execute(
@@ -49,7 +50,7 @@ class OutboxRepository(SeenRepository):
         recipients: Sequence[str],
         at: datetime,
     ) -> None:
-        """Put an issue in the outbox; call inside :meth:`transaction` with the rest of the run's writes."""
+        """Put an issue in the outbox; call inside the store's transaction with the rest of the run's writes."""
         self.save_issue(issue, state="pending", at=at)
         encoded = [[a.id, a.source, a.published] for a in articles]
         self.execute(
@@ -62,7 +63,7 @@ class OutboxRepository(SeenRepository):
             [(self._name, issue.id, r, at.isoformat()) for r in dict.fromkeys(recipients)],
         )
 
-    def outbox(self) -> tuple[OutboxEntry, ...]:
+    def pending(self) -> tuple[OutboxEntry, ...]:
         """Issues stored but not yet completed, oldest first."""
         mine, scope = self._mine()
         rows = self.query(
@@ -95,10 +96,10 @@ class OutboxRepository(SeenRepository):
         )
 
     def complete(self, entry: OutboxEntry, *, at: datetime) -> int:
-        """Mark an outbox issue sent and its articles seen; call inside :meth:`transaction`."""
+        """Mark an outbox issue sent and its articles seen; call inside the store's transaction."""
         mine, scope = self._mine()
         self.execute(f"UPDATE issues SET state = 'sent' WHERE {mine} AND id = ?", (*scope, entry.issue.id))
-        return self.mark_seen(entry.articles, digest_id=entry.issue.id, at=at)
+        return SeenRepository(self._store).mark(entry.articles, digest_id=entry.issue.id, at=at)
 
     def issue_ids(self) -> frozenset[str]:
         """Every issue id in use, pending or sent."""

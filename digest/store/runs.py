@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .core import StoreCore
+from .core import Repository
 from .migrations import DIGESTS_APART
 from .records import RunRecord
 
@@ -15,10 +15,10 @@ RECENT_RUNS = 5
 __all__ = ["RunRepository"]
 
 
-class RunRepository(StoreCore):
+class RunRepository(Repository):
     """Each run's report, kept per digest."""
 
-    def record_run(self, report: dict[str, object], *, at: datetime) -> None:
+    def record(self, report: dict[str, object], *, at: datetime) -> None:
         if self.version >= DIGESTS_APART.version:
             self.execute(
                 "INSERT INTO runs (digest, at, report) VALUES (?, ?, ?)",
@@ -27,7 +27,7 @@ class RunRepository(StoreCore):
         else:
             self.execute("INSERT INTO runs (at, report) VALUES (?, ?)", (at.isoformat(), json.dumps(report)))
 
-    def runs(self, limit: int = RECENT_RUNS) -> tuple[RunRecord, ...]:
+    def latest(self, limit: int = RECENT_RUNS) -> tuple[RunRecord, ...]:
         """The latest runs, newest first."""
         mine, scope = self._mine()
         rows = self.query(f"SELECT at, report FROM runs WHERE {mine} ORDER BY id DESC LIMIT ?", (*scope, limit))

@@ -8,16 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StoreError
-from .core import StoreCore
+from .core import Repository
 from .records import SeenArticle
 
 __all__ = ["SeenRepository"]
 
 
-class SeenRepository(StoreCore):
+class SeenRepository(Repository):
     """Seen articles (per digest), first-seen stamps, and the ids from before GUIDs were scoped."""
 
-    def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
+    def ids(self, ids: Iterable[str]) -> frozenset[str]:
         """Which of ``ids`` were already delivered."""
         found: set[str] = set()
         batch = list(ids)
@@ -62,7 +62,7 @@ class SeenRepository(StoreCore):
             rows.update((r[0], r[1]) for r in self.query(sql, chunk))
         return frozenset((alias, source) for alias, source in wanted if {(alias, source), (alias, "")} & rows)
 
-    def mark_seen(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
+    def mark(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
         rows = [(self._name, a.id, digest_id, at.isoformat(), a.source, a.published) for a in articles]
         self.executemany(
             "INSERT INTO seen (digest, article_id, digest_id, sent_at, source, published) VALUES (?, ?, ?, ?, ?, ?) "

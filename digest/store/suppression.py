@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parseaddr
 
-from .core import StoreCore
+from .core import Repository
 
 __all__ = ["SuppressionRepository", "is_address", "normal_address"]
 
@@ -28,26 +28,26 @@ def is_address(text: str) -> bool:
     )
 
 
-class SuppressionRepository(StoreCore):
+class SuppressionRepository(Repository):
     """This digest's suppressed addresses."""
 
-    def suppress(self, addresses: Iterable[str], *, at: datetime) -> int:
+    def add(self, addresses: Iterable[str], *, at: datetime) -> int:
         """Put ``addresses`` on this digest's suppression list; returns how many were not on it."""
         wanted = [normal_address(a) for a in addresses]
-        new = [a for a in dict.fromkeys(wanted) if a not in self.suppressed()]
+        new = [a for a in dict.fromkeys(wanted) if a not in self.addresses()]
         self.executemany(
             "INSERT INTO suppressed (digest, address, at) VALUES (?, ?, ?) ON CONFLICT (digest, address) DO NOTHING",
             [(self._name, a, at.isoformat()) for a in new],
         )
         return len(new)
 
-    def unsuppress(self, addresses: Iterable[str]) -> int:
+    def remove(self, addresses: Iterable[str]) -> int:
         """Take ``addresses`` off the suppression list; returns how many were on it."""
-        gone = [a for a in dict.fromkeys(normal_address(a) for a in addresses) if a in self.suppressed()]
+        gone = [a for a in dict.fromkeys(normal_address(a) for a in addresses) if a in self.addresses()]
         self.executemany("DELETE FROM suppressed WHERE digest = ? AND address = ?", [(self._name, a) for a in gone])
         return len(gone)
 
-    def suppressed(self) -> frozenset[str]:
+    def addresses(self) -> frozenset[str]:
         """This digest's suppressed addresses, normalized (see :func:`normal_address`)."""
         if "suppressed" not in self.tables():
             return frozenset()
