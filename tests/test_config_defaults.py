@@ -130,7 +130,8 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (render.environment, "language", "digest.language"),
         (site.build_site, "per_page", "site.per_page"),
         (site.build_site, "feed_items", "site.feed_items"),
-        (FeedRepository.feed_health, "quarantine_after", "fetch.quarantine_after"),
+        (FeedRepository.health, "quarantine_after", "fetch.quarantine_after"),
+        (Store.feed_health, "quarantine_after", "fetch.quarantine_after"),
         (Store.status, "quarantine_after", "fetch.quarantine_after"),
         (GuardedTransport, "per_host", "fetch.per_host"),
         (GuardedTransport, "keep_hosts", "fetch.concurrency"),
@@ -143,6 +144,6 @@ def test_the_library_takes_its_defaults_from_the_config(function: Callable[..., 
 
 
 def test_digest_status_and_the_store_show_the_same_number_of_runs() -> None:
-    assert _default_of(Store.status, "runs") == _default_of(RunRepository.runs, "limit") == RECENT_RUNS
+    assert _default_of(Store.status, "runs") == _default_of(RunRepository.latest, "limit") == RECENT_RUNS
     status = _parser().parse_args(["status", "--config", "digest.toml"])
     assert status.runs == RECENT_RUNS

@@ -72,11 +72,11 @@ def test_a_run_in_process_sends_through_the_injected_mailer_and_marks_seen_after
     with SqliteStore(tmp_path / "state.db") as store:
         failed = Pipeline(config, services, store=store).run()
         assert failed.status == "failed" and store.count("seen") == 0
-        assert [e.undelivered for e in store.outbox()] == [("ann@example.org",)]
+        assert [e.undelivered for e in store.outbox.pending()] == [("ann@example.org",)]
         recorder.fail = False
         done = Pipeline(config, services, store=store).run()
         assert done.status == "sent" and done.resent == (failed.digest_id,)
-        assert store.count("seen") == 2 and store.outbox() == ()
+        assert store.count("seen") == 2 and store.outbox.pending() == ()
     assert recorder.sent == [(failed.digest_id, ("ann@example.org",))]
     assert (tmp_path / "site" / "index.html").is_file()
 
