@@ -212,7 +212,7 @@ def measure(args: argparse.Namespace, hosts: list[str], port: int) -> int:
             cold = gather(config, now=NOW, store=store)
             cold_s = time.perf_counter() - start
             with store.transaction():
-                store.record_feeds(cold.feeds)
+                store.feeds.record(cold.feeds)
         # A warm run is next week's cron job: a fresh process that opens the saved state, not this one
         # with last run's 100,000 articles freed all over its heap.
         with multiprocessing.get_context("spawn").Pool(1) as pool:

@@ -257,7 +257,7 @@ def _feeds(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.action is None:
         with _open_store(config, readonly=True) as store:
-            feeds = store.feed_health(quarantine_after=config.fetch.quarantine_after)
+            feeds = store.feeds.health(quarantine_after=config.fetch.quarantine_after)
         print("feeds:" if feeds else "feeds: no health recorded yet (run digest first)")
         _print_feeds(feeds)
         return 0
@@ -265,7 +265,7 @@ def _feeds(args: argparse.Namespace) -> int:
         raise DigestError("which feed?", hint="digest feeds revive NAME, NAME a source's name or its feed URL")
     url = next((s.url for s in config.sources if s.url and args.name in (s.name, s.url)), args.name)
     with _writing(config) as store:
-        if not store.revive_feed(url):
+        if not store.feeds.revive(url):
             raise DigestError(f"no feed {args.name!r} in the state store", hint="`digest feeds` lists the feeds by URL")
     print(f"revived {url}: fetched in full next run, and every run while it works")
     return 0
@@ -274,7 +274,7 @@ def _feeds(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _writing(config) as store:
-        count = store.forget(
+        count = store.seen.forget(
             ids=args.ids, source=args.source, digest_id=args.digest, since=args.since, until=args.until
         )
     print(f"forgot {count} article(s); a later digest may carry them again")
@@ -292,10 +292,10 @@ def _unsubscribe(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _writing(config) as store:
         if args.undo:
-            count = store.unsuppress(args.address)
+            count = store.suppression.remove(args.address)
             print(f"took {count} address(es) off the suppression list; they get the next digest if in email.to")
         else:
-            count = store.suppress(args.address, at=_now(None))
+            count = store.suppression.add(args.address, at=_now(None))
             print(f"suppressed {count} address(es): never mailed again, even while in email.to")
     return 0
 

@@ -131,7 +131,6 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (site.build_site, "per_page", "site.per_page"),
         (site.build_site, "feed_items", "site.feed_items"),
         (FeedRepository.health, "quarantine_after", "fetch.quarantine_after"),
-        (Store.feed_health, "quarantine_after", "fetch.quarantine_after"),
         (Store.status, "quarantine_after", "fetch.quarantine_after"),
         (GuardedTransport, "per_host", "fetch.per_host"),
         (GuardedTransport, "keep_hosts", "fetch.concurrency"),

@@ -195,7 +195,7 @@ security = "none"
         assert report.delivered_to == ("ann@example.org",) and report.stories == 1
         world, uk = feed_server.url("feeds/world.xml"), feed_server.url("feeds/uk.xml")
         ids = {f"{world}#guid:world-1", f"{uk}#guid:uk-1", f"{uk}#guid:gn-1"}  # GUIDs are scoped to their feed
-        assert store.seen_ids(ids) == ids
+        assert store.seen.ids(ids) == ids
         assert report.marked_seen == 3
         ((_, message),) = smtp_server.recorder.messages
         text = message.get_body(("plain",)).get_content()

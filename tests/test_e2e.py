@@ -96,7 +96,7 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
         assert report.delivered_to == ("ann@example.org", "bob@example.org")
         assert store.count("seen") == report.marked_seen > 0
         # The issue is stored with its outline, which the site reads instead of parsing the HTML again.
-        [sent] = store.issues()
+        [sent] = store.outbox.issues()
         assert sent.sections and sent.headlines and sent.sections == outline(sent.body_html).sections
     assert len(smtp_server.recorder.messages) == 2
 

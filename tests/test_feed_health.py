@@ -116,7 +116,7 @@ def _gather_runs(config: Config, store: Store, runs: int, start: int = 0) -> lis
     for n in range(start, start + runs):
         gathered = gather(config, now=NOW + timedelta(days=7 * n), store=store)
         with store.transaction():
-            store.record_feeds(gathered.feeds)
+            store.feeds.record(gathered.feeds)
         if not any("not fetched this run" in p.message for p in gathered.problems):
             fetched.append(n)
     return fetched
@@ -136,12 +136,12 @@ def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_serve
         # Two failures quarantine it; then tried after 1, 2, 4, 8 runs left out.
         assert fetched == [0, 1, 3, 6, 11]
         assert len(feed_server.requests) == len(fetched), "a left-out feed is not requested at all"
-        (health_,) = store.feed_health(quarantine_after=2)
+        (health_,) = store.feeds.health(quarantine_after=2)
         assert health_.quarantined and health_.consecutive_failures == 5 and health_.last_success is None
         # It works again: one success ends the quarantine, and it is fetched every run.
         shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
         assert _gather_runs(config, store, 5, start=20) == [20, 21, 22, 23, 24]
-        (health_,) = store.feed_health(quarantine_after=2)
+        (health_,) = store.feeds.health(quarantine_after=2)
         assert not health_.quarantined and health_.last_success is not None
 
 
@@ -152,7 +152,7 @@ def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer) -
         shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
         # Run 4 and 5 are left out (2 runs after the third failure), run 6 tries it and it works.
         assert _gather_runs(config, store, 5, start=4) == [6, 7, 8]
-        (health_,) = store.feed_health(quarantine_after=2)
+        (health_,) = store.feeds.health(quarantine_after=2)
         assert (health_.quarantined, health_.consecutive_failures) == (False, 0)
         assert health_.last_success == NOW + timedelta(days=7 * 8)
 

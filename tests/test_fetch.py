@@ -189,7 +189,7 @@ def config(*urls: str, fetch: FetchConfig = FAST, **source: Any) -> Config:
 
 def save(store: Store, gathered: Gathered) -> None:
     with store.transaction():
-        store.record_feeds(gathered.feeds)
+        store.feeds.record(gathered.feeds)
 
 
 def test_second_run_sends_validators_and_a_304_costs_no_parsing(server: Server) -> None:

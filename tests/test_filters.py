@@ -119,11 +119,11 @@ def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) 
         assert report.to_dict()["filtered"] == {"sponsored": 1}
         assert report.marked_seen == 3
         dropped = scoped_id(tmp_path / "wire.xml", 1)
-        assert not store.seen_ids([dropped])
+        assert not store.seen.ids([dropped])
 
         # The rule removed: the article comes back the next run, and only it.
         config = load_config(_config(tmp_path, ""))
         report = Pipeline(config, Services(env={}), store=store).run(NOW + timedelta(hours=1))
         assert report.filtered == ()
         assert report.marked_seen == 1
-        assert store.seen_ids([dropped]) == {dropped}
+        assert store.seen.ids([dropped]) == {dropped}

@@ -201,12 +201,12 @@ def test_grounding_accepts_verbatim_quotes_and_rejects_unsupported_sentences() -
 def test_cache_hit_on_rerun_asks_the_endpoint_nothing(api: FakeApi, tmp_path: Path) -> None:
     stories = [story(FERRY), story(FERRY_2)]
     with httpx.Client() as client, open_store(tmp_path / "state.db") as store:
-        first = summarize(stories, config=_config(api), client=client, env={}, cached=store.cached_response)
+        first = summarize(stories, config=_config(api), client=client, env={}, cached=store.memory.cached_response)
         with store.transaction():
-            store.save_responses(first.responses, at=NOW)
-        again = summarize(stories, config=_config(api), client=client, env={}, cached=store.cached_response)
+            store.memory.save_responses(first.responses, at=NOW)
+        again = summarize(stories, config=_config(api), client=client, env={}, cached=store.memory.cached_response)
         other_model = summarize(
-            stories, config=_config(api, model="other"), client=client, env={}, cached=store.cached_response
+            stories, config=_config(api, model="other"), client=client, env={}, cached=store.memory.cached_response
         )
     assert len(api.requests) == 4, "two stories, then nothing, then two again for another model"
     assert again.stories == first.stories and again.responses == ()

@@ -85,7 +85,7 @@ def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
         assert later.status == "sent"
         assert store.outbox.pending() == ()
         assert store.count("seen") == len(entry.articles) > 0
-        assert [i.id for i in store.issues()] == ["2026-W48"]
+        assert [i.id for i in store.outbox.issues()] == ["2026-W48"]
     messages = smtp_server.recorder.messages
     assert [r for r, _ in messages] == [[r] for r in RECIPIENTS], "the week after had nothing new"
     for _, message in messages:
@@ -129,7 +129,7 @@ def test_a_partial_delivery_resends_only_to_whoever_did_not_get_it(
         _run(config, store)
         # As a crash between two per-recipient sends leaves it: ann's delivery recorded, bob's not.
         with store.transaction():
-            store.record_delivery("2026-W48", ["ann@example.org"], state="sent", at=NOW)
+            store.outbox.record_delivery("2026-W48", ["ann@example.org"], state="sent", at=NOW)
         smtp_server.recorder.refuse_all = False
         report = _run(config, store)
         assert report.delivered_to == ("bob@example.org",)

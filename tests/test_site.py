@@ -43,12 +43,12 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_a_lost_site_is_rebuilt_byte_identical_from_the_store(tmp_path: Path) -> None:
     with open_store(tmp_path / "state.db") as store, store.transaction():
         for record in _issues(3):
-            store.save_issue(record, state="sent", at=record.end)
+            store.outbox.save_issue(record, state="sent", at=record.end)
     with open_store(tmp_path / "state.db") as store:
-        first = _files(_build(tmp_path / "site", list(store.issues())))
+        first = _files(_build(tmp_path / "site", list(store.outbox.issues())))
     shutil.rmtree(tmp_path / "site")
     with open_store(tmp_path / "state.db") as store:
-        second = _files(_build(tmp_path / "site", list(store.issues())))
+        second = _files(_build(tmp_path / "site", list(store.outbox.issues())))
     assert first == second
     assert "issues/2026-W04/index.html" in first and "index.html" in first
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site")]
@@ -178,10 +178,10 @@ def test_the_site_reads_each_issue_s_stored_outline_and_parses_only_older_issues
     assert parsed.sections and parsed.headlines
     stored = dataclasses.replace(new, sections=parsed.sections, headlines=(("technology-1", "Stored headline"),))
     with open_store(tmp_path / "state.db") as store, store.transaction():
-        store.save_issue(old, state="sent", at=old.end)
-        store.save_issue(stored, state="sent", at=stored.end)
+        store.outbox.save_issue(old, state="sent", at=old.end)
+        store.outbox.save_issue(stored, state="sent", at=stored.end)
     with open_store(tmp_path / "state.db") as store:
-        issues = list(store.issues())
+        issues = list(store.outbox.issues())
     assert [i.sections for i in issues] == [parsed.sections, None]
     root = _build(tmp_path / "site", issues)
     script = (root / "search/index.js").read_text(encoding="utf-8")

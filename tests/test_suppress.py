@@ -59,7 +59,7 @@ def test_an_unsubscribed_address_in_email_to_is_never_mailed(
 
     assert main(["unsubscribe", "bob@example.org", "--undo", "--config", str(config)]) == 0
     with open_store(tmp_path / "state.db") as store:
-        assert store.suppressed() == frozenset()
+        assert store.suppression.addresses() == frozenset()
 
 
 def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
@@ -71,7 +71,7 @@ def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
         first = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert first.status == "failed"
         with store.transaction():
-            store.suppress(["ann@example.org"], at=NOW)
+            store.suppression.add(["ann@example.org"], at=NOW)
         smtp_server.recorder.refuse_all = False
         second = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert second.status == "sent" and second.delivered_to == ("Bob <bob@example.org>",)

@@ -102,10 +102,10 @@ def test_each_digest_mails_its_own_and_a_shared_story_reaches_both(
     assert "library1" in a_site and "library1" in b_site  # the wire story, in both
     with open_store(shared_state) as store:
         alpha_view, beta_view = store.scoped("alpha"), store.scoped("beta")
-        assert [i.id for i in alpha_view.issues()] == ["2026-W48"] and len(alpha_view.runs.latest()) == 1
+        assert [i.id for i in alpha_view.outbox.issues()] == ["2026-W48"] and len(alpha_view.runs.latest()) == 1
         wire, a_own, b_own = tmp_path / "wire.xml", tmp_path / "a" / "own.xml", tmp_path / "b" / "own.xml"
-        assert alpha_view.seen_ids([scoped_id(b_own, 20), scoped_id(wire, 1)]) == {scoped_id(wire, 1)}
-        assert beta_view.seen_ids([scoped_id(a_own, 10), scoped_id(b_own, 20)]) == {scoped_id(b_own, 20)}
+        assert alpha_view.seen.ids([scoped_id(b_own, 20), scoped_id(wire, 1)]) == {scoped_id(wire, 1)}
+        assert beta_view.seen.ids([scoped_id(a_own, 10), scoped_id(b_own, 20)]) == {scoped_id(b_own, 20)}
     # A second run of either sends nothing new.
     assert _run(alpha, shared_state).status == "nothing_new"
 
@@ -165,5 +165,5 @@ def test_an_existing_store_migrates_into_the_default_name(tmp_path: Path, smtp_s
     assert report.digest_id == "2026-W48"
     with open_store(path) as opened:
         store = opened.scoped("alpha-weekly")
-        assert [i.id for i in store.issues()] == ["2026-W48", "2026-W47"]
+        assert [i.id for i in store.outbox.issues()] == ["2026-W48", "2026-W47"]
         assert store.query("SELECT COUNT(*) FROM seen WHERE digest = ''") == [(0,)]

@@ -60,12 +60,12 @@ def run(ctx: Context, now: datetime) -> RunReport:
     outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
     entry = _outbox_entry(config, ctx.mailer, week, _suppressed(config, store))
     with store.transaction():
-        store.record_first_seen(dict(week.first_seen))
-        store.save_responses(week.responses, at=now)
+        store.seen.record_first_seen(dict(week.first_seen))
+        store.memory.save_responses(week.responses, at=now)
         # The articles are safe in the outbox now, so a 304 next run loses nothing: keep the validators.
-        store.record_feeds(week.feeds)
-        store.remember_stories(rank.memories(week.digest, at=now))
-        store.save_pending(
+        store.feeds.record(week.feeds)
+        store.memory.remember_stories(rank.memories(week.digest, at=now))
+        store.outbox.save_pending(
             entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
         )
     ctx.reached("pending", entry.issue.id)
@@ -96,7 +96,7 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     config, store = ctx.config, ctx.store
     if not is_address(to):
         raise DeliveryError(f"not an e-mail address: {to!r}", hint="give the plain address, e.g. me@example.org")
-    if normal_address(to) in store.suppressed():
+    if normal_address(to) in store.suppression.addresses():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(ctx, now)
     report = replace(week.report(now, dry_run=True), status=RunStatus.TEST_SEND)
@@ -135,7 +135,7 @@ def _compose(config: Config, week: Week) -> EmailMessage:
 
 def _suppressed(config: Config, store: Store) -> frozenset[str]:
     """The addresses of email.to on the suppression list (normalized)."""
-    listed = store.suppressed()
+    listed = store.suppression.addresses()
     return frozenset(a for a in map(normal_address, config.email.to) if a in listed)
 
 
@@ -180,7 +180,7 @@ def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progre
         progress.problems.append(Problem("site", "could not publish the site", "see the log; the next run retries"))
         return False
     with store.transaction():
-        progress.marked_seen += store.complete(entry, at=now)
+        progress.marked_seen += store.outbox.complete(entry, at=now)
     progress.published = True
     progress.completed.append(digest_id)
     ctx.reached("sent", digest_id)
@@ -195,12 +195,16 @@ def _still_addressed(ctx: Context, entry: OutboxEntry, now: datetime, progress: 
     store = ctx.store
     current = set(ctx.mailer.addressees(ctx.config.email.to))
     dropped = [r for r in entry.undelivered if r not in current]
-    listed = store.suppressed()
+    listed = store.suppression.addresses()
     unsubscribed = [r for r in entry.undelivered if r in current and normal_address(r) in listed]
     if dropped or unsubscribed:
         with store.transaction():
-            store.record_delivery(entry.issue.id, dropped, state="refused", at=now, detail="no longer in email.to")
-            store.record_delivery(entry.issue.id, unsubscribed, state="suppressed", at=now, detail="unsubscribed")
+            store.outbox.record_delivery(
+                entry.issue.id, dropped, state="refused", at=now, detail="no longer in email.to"
+            )
+            store.outbox.record_delivery(
+                entry.issue.id, unsubscribed, state="suppressed", at=now, detail="unsubscribed"
+            )
         progress.refused.extend(dropped)
     return tuple(r for r in entry.undelivered if r in current and r not in unsubscribed)
 
@@ -220,9 +224,9 @@ def _record_deliveries(
         return False
     refused = [r for r in results if not r.accepted and r.permanent]
     with store.transaction():
-        store.record_delivery(entry.issue.id, accepted, state="sent", at=now)
+        store.outbox.record_delivery(entry.issue.id, accepted, state="sent", at=now)
         for r in refused:
-            store.record_delivery(entry.issue.id, [r.recipient], state="refused", at=now, detail=r.reason)
+            store.outbox.record_delivery(entry.issue.id, [r.recipient], state="refused", at=now, detail=r.reason)
     progress.delivered_to.extend(accepted)
     progress.refused.extend(r.recipient for r in refused)
     progress.problems.extend(Problem(r.recipient, r.reason or "recipient refused", "check email.to") for r in refused)
@@ -265,9 +269,9 @@ def _record(
         status=status,
     )
     with store.transaction():
-        store.record_first_seen(dict(first_seen))
-        store.record_feeds(feeds)
-        store.record_run(report.to_dict(), at=report.now)
+        store.seen.record_first_seen(dict(first_seen))
+        store.feeds.record(feeds)
+        store.runs.record(report.to_dict(), at=report.now)
     write_report(config, report)
     return report
 
@@ -282,7 +286,7 @@ def _status(report: RunReport, progress: _Progress) -> RunStatus:
 
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:
-    issues = (issue, *(i for i in store.issues() if i.id != issue.id))
+    issues = (issue, *(i for i in store.outbox.issues() if i.id != issue.id))
     theme = config.resolve(config.digest.theme) if config.digest.theme else None
     env = render.environment(theme, language=config.digest.language)
     try:

@@ -88,20 +88,20 @@ def build_week(ctx: Context, now: datetime) -> Week:
             sleep=ctx.async_sleep(),
             prepare=extract.extract_and_detect,
         )
-    known = store.first_seen(gathered.undated)
+    known = store.seen.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
     with ctx.stage("select"):
         articles = dedupe.collapse_copies(in_window)
-        seen = store.seen_ids(i for a in articles for i in a.ids)
+        seen = store.seen.ids(i for a in articles for i in a.ids)
         fresh = dedupe.drop_seen(articles, seen)
         # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
         # After language detection, so a rule on language sees the detected one.
         kept = filters.apply_filters(fresh, config.filters)
     stories = _stories(ctx, kept.kept)
     with ctx.stage("rank"):
-        sent = store.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
+        sent = store.memory.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
         memory = tuple(m for m in sent if m.sent_at <= now)
         recalled = rank.recall(stories, memory, threshold=config.rank.update_threshold)
         sections = _ranked_sections(config, recalled, start, now)
@@ -109,7 +109,11 @@ def build_week(ctx: Context, now: datetime) -> Week:
         sections = _summarized(config, sections)
         sections, summaries = _llm_summaries(ctx, sections)
     digest = Digest(
-        id=digest_id_for(now, store.issue_ids()), title=config.digest.title, start=start, end=now, sections=sections
+        id=digest_id_for(now, store.outbox.issue_ids()),
+        title=config.digest.title,
+        start=start,
+        end=now,
+        sections=sections,
     )
     with ctx.stage("render"):
         rendering = _render(config, digest, now)
@@ -200,7 +204,7 @@ def _llm_summaries(ctx: Context, sections: tuple[Section, ...]) -> tuple[tuple[S
     shown = [story for section in sections for story in section.stories]
     with ctx.llm_client() as client:
         done = summarize.llm_pass(
-            shown, config=config.summary, client=client, env=ctx.services.env, cached=ctx.store.cached_response
+            shown, config=config.summary, client=client, env=ctx.services.env, cached=ctx.store.memory.cached_response
         )
     by_id = {story.id: story for story in done.stories}
     return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
@@ -213,7 +217,7 @@ def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[dateti
     issue when a run was missed, but never beyond ``max_catch_up_days``.
     """
     window = now - timedelta(days=config.digest.window_days)
-    last = store.last_delivered(before=now)
+    last = store.outbox.last_delivered(before=now)
     if last is None:
         return window, None
     return max(min(last, window), now - timedelta(days=config.digest.max_catch_up_days)), last
@@ -224,13 +228,13 @@ def _skipped(articles: list[Article], store: Store, last: datetime | None, start
     if last is None or last >= start:
         return 0
     older = [a.id for a in articles if last < a.published <= start]
-    return len(set(older) - store.seen_ids(older))
+    return len(set(older) - store.seen.ids(older))
 
 
 def _unknown_name(config: Config, store: Store, last: datetime | None) -> tuple[Problem, ...]:
     """A first issue in a store that holds other digests' issues: perhaps a renamed digest, losing its history."""
     others = sorted(store.digest_names() - {config.digest.key, ""})
-    if last is not None or not others or config.digest.shared_history or store.issue_ids():
+    if last is not None or not others or config.digest.shared_history or store.outbox.issue_ids():
         return ()
     return (
         Problem(

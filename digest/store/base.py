@@ -10,16 +10,15 @@ subclasses it and supplies the primitives; this module imports no backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable
 
 from ..config import FetchConfig
-from ..models import CachedResponse, FeedState, StoryMemory
+from ..models import FeedState
 from .core import StoreCore
 from .feeds import FeedRepository
 from .memory import MemoryRepository
 from .outbox import OutboxRepository
-from .records import FeedHealth, IssueRecord, OutboxEntry, SeenArticle, StoreStatus
+from .records import StoreStatus
 from .runs import RECENT_RUNS, RunRepository
 from .seen import SeenRepository
 from .suppression import SuppressionRepository, is_address, normal_address
@@ -72,99 +71,11 @@ class Store(StoreCore):
             suppressed=len(self.suppression.addresses()),
         )
 
-    # -- the repositories' methods under the names callers used before repositories were attributes --
-    # Each forwards to its repository; kept until the callers in the pipeline and the tests use the
-    # repositories themselves, then removed.
-
-    def seen_ids(self, ids: Iterable[str]) -> frozenset[str]:
-        return self.seen.ids(ids)
-
-    def first_seen(self, ids: Iterable[str]) -> dict[str, datetime]:
-        return self.seen.first_seen(ids)
-
-    def record_first_seen(self, stamps: dict[str, datetime]) -> None:
-        self.seen.record_first_seen(stamps)
-
-    def known_aliases(self, pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
-        return self.seen.known_aliases(pairs)
-
-    def mark_seen(self, articles: Iterable[SeenArticle], *, digest_id: str, at: datetime) -> int:
-        return self.seen.mark(articles, digest_id=digest_id, at=at)
-
-    def forget(
-        self,
-        *,
-        ids: Sequence[str] = (),
-        source: str = "",
-        digest_id: str = "",
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> int:
-        return self.seen.forget(ids=ids, source=source, digest_id=digest_id, since=since, until=until)
-
-    def save_issue(self, issue: IssueRecord, *, state: str, at: datetime) -> None:
-        self.outbox.save_issue(issue, state=state, at=at)
-
-    def save_pending(
-        self,
-        issue: IssueRecord,
-        *,
-        message: bytes,
-        articles: Sequence[SeenArticle],
-        recipients: Sequence[str],
-        at: datetime,
-    ) -> None:
-        self.outbox.save_pending(issue, message=message, articles=articles, recipients=recipients, at=at)
-
-    def record_delivery(
-        self, digest_id: str, recipients: Iterable[str], *, state: str, at: datetime, detail: str = ""
-    ) -> None:
-        self.outbox.record_delivery(digest_id, recipients, state=state, at=at, detail=detail)
-
-    def complete(self, entry: OutboxEntry, *, at: datetime) -> int:
-        return self.outbox.complete(entry, at=at)
-
-    def issue_ids(self) -> frozenset[str]:
-        return self.outbox.issue_ids()
-
-    def last_delivered(self, *, before: datetime) -> datetime | None:
-        return self.outbox.last_delivered(before=before)
-
-    def issues(self) -> tuple[IssueRecord, ...]:
-        return self.outbox.issues()
-
-    def cached_response(self, model: str, prompt_version: str, story_hash: str) -> str | None:
-        return self.memory.cached_response(model, prompt_version, story_hash)
-
-    def save_responses(self, responses: Iterable[CachedResponse], *, at: datetime) -> None:
-        self.memory.save_responses(responses, at=at)
-
-    def remembered_stories(self, *, since: datetime) -> tuple[StoryMemory, ...]:
-        return self.memory.remembered_stories(since=since)
-
-    def remember_stories(self, memories: Iterable[StoryMemory]) -> None:
-        self.memory.remember_stories(memories)
+    # The source stage reads the store through two narrow protocols (digest.sources.gather's
+    # FeedStates and KnownIds), which a test can satisfy with a dict; these answer them.
 
     def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
         return self.feeds.states(urls)
 
-    def record_feeds(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
-        self.feeds.record(states, validators=validators)
-
-    def feed_health(self, *, quarantine_after: int = FetchConfig().quarantine_after) -> tuple[FeedHealth, ...]:
-        return self.feeds.health(quarantine_after=quarantine_after)
-
-    def revive_feed(self, url: str) -> bool:
-        return self.feeds.revive(url)
-
-    def record_run(self, report: dict[str, object], *, at: datetime) -> None:
-        self.runs.record(report, at=at)
-
-    def suppress(self, addresses: Iterable[str], *, at: datetime) -> int:
-        return self.suppression.add(addresses, at=at)
-
-    def unsuppress(self, addresses: Iterable[str]) -> int:
-        return self.suppression.remove(addresses)
-
-    def suppressed(self) -> frozenset[str]:
-        return self.suppression.addresses()
+    def known_aliases(self, pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+        return self.seen.known_aliases(pairs)
