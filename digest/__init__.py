@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Config, load_config
+    from .config import Config, SourceConfig, load_config, parse_config
     from .errors import (
         ConfigError,
         DeliveryError,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from .mailer import Mailer, OutboxMailer, SmtpMailer
-    from .models import Article, Digest, Link, Problem, RunReport, Section, Story, SummarySentence
+    from .models import Article, Digest, Link, Problem, RunReport, RunStatus, Section, Story, SummarySentence
     from .pipeline import Pipeline, Services, Week, write_renderings
     from .render import Rendering
     from .store import SqliteStore, Store, open_store
@@ -45,9 +45,11 @@ __all__ = [
     "RenderError",
     "Rendering",
     "RunReport",
+    "RunStatus",
     "Section",
     "Services",
     "SmtpMailer",
+    "SourceConfig",
     "SourceError",
     "SqliteStore",
     "Store",
@@ -57,6 +59,7 @@ __all__ = [
     "Week",
     "load_config",
     "open_store",
+    "parse_config",
     "write_renderings",
 ]
 
@@ -65,7 +68,7 @@ __version__ = "0.1.0"
 # Where each public name lives; one table, so __all__ and the imports cannot drift apart unnoticed
 # (tests/test_imports.py resolves every name in __all__).
 _HOME = {
-    **dict.fromkeys(("Config", "load_config"), ".config"),
+    **dict.fromkeys(("Config", "SourceConfig", "load_config", "parse_config"), ".config"),
     **dict.fromkeys(
         (
             "ConfigError",
@@ -80,7 +83,8 @@ _HOME = {
         ".errors",
     ),
     **dict.fromkeys(
-        ("Article", "Digest", "Link", "Problem", "RunReport", "Section", "Story", "SummarySentence"), ".models"
+        ("Article", "Digest", "Link", "Problem", "RunReport", "RunStatus", "Section", "Story", "SummarySentence"),
+        ".models",
     ),
     **dict.fromkeys(("Pipeline", "Services", "Week", "write_renderings"), ".pipeline"),
     **dict.fromkeys(("Mailer", "OutboxMailer", "SmtpMailer"), ".mailer"),

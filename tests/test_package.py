@@ -79,6 +79,11 @@ def test_installed_package_previews_from_another_directory(wheel: Path, tmp_path
     assert (elsewhere / "out" / "digest.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_wheel_marks_the_package_typed(wheel: Path) -> None:
+    # PEP 561: without the marker, type checkers ignore the annotations of an installed digest.
+    assert "digest/py.typed" in zipfile.ZipFile(wheel).namelist()
+
+
 def test_wheel_contains_what_digest_init_writes(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for name in ("digest.toml", "digest.yml", "gitignore", "requirements.txt", "templates-README.md"):
