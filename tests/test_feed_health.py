@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +19,7 @@ from digest.sources import gather
 from digest.store import MIGRATIONS, Store, open_store
 from digest.textutil import main_text
 
-from .conftest import FeedServer, free_port, write_config
+from .conftest import FeedServer, free_port, serving, write_config
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -236,9 +236,9 @@ class _GoneServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.xml"
 
     def __enter__(self) -> _GoneServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self._stack = ExitStack()
+        self._stack.enter_context(serving(self.httpd))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._stack.close()

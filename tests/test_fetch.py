@@ -27,6 +27,7 @@ from digest.sources.fetch import Fetcher
 from digest.sources.guard import DestinationPolicy
 from digest.store import Store, open_store
 
+from .conftest import serving
 from .guids import guid
 
 LOOPBACK = ("127.0.0.1/32",)
@@ -158,11 +159,8 @@ def _serve(
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd):
+        yield state
 
 
 @pytest.fixture(scope="module")
