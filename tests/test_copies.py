@@ -235,6 +235,7 @@ def test_short_links_to_the_same_title_a_year_apart_are_two_articles() -> None:
     assert [c.article_id for c in collapse_copies([make("a", ARTICLE), soon])[0].copies] == ["s"]
 
 
+@pytest.mark.slow  # a benchmark script in a subprocess; the copy rules it scores are tested above in process
 def test_copies_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     rows = [
         {
