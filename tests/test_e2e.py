@@ -75,7 +75,6 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
 
 
 def test_cli_exit_code_two_when_delivery_fails(
-    tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: SmtpServer,
     loopback_config: LoopbackConfig,

@@ -76,7 +76,6 @@ def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
 
 
 def test_a_crash_after_the_server_accepted_resends_the_same_message(
-    tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: SmtpServer,
     store_location: str,
