@@ -1,7 +1,8 @@
-"""Shared fixtures: real loopback servers (HTTP for feeds, SMTP for email) and example configs."""
+"""Shared fixtures: real loopback servers (HTTP for feeds, SMTP for email) and configs that use them."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -9,19 +10,22 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import HTTPServer, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from digest.config import Config, parse_config
 from digest.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +38,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# How often a serving thread looks for a shutdown request: shutdown() waits up to this long, once per
+# server a test starts (the standard library's 0.5 s, at some hundred servers, was a third of the fast loop).
+POLL_INTERVAL = 0.01
+
+
+@contextmanager
+def serving(httpd: HTTPServer) -> Iterator[HTTPServer]:
+    """Serve ``httpd`` on a daemon thread for the ``with`` block, then shut it down and close its socket."""
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
 
 
 @dataclass
@@ -66,11 +88,8 @@ def feed_server(tmp_path: Path) -> Iterator[FeedServer]:
     handler = type("Handler", (_QuietHandler,), {"server_state": state})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd):
+        yield state
 
 
 class _Recorder:
@@ -120,6 +139,114 @@ def shared() -> Path:
 def write_config(path: Path, body: str) -> Path:
     path.write_text(body, encoding="utf-8")
     return path
+
+
+# What every loopback config starts from: state and output beside the config file, fetches allowed to
+# loopback only, mail to one reader through the outbox folder (``smtp=`` sends it to a server instead).
+LOOPBACK_BASE: dict[str, Any] = {
+    "digest": {"title": "Loopback Weekly", "state": "state.db", "output": "out"},
+    "fetch": {"allow_networks": ["127.0.0.1/32"]},
+    "email": {"sender": "Loopback Weekly <weekly@example.org>", "to": ["ann@example.org"]},
+}
+
+
+@dataclass(frozen=True)
+class LoopbackConfig:
+    """Builds the configs of runs against the loopback servers, relative to ``base_dir``.
+
+    Keyword arguments are TOML tables laid over :data:`LOOPBACK_BASE`: a table merges key by key
+    (``email={"to": [...]}`` keeps the sender), any other value replaces, and ``None`` removes the key.
+    ``smtp=`` points ``[email.smtp]`` at a loopback SMTP server with no TLS.
+    """
+
+    base_dir: Path
+
+    def __call__(self, *, smtp: SmtpServer | None = None, **tables: Any) -> Config:
+        """The config, built by :func:`parse_config` as the loader builds it, so every table checks itself."""
+        return parse_config(self.data(smtp=smtp, **tables), base_dir=self.base_dir, path=str(self.path))
+
+    @property
+    def path(self) -> Path:
+        return self.base_dir / "digest.toml"
+
+    def data(self, *, smtp: SmtpServer | None = None, **tables: Any) -> dict[str, Any]:
+        """The config as parsed TOML."""
+        if smtp is not None:
+            mail = {"smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none"}}
+            tables["email"] = _merge(mail, tables.get("email") or {})
+        return _plain(_merge(LOOPBACK_BASE, tables))
+
+    def write(self, *, smtp: SmtpServer | None = None, **tables: Any) -> Path:
+        """The same config as a TOML file at :attr:`path`, for the command line; returns the path."""
+        data = self.data(smtp=smtp, **tables)
+        text = to_toml(data)
+        assert tomllib.loads(text) == data, text
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        return write_config(self.path, text)
+
+    def at(self, base_dir: Path) -> LoopbackConfig:
+        """The same builder for a config in another folder (a second digest, say)."""
+        return LoopbackConfig(base_dir)
+
+
+@pytest.fixture
+def loopback_config(tmp_path: Path) -> LoopbackConfig:
+    """``loopback_config(**tables)``: a checked :class:`Config` in ``tmp_path``; ``.write(**tables)`` the file."""
+    return LoopbackConfig(tmp_path)
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    """Parsed TOML's own types: tables as dicts, arrays as lists, paths as strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
+    """``data`` (strings, numbers, booleans, arrays, tables, arrays of tables) written as TOML."""
+    lines: list[str] = []
+    tables: list[str] = []
+    for key, value in data.items():
+        name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
+        if isinstance(value, Mapping):
+            tables.append(f"\n[{name}]\n{to_toml(value, name)}")
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            tables.extend(f"\n[[{name}]]\n{to_toml(item, name)}" for item in value)
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}\n")
+    return "".join(lines) + "".join(tables)
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
 
 
 def _postgres_bindir() -> Path | None:

@@ -4,47 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest import Pipeline, Services, load_config
+from digest import Pipeline, Services
 from digest.cli import main
 from digest.config import Config
 from digest.models import RunReport
 from digest.store import Store, open_store
 
-from .conftest import SmtpServer, write_config
+from .conftest import LoopbackConfig, SmtpServer
 from .weekly import article_ids_in, story, write_feed
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
 
 
-def _config(tmp_path: Path, smtp: SmtpServer, cap: int = 28) -> Path:
-    write_feed(tmp_path / "wire.xml", [])
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-title = "Catch-up Weekly"
-state = "state.db"
-output = "out"
-max_catch_up_days = {cap}
-
-[[sources]]
-path = "wire.xml"
-name = "Wire"
-
-[email]
-sender = "Weekly <weekly@example.org>"
-to = ["ann@example.org"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-""",
-    )
+def _wire(folder: Path, smtp: SmtpServer, cap: int = 28) -> dict[str, Any]:
+    """One feed, wire.xml (empty until a test publishes), to one reader over SMTP."""
+    write_feed(folder / "wire.xml", [])
+    sources = [{"path": "wire.xml", "name": "Wire"}]
+    return {"digest": {"title": "Catch-up Weekly", "max_catch_up_days": cap}, "sources": sources, "smtp": smtp}
 
 
 def _publish(path: Path, first: datetime, weeks: int, *, now: datetime) -> None:
@@ -58,8 +39,10 @@ def _run(config: Config, store: Store, now: datetime, weeks: int, path: Path) ->
     return Pipeline(config, Services(env={}), store=store).run(now)
 
 
-def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpServer) -> None:
-    config = load_config(_config(tmp_path, smtp_server))
+def test_a_missed_week_reaches_the_next_issue(
+    tmp_path: Path, smtp_server: SmtpServer, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(**_wire(tmp_path, smtp_server))
     feed = tmp_path / "wire.xml"
     with open_store(tmp_path / "state.db") as store:
         first = _run(config, store, MONDAY, 3, feed)
@@ -83,8 +66,10 @@ def test_a_missed_week_reaches_the_next_issue(tmp_path: Path, smtp_server: SmtpS
     assert "November 2, 2026 – November 16, 2026" in body.get_content()
 
 
-def test_the_cap_skips_and_counts_what_is_older(tmp_path: Path, smtp_server: SmtpServer) -> None:
-    config = load_config(_config(tmp_path, smtp_server, cap=14))
+def test_the_cap_skips_and_counts_what_is_older(
+    tmp_path: Path, smtp_server: SmtpServer, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(**_wire(tmp_path, smtp_server, cap=14))
     feed = tmp_path / "wire.xml"
     with open_store(tmp_path / "state.db") as store:
         _run(config, store, MONDAY, 6, feed)
@@ -98,7 +83,10 @@ def test_the_cap_skips_and_counts_what_is_older(tmp_path: Path, smtp_server: Smt
     assert ids == {"8", "9", "10", "11"}
 
 
-def test_the_window_is_printed(tmp_path: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_window_is_printed(
+    tmp_path: Path, smtp_server: SmtpServer, loopback_config: LoopbackConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path = loopback_config.write(**_wire(tmp_path, smtp_server))
     _publish(tmp_path / "wire.xml", MONDAY, 1, now=MONDAY)
-    assert main(["run", "--config", str(_config(tmp_path, smtp_server)), "--now", MONDAY.isoformat()]) == 0
+    assert main(["run", "--config", str(config_path), "--now", MONDAY.isoformat()]) == 0
     assert "window: 2026-10-26 09:00 – 2026-11-02 09:00 UTC" in capsys.readouterr().out

@@ -11,6 +11,10 @@ import pytest
 
 from .headline_week import mixed_week
 
+# Each test starts a benchmark script in a fresh interpreter (a second or more of imports alone); the
+# clustering they drive is covered in process by test_cluster*.py, so only the full suite runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

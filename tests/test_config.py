@@ -27,7 +27,7 @@ from digest.config import (
 from digest.config.sections import choices
 from digest.errors import ConfigError
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, LoopbackConfig, SmtpServer
 
 
 def _load(tmp_path: Path, body: str) -> Config:
@@ -172,3 +172,28 @@ def test_every_default_table_is_valid() -> None:
         if cls not in _MINIMAL:
             cls()
     assert Config() == parse_config({}, base_dir=".")
+
+
+def test_the_loopback_config_file_loads_as_the_config_the_fixture_builds(
+    loopback_config: LoopbackConfig, smtp_server: SmtpServer
+) -> None:
+    (loopback_config.base_dir / "wire.xml").write_text("<rss/>", encoding="utf-8")
+    tables: dict[str, Any] = {
+        "digest": {"title": 'Quote " and ünïcode', "max_catch_up_days": 14},
+        "sources": [{"path": "wire.xml", "name": "Wire"}, {"url": "http://127.0.0.1:9/feed.xml"}],
+        "filters": [{"name": "sponsored", "keywords": ["sponsored"]}],
+        "fetch": {"retries": 0, "timeout": 2.5},
+        "email": {"to": ["bob@example.org"], "remote_images": False},
+        "rank": {"keyword_weights": {"ferry": 2.0}},
+    }
+    config = loopback_config(**tables, smtp=smtp_server)
+    assert load_config(loopback_config.write(**tables, smtp=smtp_server)) == config
+    # Tables merge over the base key by key; a list replaces; None removes a key.
+    assert config.digest.state == "state.db" and config.digest.max_catch_up_days == 14
+    assert config.fetch.allow_networks == ("127.0.0.1/32",) and config.fetch.retries == 0
+    assert config.email.sender == "Loopback Weekly <weekly@example.org>" and config.email.to == ("bob@example.org",)
+    assert config.email.smtp is not None and config.email.smtp.port == smtp_server.port
+    assert loopback_config().email.smtp is None, "without smtp=, mail goes to the outbox folder"
+    assert loopback_config(fetch={"allow_networks": None}).fetch.allow_networks == ()
+    with pytest.raises(ConfigError, match="retries"):
+        loopback_config(fetch={"retries": -1})

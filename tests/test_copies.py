@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from digest import Pipeline, Services, load_config
+from digest import Pipeline, Services
 from digest.copies import article_key, is_opaque, unwrap
 from digest.dedupe import collapse_copies, drop_seen, near_duplicates
 from digest.models import Article, Digest, Section, Story
 from digest.store import open_store
 
-from .conftest import ROOT, FeedServer, SmtpServer, write_config
+from .conftest import ROOT, FeedServer, LoopbackConfig, SmtpServer
 
 T0 = datetime(2026, 11, 18, 8, tzinfo=UTC)
 ARTICLE = "https://www.theguardian.com/world/2026/nov/18/harbour-bridge-reopens"
@@ -151,7 +151,7 @@ def _feed(items: list[tuple[str, str]]) -> str:
 
 
 def test_a_run_sends_one_copy_and_marks_every_copy_seen(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, loopback_config: LoopbackConfig, feed_server: FeedServer, smtp_server: SmtpServer
 ) -> None:
     feeds = feed_server.root / "feeds"
     (feeds / "world.xml").write_text(_feed([("world-1", ARTICLE)]), encoding="utf-8")
@@ -159,36 +159,13 @@ def test_a_run_sends_one_copy_and_marks_every_copy_seen(
         _feed([("uk-1", f"{ARTICLE}?CMP=Share"), ("gn-1", f"https://news.google.com/news/url?url={ARTICLE}")]),
         encoding="utf-8",
     )
-    config_path = write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-title = "Loopback Weekly"
-state = "state.db"
-output = "out"
-
-[[sources]]
-url = "{feed_server.url("feeds/world.xml")}"
-name = "The Guardian"
-
-[[sources]]
-url = "{feed_server.url("feeds/uk.xml")}"
-name = "The Guardian"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Loopback Weekly <weekly@example.org>"
-to = ["ann@example.org"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp_server.port}
-security = "none"
-""",
+    config = loopback_config(
+        sources=[
+            {"url": feed_server.url("feeds/world.xml"), "name": "The Guardian"},
+            {"url": feed_server.url("feeds/uk.xml"), "name": "The Guardian"},
+        ],
+        smtp=smtp_server,
     )
-    config = load_config(config_path)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(now)
@@ -235,6 +212,7 @@ def test_short_links_to_the_same_title_a_year_apart_are_two_articles() -> None:
     assert [c.article_id for c in collapse_copies([make("a", ARTICLE), soon])[0].copies] == ["s"]
 
 
+@pytest.mark.slow  # a benchmark script in a subprocess; the copy rules it scores are tested above in process
 def test_copies_benchmark_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     rows = [
         {

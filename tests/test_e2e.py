@@ -5,57 +5,30 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest import Pipeline, Services, load_config
+from digest import Pipeline, Services
 from digest.cli import main
 from digest.site import outline
 from digest.store import open_store
 
-from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLE_NOW, FeedServer, LoopbackConfig, SmtpServer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer, extra_sources: str = "") -> Path:
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-title = "Loopback Weekly"
-state = "state.db"
-output = "out"
-
-[[sources]]
-opml = "{server.url("subscriptions.opml")}"
-
-[[sources]]
-folder = "{server.root / "saved"}"
-{extra_sources}
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Loopback Weekly <weekly@example.org>"
-to = ["ann@example.org", "bob@example.org"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-
-[site]
-dir = "site"
-""",
-    )
+def _week(server: FeedServer, smtp: SmtpServer, *more_sources: dict[str, str]) -> dict[str, Any]:
+    """The example week over HTTP (through the OPML list) and from the saved folder, to two readers over SMTP."""
+    sources = [{"opml": server.url("subscriptions.opml")}, {"folder": str(server.root / "saved")}, *more_sources]
+    return {"sources": sources, "email": {"to": ["ann@example.org", "bob@example.org"]}, "smtp": smtp}
 
 
 def test_run_delivers_over_smtp_then_sends_nothing_new(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_week(feed_server, smtp_server))
 
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
 
@@ -81,9 +54,9 @@ def test_run_delivers_over_smtp_then_sends_nothing_new(
 
 
 def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_week(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
@@ -102,26 +75,23 @@ def test_refused_delivery_marks_nothing_seen_and_next_run_sends(
 
 
 def test_cli_exit_code_two_when_delivery_fails(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    loopback_config: LoopbackConfig,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_week(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
     assert "Warning:" in capsys.readouterr().err
 
 
 def test_bad_sources_are_reported_and_the_run_goes_on(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
     (feed_server.root / "not-a-feed.xml").write_text("this is plain text, not XML at all\n")
-    extra = f"""
-[[sources]]
-url = "{feed_server.url("missing.xml")}"
-
-[[sources]]
-url = "{feed_server.url("not-a-feed.xml")}"
-"""
-    config = load_config(_config(tmp_path, feed_server, smtp_server, extra))
+    extra = ({"url": feed_server.url("missing.xml")}, {"url": feed_server.url("not-a-feed.xml")})
+    config = loopback_config(**_week(feed_server, smtp_server, *extra))
     with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
     by_source = {p.source: p for p in report.problems}
@@ -131,8 +101,10 @@ url = "{feed_server.url("not-a-feed.xml")}"
     assert report.delivered_to and report.stories > 3
 
 
-def test_dry_run_sends_and_marks_nothing(tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+def test_dry_run_sends_and_marks_nothing(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
+) -> None:
+    config_path = loopback_config.write(**_week(feed_server, smtp_server))
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW, "--dry-run"]) == 0
     assert smtp_server.recorder.messages == []
     with open_store(tmp_path / "state.db") as store:
@@ -142,9 +114,9 @@ def test_dry_run_sends_and_marks_nothing(tmp_path: Path, feed_server: FeedServer
 
 
 def test_preview_twice_is_byte_identical_and_leaves_no_state(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_week(feed_server, smtp_server))
     for out in ("a", "b"):
         assert main(["preview", "--config", str(config_path), "--out", str(tmp_path / out), "--now", EXAMPLE_NOW]) == 0
     names = sorted(p.name for p in (tmp_path / "a").iterdir())

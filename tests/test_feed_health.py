@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,50 +14,35 @@ import pytest
 
 from digest import Pipeline, Services, load_config
 from digest.cli import main
-from digest.config import Config, FetchConfig, SourceConfig
+from digest.config import Config
 from digest.sources import gather
 from digest.store import MIGRATIONS, Store, open_store
 from digest.textutil import main_text
 
-from .conftest import FeedServer, free_port, write_config
+from .conftest import FeedServer, LoopbackConfig, free_port, serving
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def _config(tmp_path: Path, server: FeedServer, email: str = 'outbox = "outbox"') -> Path:
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-state = "state.db"
-output = "out"
-
-[[sources]]
-url = "{server.url("feeds/harbor-tech.xml")}"
-
-[[sources]]
-url = "{server.url("feeds/missing.xml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-to = ["reader@example.org"]
-{email}
-""",
-    )
+def _two_feeds(server: FeedServer) -> list[dict[str, str]]:
+    """A feed that answers and one that is missing (404)."""
+    return [{"url": server.url("feeds/harbor-tech.xml")}, {"url": server.url("feeds/missing.xml")}]
 
 
-def test_preview_and_dry_run_write_no_feed_state(tmp_path: Path, feed_server: FeedServer) -> None:
-    config = load_config(_config(tmp_path, feed_server))
+def test_preview_and_dry_run_write_no_feed_state(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(sources=_two_feeds(feed_server))
     with open_store(tmp_path / "state.db") as store:
         Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
         Pipeline(config, Services(env={}), store=store).run(NOW, dry_run=True)
         assert store.count("feeds") == 0
 
 
-def test_a_delivered_run_saves_validators_and_health(tmp_path: Path, feed_server: FeedServer) -> None:
-    config = load_config(_config(tmp_path, feed_server))
+def test_a_delivered_run_saves_validators_and_health(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(sources=_two_feeds(feed_server))
     feed, missing = feed_server.url("feeds/harbor-tech.xml"), feed_server.url("feeds/missing.xml")
     with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
@@ -71,10 +56,10 @@ def test_a_delivered_run_saves_validators_and_health(tmp_path: Path, feed_server
 
 
 def test_an_undelivered_run_keeps_validators_because_its_articles_wait_in_the_outbox(
-    tmp_path: Path, feed_server: FeedServer
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig
 ) -> None:
-    smtp = f'[email.smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"'
-    config = load_config(_config(tmp_path, feed_server, smtp))
+    closed = {"smtp": {"host": "127.0.0.1", "port": free_port(), "security": "none"}}
+    config = loopback_config(sources=_two_feeds(feed_server), email=closed)
     feed = feed_server.url("feeds/harbor-tech.xml")
     waits: list[float] = []
     with open_store(tmp_path / "state.db") as store:
@@ -122,15 +107,15 @@ def _gather_runs(config: Config, store: Store, runs: int, start: int = 0) -> lis
     return fetched
 
 
-def _quarantine_config(server: FeedServer, path: str, after: int = 2) -> Config:
-    return Config(
-        sources=(SourceConfig(url=server.url(path), name="Flaky"),),
-        fetch=FetchConfig(allow_networks=("127.0.0.1/32",), retries=0, quarantine_after=after),
-    )
+def _flaky(url: str, after: int = 2) -> dict[str, Any]:
+    """One feed, no retries within a run, quarantined after ``after`` failed runs."""
+    return {"sources": [{"url": url, "name": "Flaky"}], "fetch": {"retries": 0, "quarantine_after": after}}
 
 
-def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_server: FeedServer) -> None:
-    config = _quarantine_config(feed_server, "feeds/flaky.xml")
+def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(
+    feed_server: FeedServer, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(**_flaky(feed_server.url("feeds/flaky.xml")))
     with open_store(":memory:") as store:
         fetched = _gather_runs(config, store, 20)
         # Two failures quarantine it; then tried after 1, 2, 4, 8 runs left out.
@@ -145,8 +130,8 @@ def test_a_failing_feed_is_retried_on_an_exponential_schedule_of_runs(feed_serve
         assert not health_.quarantined and health_.last_success is not None
 
 
-def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer) -> None:
-    config = _quarantine_config(feed_server, "feeds/flaky.xml")
+def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer, loopback_config: LoopbackConfig) -> None:
+    config = loopback_config(**_flaky(feed_server.url("feeds/flaky.xml")))
     with open_store(":memory:") as store:
         assert _gather_runs(config, store, 4) == [0, 1, 3]
         shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", feed_server.root / "feeds" / "flaky.xml")
@@ -157,12 +142,9 @@ def test_the_schedule_recovers_a_feed_that_comes_back(feed_server: FeedServer) -
         assert health_.last_success == NOW + timedelta(days=7 * 8)
 
 
-def test_a_410_enters_the_same_schedule(tmp_path: Path) -> None:
+def test_a_410_enters_the_same_schedule(loopback_config: LoopbackConfig) -> None:
     with _GoneServer() as server:
-        config = Config(
-            sources=(SourceConfig(url=server.url),),
-            fetch=FetchConfig(allow_networks=("127.0.0.1/32",), retries=0, quarantine_after=5),
-        )
+        config = loopback_config(**_flaky(server.url, after=5))
         with open_store(":memory:") as store:
             fetched = _gather_runs(config, store, 8)
             state = store.feed_states([server.url])[server.url]
@@ -172,26 +154,11 @@ def test_a_410_enters_the_same_schedule(tmp_path: Path) -> None:
 
 
 def test_revive_and_the_true_last_success(
-    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flaky = feed_server.root / "feeds" / "flaky.xml"
     shutil.copy(feed_server.root / "feeds" / "harbor-tech.xml", flaky)
-    path = write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-state = "state.db"
-
-[[sources]]
-url = "{feed_server.url("feeds/flaky.xml")}"
-name = "Flaky"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-retries = 0
-quarantine_after = 2
-""",
-    )
+    path = loopback_config.write(**_flaky(feed_server.url("feeds/flaky.xml")))
     config = load_config(path)
     with open_store(tmp_path / "state.db") as opened:
         store = opened.scoped(config.digest.key)  # as a run does: the CLI reads this digest's feeds
@@ -236,9 +203,9 @@ class _GoneServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.xml"
 
     def __enter__(self) -> _GoneServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self._stack = ExitStack()
+        self._stack.enter_context(serving(self.httpd))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._stack.close()

@@ -27,6 +27,7 @@ from digest.sources.fetch import Fetcher
 from digest.sources.guard import DestinationPolicy
 from digest.store import Store, open_store
 
+from .conftest import serving
 from .guids import guid
 
 LOOPBACK = ("127.0.0.1/32",)
@@ -158,11 +159,8 @@ def _serve(
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd):
+        yield state
 
 
 @pytest.fixture(scope="module")
@@ -333,8 +331,8 @@ def test_per_host_limit_holds(server: Server) -> None:
 
 def test_waiting_for_a_slot_does_not_count_against_the_timeout(server: Server) -> None:
     # One at a time, each answer within the timeout, all of them together well past it.
-    urls = [server.serve(f"/queued{i}.xml", Reply(delay=0.4)) for i in range(4)]
-    settings = FetchConfig(allow_networks=LOOPBACK, timeout=1.0, retries=0, per_host=1)
+    urls = [server.serve(f"/queued{i}.xml", Reply(delay=0.25)) for i in range(4)]
+    settings = FetchConfig(allow_networks=LOOPBACK, timeout=0.6, retries=0, per_host=1)
     gathered = gather(config(*urls, fetch=settings), now=NOW)
     assert gathered.problems == () and len(gathered.articles) == 4
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from digest import Pipeline, Services, load_config
+from digest import Pipeline, Services
 from digest.config import FilterRule, parse_config
 from digest.errors import ConfigError
 from digest.filters import apply_filters, rule_matches
 from digest.models import Article
 from digest.store import open_store
 
-from .conftest import write_config
+from .conftest import LoopbackConfig
 from .weekly import scoped_id, story, write_feed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -88,31 +88,19 @@ def test_config_checks_filters(tmp_path: Path) -> None:
         parse_config({"filters": [{"keyword": ["x"]}]})
 
 
-def _config(tmp_path: Path, rules: str) -> Path:
+def _wire(folder: Path) -> list[dict[str, str]]:
+    """The sources table of one local feed of four stories, the second of them sponsored."""
     items = [story(n, NOW - timedelta(days=1, hours=n)) for n in range(4)]
     items[1] = story(1, NOW - timedelta(days=2), title="Sponsored: a harbor1 cruise")
-    write_feed(tmp_path / "wire.xml", items)
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-state = "state.db"
-output = "out"
-
-[[sources]]
-path = "wire.xml"
-name = "Wire"
-
-[email]
-outbox = "outbox"
-{rules}
-""",
-    )
+    write_feed(folder / "wire.xml", items)
+    return [{"path": "wire.xml", "name": "Wire"}]
 
 
-def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) -> None:
-    rule = '[[filters]]\nname = "sponsored"\nkeywords = ["sponsored"]\n'
-    config = load_config(_config(tmp_path, rule))
+def test_dropped_articles_are_reported_never_seen_and_come_back(
+    tmp_path: Path, loopback_config: LoopbackConfig
+) -> None:
+    rule = {"name": "sponsored", "keywords": ["sponsored"]}
+    config = loopback_config(sources=_wire(tmp_path), filters=[rule])
     with open_store(tmp_path / "state.db") as store:
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.filtered == (("sponsored", 1),)
@@ -122,7 +110,7 @@ def test_dropped_articles_are_reported_never_seen_and_come_back(tmp_path: Path) 
         assert not store.seen.ids([dropped])
 
         # The rule removed: the article comes back the next run, and only it.
-        config = load_config(_config(tmp_path, ""))
+        config = loopback_config(sources=_wire(tmp_path))
         report = Pipeline(config, Services(env={}), store=store).run(NOW + timedelta(hours=1))
         assert report.filtered == ()
         assert report.marked_seen == 1

@@ -22,7 +22,7 @@ from digest.store import open_store
 from digest.summarize import summarize
 from digest.summarize.llm import grounding_failure, parse_answer
 
-from .conftest import EXAMPLES, write_config
+from .conftest import EXAMPLES, serving, write_config
 from .test_e2e import NOW
 from .test_summarize import FERRY, FERRY_2, article, story
 
@@ -106,11 +106,8 @@ def api() -> Iterator[FakeApi]:
     state = FakeApi()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": state}))
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd):
+        yield state
 
 
 def _config(api: FakeApi, **llm: Any) -> SummaryConfig:

@@ -11,50 +11,28 @@ from typing import Any
 
 import pytest
 
-from digest import Pipeline, RunReport, Services, SmtpMailer, load_config
+from digest import Pipeline, RunReport, Services, SmtpMailer
 from digest.cli import main
 from digest.config import Config, SmtpConfig
 from digest.deliver import SmtpFactory
 from digest.store import Store, open_store
 
-from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLE_NOW, FeedServer, LoopbackConfig, SmtpServer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RECIPIENTS = ("ann@example.org", "bob@example.org")
 
 
-def _config_text(
-    tmp_path: Path, server: FeedServer, smtp: SmtpServer, *, digest_extra: str = "", site: str = "site"
-) -> str:
-    return f"""
-[digest]
-title = "Outbox Weekly"
-state = "state.db"
-output = "out"
-{digest_extra}
-
-[[sources]]
-opml = "{server.url("subscriptions.opml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Outbox Weekly <weekly@example.org>"
-to = {json.dumps(list(RECIPIENTS))}
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-
-[site]
-dir = "{site}"
-"""
-
-
-def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer, **kwargs: str) -> Path:
-    return write_config(tmp_path / "digest.toml", _config_text(tmp_path, server, smtp, **kwargs))
+def _outbox_week(
+    server: FeedServer, smtp: SmtpServer, *, to: tuple[str, ...] = RECIPIENTS, **digest: Any
+) -> dict[str, Any]:
+    """The example feeds, through the OPML list, to ``to`` over SMTP; ``digest`` adds to the [digest] table."""
+    return {
+        "digest": {"title": "Outbox Weekly", **digest},
+        "sources": [{"opml": server.url("subscriptions.opml")}],
+        "email": {"sender": "Outbox Weekly <weekly@example.org>", "to": list(to)},
+        "smtp": smtp,
+    }
 
 
 def _run(config: Config, store: Store, now: datetime = NOW, *, connect: SmtpFactory | None = None) -> RunReport:
@@ -67,9 +45,13 @@ def _ids(messages: list[tuple[list[str], Message]]) -> list[str]:
 
 
 def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, store_location: str
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    store_location: str,
+    loopback_config: LoopbackConfig,
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_outbox_week(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with open_store(store_location) as store:
         failed = _run(config, store)
@@ -94,9 +76,12 @@ def test_a_failed_digest_stays_pending_and_goes_out_whole_before_any_new_one(
 
 
 def test_a_crash_after_the_server_accepted_resends_the_same_message(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, store_location: str
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    store_location: str,
+    loopback_config: LoopbackConfig,
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_outbox_week(feed_server, smtp_server))
 
     class Killed(BaseException):
         """The process dying between the server's 250 and the store write: no real server can do this."""
@@ -121,9 +106,9 @@ def test_a_crash_after_the_server_accepted_resends_the_same_message(
 
 
 def test_a_partial_delivery_resends_only_to_whoever_did_not_get_it(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_outbox_week(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with open_store(tmp_path / "state.db") as store:
         _run(config, store)
@@ -138,9 +123,13 @@ def test_a_partial_delivery_resends_only_to_whoever_did_not_get_it(
 
 
 def test_a_refused_recipient_is_reported_and_does_not_block_the_digest(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    loopback_config: LoopbackConfig,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_outbox_week(feed_server, smtp_server))
     smtp_server.recorder.refuse = {"bob@example.org"}
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
     err = capsys.readouterr().err
@@ -153,16 +142,16 @@ def test_a_refused_recipient_is_reported_and_does_not_block_the_digest(
 
 
 def test_a_site_that_cannot_be_written_keeps_the_articles_unseen(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
     (tmp_path / "blocker").write_text("a file where the site's parent folder should be")
-    config_path = _config(tmp_path, feed_server, smtp_server, site="blocker/site")
+    config_path = loopback_config.write(**_outbox_week(feed_server, smtp_server), site={"dir": "blocker/site"})
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 2
     with open_store(tmp_path / "state.db") as store:
         assert store.count("seen") == 0
         assert store.outbox.pending()[0].undelivered == (), "delivered, waiting only for the site"
 
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_outbox_week(feed_server, smtp_server))
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
     assert len(smtp_server.recorder.messages) == len(RECIPIENTS), "publishing again sends nothing again"
     assert (tmp_path / "site" / "issues" / "2026-W48" / "index.html").is_file()
@@ -171,34 +160,30 @@ def test_a_site_that_cannot_be_written_keeps_the_articles_unseen(
 
 
 def test_a_recipient_removed_from_the_config_no_longer_blocks_a_pending_digest(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, loopback_config: LoopbackConfig
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_outbox_week(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with open_store(tmp_path / "state.db") as store:
         _run(config, store)
         smtp_server.recorder.refuse_all = False
-        fixed = load_config(
-            write_config(
-                tmp_path / "digest.toml",
-                _config_text(tmp_path, feed_server, smtp_server).replace('"bob@example.org"', '"carol@example.org"'),
-            )
-        )
+        fixed = loopback_config(**_outbox_week(feed_server, smtp_server, to=("ann@example.org", "carol@example.org")))
         report = _run(fixed, store)
         assert report.delivered_to == ("ann@example.org",) and report.refused == ("bob@example.org",)
     assert [r for r, _ in smtp_server.recorder.messages] == [["ann@example.org"]]
 
 
-@pytest.mark.parametrize(("setting", "code"), [("", 0), ("nothing_new_exit = 3", 3)])
+@pytest.mark.parametrize(("setting", "code"), [({}, 0), ({"nothing_new_exit": 3}, 3)])
 def test_nothing_new_exits_as_configured_with_a_warning(
     tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: SmtpServer,
     capsys: pytest.CaptureFixture[str],
-    setting: str,
+    loopback_config: LoopbackConfig,
+    setting: dict[str, int],
     code: int,
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server, digest_extra=setting)
+    config_path = loopback_config.write(**_outbox_week(feed_server, smtp_server, **setting))
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
     capsys.readouterr()
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == code
@@ -207,9 +192,13 @@ def test_nothing_new_exits_as_configured_with_a_warning(
 
 
 def test_an_overlapping_run_exits_with_a_clear_message_and_changes_nothing(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    loopback_config: LoopbackConfig,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_outbox_week(feed_server, smtp_server))
     with open_store(tmp_path / "state.db") as holder, holder.lock():
         assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 1
         assert "another digest run is in progress (pid" in capsys.readouterr().err

@@ -10,11 +10,12 @@ from pathlib import Path
 import httpx
 
 from digest import OutboxMailer, Pipeline, Services, SmtpMailer
-from digest.config import Config, parse_config
 from digest.deliver import Delivery
 from digest.errors import DeliveryError
 from digest.mailer import OUTBOX, Sent, mailer_for
 from digest.store import SqliteStore
+
+from .conftest import LoopbackConfig
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FEED = """<rss version="2.0"><channel><title>Harbor News</title>
@@ -25,14 +26,8 @@ FEED = """<rss version="2.0"><channel><title>Harbor News</title>
 </channel></rss>"""
 
 
-def _config(tmp_path: Path, email: dict[str, object] | None = None) -> Config:
-    data: dict[str, object] = {
-        "digest": {"title": "Harbor Weekly", "state": "state.db", "output": "out"},
-        "sources": [{"url": "https://news.example/rss"}],
-        "email": {"sender": "Harbor <weekly@example.org>", "to": ["ann@example.org"], **(email or {})},
-        "site": {"dir": "site"},
-    }
-    return parse_config(data, base_dir=tmp_path)
+# One feed on a host the tests answer for with httpx's MockTransport.
+HARBOR = {"digest": {"title": "Harbor Weekly"}, "sources": [{"url": "https://news.example/rss"}]}
 
 
 class Recorder:
@@ -56,17 +51,19 @@ def _feed(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, text=FEED, headers={"Content-Type": "application/rss+xml"})
 
 
-def test_the_mailer_is_chosen_once_from_the_config(tmp_path: Path) -> None:
-    outbox = mailer_for(_config(tmp_path), env={})
+def test_the_mailer_is_chosen_once_from_the_config(loopback_config: LoopbackConfig) -> None:
+    outbox = mailer_for(loopback_config(**HARBOR), env={})
     assert isinstance(outbox, OutboxMailer) and outbox.addressees(["ann@example.org"]) == (OUTBOX,)
-    smtp = mailer_for(_config(tmp_path, {"smtp": {"host": "127.0.0.1"}}), env={})
+    smtp = mailer_for(loopback_config(**HARBOR, email={"smtp": {"host": "127.0.0.1"}}), env={})
     assert isinstance(smtp, SmtpMailer) and smtp.addressees(["ann@example.org"]) == ("ann@example.org",)
     recorder = Recorder()
-    assert Pipeline(_config(tmp_path), Services(mailer=recorder)).mailer is recorder
+    assert Pipeline(loopback_config(**HARBOR), Services(mailer=recorder)).mailer is recorder
 
 
-def test_a_run_in_process_sends_through_the_injected_mailer_and_marks_seen_after(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+def test_a_run_in_process_sends_through_the_injected_mailer_and_marks_seen_after(
+    tmp_path: Path, loopback_config: LoopbackConfig
+) -> None:
+    config = loopback_config(**HARBOR)
     recorder = Recorder(fail=True)
     services = Services(http_transport=httpx.MockTransport(_feed), mailer=recorder, env={}, clock=lambda: NOW)
     with SqliteStore(tmp_path / "state.db") as store:
@@ -81,7 +78,7 @@ def test_a_run_in_process_sends_through_the_injected_mailer_and_marks_seen_after
     assert (tmp_path / "site" / "index.html").is_file()
 
 
-def test_a_failing_feed_is_retried_through_the_injected_sleep(tmp_path: Path) -> None:
+def test_a_failing_feed_is_retried_through_the_injected_sleep(loopback_config: LoopbackConfig) -> None:
     answers = iter([503, 503, 200])
     waits: list[float] = []
 
@@ -90,12 +87,12 @@ def test_a_failing_feed_is_retried_through_the_injected_sleep(tmp_path: Path) ->
         return _feed(request) if status == 200 else httpx.Response(status)
 
     services = Services(http_transport=httpx.MockTransport(flaky), sleep=waits.append)
-    week = Pipeline(_config(tmp_path), services).build_week(NOW)
+    week = Pipeline(loopback_config(**HARBOR), services).build_week(NOW)
     assert len(week.digest.stories) == 2 and len(waits) == 2 and not week.problems
 
 
-def test_rendering_returns_the_outline_of_what_it_rendered(tmp_path: Path) -> None:
-    week = Pipeline(_config(tmp_path), Services(http_transport=httpx.MockTransport(_feed))).build_week(NOW)
+def test_rendering_returns_the_outline_of_what_it_rendered(loopback_config: LoopbackConfig) -> None:
+    week = Pipeline(loopback_config(**HARBOR), Services(http_transport=httpx.MockTransport(_feed))).build_week(NOW)
     shape = week.rendering.outline
     assert [text for _, text in shape.headlines] == [story.label for story in week.digest.stories]
     assert all(f'id="{anchor}"' in week.rendering.body_html for anchor, _ in (*shape.sections, *shape.headlines))

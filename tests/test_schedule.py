@@ -15,7 +15,7 @@ import yaml
 from digest import load_config
 from digest.cli import main
 
-from .conftest import EXAMPLE_NOW, ROOT, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLE_NOW, ROOT, FeedServer, LoopbackConfig, SmtpServer
 
 
 def _workflow(path: Path) -> dict[str, Any]:
@@ -171,38 +171,19 @@ def test_workflows_pass_actionlint(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer) -> Path:
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-state = "state.db"
-output = "out"
-
-[[sources]]
-opml = "{server.url("subscriptions.opml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-to = ["ann@example.org"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-
-[site]
-dir = "site"
-""",
-    )
+def _harbor(server: FeedServer, smtp: SmtpServer) -> dict[str, Any]:
+    """The example feeds, through the OPML list, to ann over SMTP."""
+    return {"sources": [{"opml": server.url("subscriptions.opml")}], "smtp": smtp}
 
 
 def test_status_shows_runs_counts_and_outbox(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_harbor(feed_server, smtp_server))
     assert main(["status", "--config", str(config_path)]) == 0
     assert "last runs: none" in capsys.readouterr().out
     assert not (tmp_path / "state.db").exists(), "status never creates a store"
@@ -218,9 +199,12 @@ def test_status_shows_runs_counts_and_outbox(
 
 
 def test_forget_lets_a_later_digest_carry_articles_again(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config_path = _config(tmp_path, feed_server, smtp_server)
+    config_path = loopback_config.write(**_harbor(feed_server, smtp_server))
     assert main(["run", "--config", str(config_path), "--now", EXAMPLE_NOW]) == 0
     assert main(["forget", "--config", str(config_path)]) == 1
     assert "refusing to forget every article" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from digest import Pipeline, Services, load_config
 from digest.cli import _STAGE_LABELS
 from digest.pipeline import STAGES
 
-from .conftest import EXAMPLES, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLES, FeedServer, LoopbackConfig, SmtpServer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the examples' week
 WEEK = ("gather", "select", "dedupe", "cluster", "rank", "summarize", "render")
@@ -31,30 +31,11 @@ def test_a_preview_reports_each_stage_of_the_week_in_order(tmp_path: Path, caplo
 
 
 def test_a_run_goes_through_every_stage_once_in_the_stated_order(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    loopback_config: LoopbackConfig, feed_server: FeedServer, smtp_server: SmtpServer
 ) -> None:
-    body = f"""
-[digest]
-title = "Stages"
-state = "state.db"
-output = "out"
-
-[[sources]]
-opml = "{feed_server.url("subscriptions.opml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Stages <weekly@example.org>"
-to = ["ann@example.org"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp_server.port}
-security = "none"
-"""
-    config = load_config(write_config(tmp_path / "digest.toml", body))
+    config = loopback_config(
+        digest={"title": "Stages"}, sources=[{"opml": feed_server.url("subscriptions.opml")}], smtp=smtp_server
+    )
     seen: list[str] = []
     report = Pipeline(config, Services(env={}, on_stage=seen.append)).run(NOW)
     assert report.status == "sent"

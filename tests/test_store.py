@@ -145,6 +145,9 @@ def test_the_run_lock_admits_one_holder(store_location: str) -> None:
             pass
 
 
+# A second process holds the lock and is killed: the OS must drop it. The lock's rules within one
+# process are tested above and below; this one needs a real process, so it runs in the full suite.
+@pytest.mark.slow
 def test_a_killed_holder_releases_the_lock(store_location: str) -> None:
     code = (
         "import sys, time; from digest.store import open_store\n"

@@ -4,49 +4,36 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest import Pipeline, Services, load_config
+from digest import Pipeline, Services
 from digest.cli import main
 from digest.store import open_store
 
-from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLE_NOW, FeedServer, LoopbackConfig, SmtpServer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer) -> Path:
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-title = "Loopback Weekly"
-state = "state.db"
-output = "out"
-
-[[sources]]
-url = "{server.url("feeds/harbor-tech.xml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Loopback Weekly <weekly@example.org>"
-to = ["ann@example.org", "Bob <bob@example.org>"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-""",
-    )
+def _harbor(server: FeedServer, smtp: SmtpServer) -> dict[str, Any]:
+    """One feed over HTTP to ann and Bob over SMTP."""
+    return {
+        "sources": [{"url": server.url("feeds/harbor-tech.xml")}],
+        "email": {"to": ["ann@example.org", "Bob <bob@example.org>"]},
+        "smtp": smtp,
+    }
 
 
 def test_an_unsubscribed_address_in_email_to_is_never_mailed(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = _config(tmp_path, feed_server, smtp_server)
+    config = loopback_config.write(**_harbor(feed_server, smtp_server))
     assert main(["unsubscribe", "BOB@Example.org", "--config", str(config)]) == 0
     assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW]) == 0
     assert [r for r, _ in smtp_server.recorder.messages] == [["ann@example.org"]]
@@ -63,9 +50,9 @@ def test_an_unsubscribed_address_in_email_to_is_never_mailed(
 
 
 def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer
+    tmp_path: Path, loopback_config: LoopbackConfig, feed_server: FeedServer, smtp_server: SmtpServer
 ) -> None:
-    config = load_config(_config(tmp_path, feed_server, smtp_server))
+    config = loopback_config(**_harbor(feed_server, smtp_server))
     smtp_server.recorder.refuse_all = True
     with open_store(tmp_path / "state.db") as store:
         first = Pipeline(config, Services(env={}), store=store).run(NOW)
@@ -82,9 +69,13 @@ def test_an_address_unsubscribed_while_the_issue_waits_is_not_mailed(
 
 
 def test_unsubscribe_takes_plain_addresses_only(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = _config(tmp_path, feed_server, smtp_server)
+    config = loopback_config.write(**_harbor(feed_server, smtp_server))
     assert main(["unsubscribe", "ann@example.org\nx", "--config", str(config)]) == 1
     assert "not an e-mail address" in capsys.readouterr().err
     assert not (tmp_path / "state.db").exists()

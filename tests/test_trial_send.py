@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from digest.cli import main
 from digest.store import open_store
 
-from .conftest import EXAMPLE_NOW, FeedServer, SmtpServer, write_config
+from .conftest import EXAMPLE_NOW, FeedServer, LoopbackConfig, SmtpServer
 
 
-def _config(tmp_path: Path, server: FeedServer, smtp: SmtpServer | None) -> Path:
-    email = f'[email.smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n' if smtp is not None else ""
-    return write_config(
-        tmp_path / "digest.toml",
-        f"""
-[digest]
-title = "Loopback Weekly"
-state = "state.db"
-output = "out"
-
-[[sources]]
-url = "{server.url("feeds/harbor-tech.xml")}"
-
-[fetch]
-allow_networks = ["127.0.0.1/32"]
-
-[email]
-sender = "Loopback Weekly <weekly@example.org>"
-to = ["ann@example.org", "bob@example.org"]
-outbox = "outbox"
-
-{email}
-""",
-    )
+def _harbor(server: FeedServer, smtp: SmtpServer | None) -> dict[str, Any]:
+    """One feed over HTTP to ann and bob, over SMTP or (``smtp`` None) into the outbox folder."""
+    return {
+        "sources": [{"url": server.url("feeds/harbor-tech.xml")}],
+        "email": {"to": ["ann@example.org", "bob@example.org"]},
+        "smtp": smtp,
+    }
 
 
 def _tables(path: Path) -> dict[str, int]:
@@ -47,9 +31,13 @@ def _tables(path: Path) -> dict[str, int]:
 
 
 def test_test_send_reaches_only_that_address_and_changes_nothing(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = _config(tmp_path, feed_server, smtp_server)
+    config = loopback_config.write(**_harbor(feed_server, smtp_server))
     state = tmp_path / "state.db"
     assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW, "--to", "me@example.org"]) == 0
     assert [r for r, _ in smtp_server.recorder.messages] == [["me@example.org"]]
@@ -69,8 +57,10 @@ def test_test_send_reaches_only_that_address_and_changes_nothing(
     assert _tables(state)["seen"] > 0
 
 
-def test_test_send_without_smtp_writes_a_file_only(tmp_path: Path, feed_server: FeedServer) -> None:
-    config = _config(tmp_path, feed_server, None)
+def test_test_send_without_smtp_writes_a_file_only(
+    tmp_path: Path, loopback_config: LoopbackConfig, feed_server: FeedServer
+) -> None:
+    config = loopback_config.write(**_harbor(feed_server, None))
     assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW, "--to", "me@example.org"]) == 0
     [eml] = (tmp_path / "outbox").glob("*.eml")
     assert eml.name.endswith("-test.eml")
@@ -79,8 +69,8 @@ def test_test_send_without_smtp_writes_a_file_only(tmp_path: Path, feed_server: 
     assert _tables(tmp_path / "state.db").get("seen", 0) == 0
 
 
-def test_to_and_dry_run_are_refused(tmp_path: Path, feed_server: FeedServer) -> None:
-    config = _config(tmp_path, feed_server, None)
+def test_to_and_dry_run_are_refused(loopback_config: LoopbackConfig, feed_server: FeedServer) -> None:
+    config = loopback_config.write(**_harbor(feed_server, None))
     assert main(["run", "--config", str(config), "--to", "me@example.org", "--dry-run"]) == 1
 
 
@@ -89,9 +79,13 @@ def test_to_and_dry_run_are_refused(tmp_path: Path, feed_server: FeedServer) -> 
     ["me@example.org\r\nBcc: everyone@example.org", "Me <me@example.org>", "me", "a@b@c", "me@example.org, you@x.org"],
 )
 def test_a_test_send_address_must_be_one_plain_address(
-    tmp_path: Path, feed_server: FeedServer, smtp_server: SmtpServer, address: str, capsys: pytest.CaptureFixture[str]
+    loopback_config: LoopbackConfig,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    address: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = _config(tmp_path, feed_server, smtp_server)
+    config = loopback_config.write(**_harbor(feed_server, smtp_server))
     assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW, "--to", address]) == 1
     assert "not an e-mail address" in capsys.readouterr().err
     assert smtp_server.recorder.messages == []

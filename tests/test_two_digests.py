@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,52 +13,27 @@ from digest.config import Config
 from digest.models import RunReport
 from digest.store import open_store
 
-from .conftest import SmtpServer, write_config
+from .conftest import LoopbackConfig, SmtpServer, write_config
 from .weekly import article_ids_in, scoped_id, story, write_feed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
 
 
-def _digest(root: Path, name: str, state: str, smtp: SmtpServer, to: str, extra: str = "") -> Config:
+def _digest(root: Path, name: str, state: str, smtp: SmtpServer, to: str, **digest: Any) -> Config:
+    """The digest ``name`` in ``root``: the shared wire feed and its own, to ``to`` over SMTP."""
     root.mkdir(parents=True, exist_ok=True)
     own = 10 if name == "alpha" else 20
     # One wire feed both digests subscribe to: the same items (GUIDs are scoped to their feed).
     write_feed(root.parent / "wire.xml", [story(1, NOW - timedelta(days=1)), story(2, NOW - timedelta(days=2))])
     write_feed(root / "own.xml", [story(own, NOW - timedelta(days=1)), story(own + 1, NOW - timedelta(days=3))])
-    return load_config(
-        write_config(
-            root / "digest.toml",
-            f"""
-[digest]
-title = "{name.title()} Weekly"
-name = "{name}"
-state = "{state}"
-output = "out"
-{extra}
-
-[[sources]]
-path = "../wire.xml"
-name = "Wire"
-
-[[sources]]
-path = "own.xml"
-name = "{name.title()} Desk"
-
-[email]
-sender = "{name.title()} <{name}@example.org>"
-to = ["{to}"]
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-
-[site]
-dir = "site"
-""",
-        )
+    path = LoopbackConfig(root).write(
+        digest={"title": f"{name.title()} Weekly", "name": name, "state": state, **digest},
+        sources=[{"path": "../wire.xml", "name": "Wire"}, {"path": "own.xml", "name": f"{name.title()} Desk"}],
+        email={"sender": f"{name.title()} <{name}@example.org>", "to": [to]},
+        smtp=smtp,
     )
+    return load_config(path)
 
 
 def _run(config: Config, location: str, now: datetime = NOW) -> RunReport:
@@ -132,7 +108,7 @@ def test_shared_history_keeps_one_history_on_purpose(
     tmp_path: Path, smtp_server: SmtpServer, shared_state: str
 ) -> None:
     alpha = _digest(tmp_path / "a", "alpha", shared_state, smtp_server, "ann@example.org")
-    beta = _digest(tmp_path / "b", "beta", shared_state, smtp_server, "bea@example.org", extra="shared_history = true")
+    beta = _digest(tmp_path / "b", "beta", shared_state, smtp_server, "bea@example.org", shared_history=True)
     _run(alpha, shared_state)
     _run(beta, shared_state)
     assert _mail(smtp_server, "bea@example.org") == [{"20", "21"}], "what alpha delivered, beta does not send"
