@@ -27,6 +27,7 @@ is a few percent larger than the HTML itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -161,6 +162,10 @@ def builtin_templates() -> Path:
     raise RenderError("the built-in templates are missing", hint="reinstall digest")
 
 
+# One environment per theme and language for the life of the process: Jinja compiles each template once
+# per environment, and compiling the theme again for every rendering cost more than rendering it. Nothing
+# changes an environment once it is made, and its loaders still see a template edited on disk (auto_reload).
+@functools.lru_cache(maxsize=8)
 def environment(theme: Path | None = None, *, language: str = DigestSettings().language) -> jinja2.Environment:
     """The templates of ``theme`` over the built-in ones, speaking ``language`` (a BCP 47 tag)."""
     loaders: list[jinja2.BaseLoader] = []
