@@ -28,27 +28,27 @@ is a few percent larger than the HTML itself.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import quoprimime
-from html.parser import HTMLParser
 from pathlib import Path
 
 import css_inline
 import jinja2
 from markupsafe import Markup
 
-from . import i18n
-from .cluster.lead import LeadPolicy
-from .config import DigestSettings, EmailConfig
-from .coverage import Telling, coverage, telling
-from .errors import RenderError
-from .escape import markdown_text, markdown_url, text_line, text_url
-from .extract import sanitize_html
-from .models import Article, Digest, Section, Story
-from .rank import DEFAULT_SECTION
-from .textutil import safe_url
+from .. import i18n
+from ..cluster.lead import LeadPolicy
+from ..config import DigestSettings, EmailConfig
+from ..coverage import Telling, coverage, telling
+from ..errors import RenderError
+from ..escape import markdown_text, markdown_url, text_line, text_url
+from ..extract import sanitize_html
+from ..models import Article, Digest, Section, Story
+from ..rank import DEFAULT_SECTION
+from ..textutil import safe_url
+from .outline import IssueOutline, headline_summary, outline
 
 __all__ = [
     "EMAIL_BUDGET",
@@ -79,64 +79,6 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 
 
 @dataclass(frozen=True, slots=True)
-class IssueOutline:
-    """What the site needs to know about an issue beyond its HTML: its sections and headlines."""
-
-    sections: tuple[tuple[str, str], ...]
-    headlines: tuple[tuple[str, str], ...]
-
-    @property
-    def description(self) -> str:
-        return headline_summary([text for _, text in self.headlines])
-
-
-class _OutlineParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[tuple[str, str]] = []
-        self.headlines: list[tuple[str, str]] = []
-        self._anchor = ""
-        self._section = ""
-        self._heading: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        ids = [v for k, v in attrs if k == "id" and v]
-        if tag in ("section", "article") and ids:
-            if tag == "section":
-                self._section = ids[0]
-            self._anchor = ids[0]
-        elif tag in ("h2", "h3"):
-            self._heading, self._text = tag, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag != self._heading:
-            return
-        text = " ".join("".join(self._text).split()).rstrip("#").strip()
-        if tag == "h2":
-            self.sections.append((self._section, text))
-        else:
-            self.headlines.append((self._anchor, text))
-        self._heading = None
-
-    def handle_data(self, data: str) -> None:
-        if self._heading:
-            self._text.append(data)
-
-
-def outline(body_html: str) -> IssueOutline:
-    """Sections (anchor, name) and headlines (anchor, text) of an issue's rendered body.
-
-    Read as the body is rendered (the theme's template sets the anchors, so only its HTML knows them)
-    and stored with the issue; the site parses again only issues stored without one.
-    """
-    parser = _OutlineParser()
-    parser.feed(body_html)
-    parser.close()
-    return IssueOutline(tuple(parser.sections), tuple(parser.headlines))
-
-
-@dataclass(frozen=True, slots=True)
 class Rendering:
     """The four renderings of one digest, plus the HTML fragment the site wraps in its layout.
 
@@ -150,13 +92,13 @@ class Rendering:
     body_html: str
     email_omitted: int = 0
     # The sections and headlines of body_html, with the anchors its template gave them.
-    outline: IssueOutline = IssueOutline((), ())
+    outline: IssueOutline = field(default_factory=IssueOutline)
 
 
 def builtin_templates() -> Path:
     """The default theme: inside the installed package, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
+    package = Path(__file__).resolve().parent.parent  # digest/, above this stage's own package
+    for candidate in (package / "templates", package.parent / "templates"):
         if candidate.is_dir():
             return candidate
     raise RenderError("the built-in templates are missing", hint="reinstall digest")
@@ -423,9 +365,3 @@ def localized(digest: Digest, env: jinja2.Environment) -> Digest:
 def describe(digest: Digest) -> str:
     """A one-line description of the issue for link previews and feed readers: its first headlines."""
     return headline_summary([story.label for story in digest.stories])
-
-
-def headline_summary(headlines: Sequence[str], *, count: int = 3, limit: int = 200) -> str:
-    """The first ``count`` headlines on one line, cut at a word to at most ``limit`` characters."""
-    text = " · ".join(headlines[:count])
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
