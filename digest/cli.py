@@ -1,8 +1,9 @@
 """The ``digest`` command: each subcommand loads the config and calls one library function.
 
 Exit codes: 0 sent and published (or nothing new, with a warning, unless ``digest.nothing_new_exit``
-says otherwise); 1 a config or fatal error (``Error: …`` on stderr, including another run holding
-the lock); 2 partial or failed delivery (what did not go out stays in the outbox for the next run).
+says otherwise; or held for approval); 1 a config or fatal error (``Error: …`` on stderr, including
+another run holding the lock); 2 partial or failed delivery, email or channel post (what did not go
+out stays in the outbox for the next run).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .config import Config, load_config
@@ -36,6 +37,10 @@ def _now(value: str | None) -> datetime:
     return parsed
 
 
+# What `--approve` / `digest approve` without an issue means: the one issue held.
+_HELD = "-"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="digest", description="Weekly newsletter digests from feeds and folders.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -48,6 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument(
         "--to", default="", metavar="ADDRESS", help="send the week only to ADDRESS: a test; marks and stores nothing"
     )
+    run_cmd.add_argument(
+        "--approve",
+        nargs="?",
+        const=_HELD,
+        default="",
+        metavar="ISSUE",
+        help="send and publish ISSUE (default: the one issue) held for approval, as `digest approve` does",
+    )
+    approve = commands.add_parser("approve", help="send and publish an issue held for approval, as it was stored")
+    approve.add_argument(
+        "issue", nargs="?", default=_HELD, metavar="ISSUE", help="e.g. 2026-W48 (default: the one held)"
+    )
+    approve.add_argument("--config", required=True, type=Path)
+    approve.add_argument("--now", type=_now, default=None, help="the time of the approval (default: now)")
     prev = commands.add_parser("preview", help="write the four renderings without touching the state store")
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
@@ -113,6 +132,11 @@ def _print_report(report: RunReport) -> None:
         print(f"  {kind}: {path}")
     if report.delivered_to:
         print(f"  delivered to: {', '.join(report.delivered_to)}")
+    if report.posted:
+        print(f"  posted to: {', '.join(report.posted)}")
+    if report.status == "held":
+        waiting = ", ".join(report.held)
+        print(f"held for approval: {waiting}; nothing was sent or published (digest approve --config FILE ISSUE)")
     if report.status == "nothing_new":
         print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
     elif report.status == "partial" and report.digest_id in report.completed:
@@ -142,6 +166,10 @@ _STAGE_LABELS = {
     "send": "Sending",
     "accepted": "Sending",
     "publish": "Publishing the site",
+    "approve": "Approving",
+    "held": "Holding for approval",
+    "post": "Posting to channels",
+    "posted": "Posting to channels",
     "sent": "Done",
 }
 
@@ -188,6 +216,9 @@ def _run(args: argparse.Namespace) -> int:
     # config error, `digest init`, `status` or `--help` should not wait for (tests/test_imports.py).
     from .pipeline import Pipeline, Services
 
+    approving = args.command == "approve" or (args.command == "run" and bool(args.approve))
+    if approving and args.command == "run" and (args.to or args.dry_run):
+        raise DigestError("--approve goes with neither --to nor --dry-run", hint="approve the held issue on its own")
     testing = args.command == "run" and bool(args.to)
     if testing:
         _check_addresses([args.to])
@@ -196,7 +227,11 @@ def _run(args: argparse.Namespace) -> int:
     with _progress_bar() as bar:
         services = Services() if bar.on_stage is None else Services(on_stage=bar.on_stage, on_progress=bar.on_progress)
         pipeline = Pipeline(config, services)
-        if args.command == "preview":
+        if approving:
+            report = pipeline.approve(
+                _held_issue(pipeline.held(), args.issue if args.command == "approve" else args.approve), args.now
+            )
+        elif args.command == "preview":
             report = pipeline.preview(args.out, args.now)
         elif testing:
             report = pipeline.send_test(args.to, args.now)
@@ -206,18 +241,38 @@ def _run(args: argparse.Namespace) -> int:
     if testing:
         sent = "sent to " + ", ".join(report.delivered_to) if report.delivered_to else "not sent"
         print(f"test send {sent}: nothing was marked seen and nothing stored; the readers got nothing")
-    if args.explain:
+    if getattr(args, "explain", False):
         _print_ranking(report)
     if testing:
         return 0 if report.delivered_to or not report.stories else 2
-    return _exit_code(report, config) if args.command == "run" else 0
+    return _exit_code(report, config) if args.command in ("run", "approve") else 0
+
+
+def _held_issue(held: Sequence[str], wanted: str) -> str:
+    """The issue to approve: the one named, else the one held."""
+    if wanted != _HELD:
+        return wanted
+    if len(held) != 1:
+        listed = ", ".join(held) or "none"
+        raise DigestError(
+            f"{len(held)} issues held for approval ({listed})", hint="name the issue: digest approve ISSUE"
+        )
+    return held[0]
 
 
 def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _open_store(config, readonly=True) as store:
         print(f"digest: {config.digest.key}")
-        _print_status(store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after))
+        status = store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after)
+        _print_status(status)
+    now = _now(None)
+    for held in status.held:
+        if now - held.held_at > timedelta(days=config.digest.approval_days):
+            print(
+                f"Warning: {held.id} has waited for approval more than {config.digest.approval_days} days",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -225,6 +280,12 @@ def _print_status(status: StoreStatus) -> None:
     print(f"state store: {status.location} (schema {status.version})")
     print("  " + ", ".join(f"{table} {n}" for table, n in status.counts))
     print(f"suppressed addresses: {status.suppressed}")
+    for held in status.held:
+        print(
+            f"held for approval: {held.id} since {held.held_at:%Y-%m-%d %H:%M} (digest approve --config FILE {held.id})"
+        )
+    for post in status.posts:
+        print(f"  channel {post.channel}: {post.digest_id} not posted yet{': ' + post.detail if post.detail else ''}")
     print("outbox:" if status.outbox else "outbox: empty")
     for entry in status.outbox:
         waiting = ", ".join(entry.undelivered) or "nobody (the site is yet to be published)"
@@ -311,6 +372,7 @@ COMMANDS = {
     "run": _run,
     "preview": _run,
     "status": _status,
+    "approve": _run,
     "forget": _forget,
     "unsubscribe": _unsubscribe,
     "feeds": _feeds,

@@ -257,6 +257,7 @@ class RunStatus(StrEnum):
     DRY_RUN = "dry_run"
     TEST_SEND = "test_send"
     ERROR = "error"  # the run stopped on an error; report.json writes "error: <the error>"
+    HELD = "held"  # rendered and stored, waiting for `digest approve`; only the editors' preview went out
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +290,10 @@ class RunReport:
     suppressed: int = 0
     # What stopped the run, when status is ERROR.
     error: str = ""
+    # Channels ([[channels]]) that took their post this run.
+    posted: tuple[str, ...] = ()
+    # Issues waiting for approval (stored 'held'), the one this run held included.
+    held: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A status given as its word ("sent") is the member; a word that is not one is refused here.
@@ -319,4 +324,6 @@ class RunReport:
             },
             "skipped": self.skipped,
             "suppressed": self.suppressed,
+            "posted": list(self.posted),
+            "held": list(self.held),
         }

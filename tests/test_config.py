@@ -12,6 +12,7 @@ import pytest
 
 from digest.cli import main
 from digest.config import (
+    ChannelConfig,
     ClusterConfig,
     Config,
     DedupeConfig,
@@ -102,7 +103,11 @@ def _tables(cls: type = Config, key: str = "") -> Iterator[tuple[str, type]]:
 
 
 # What a table needs besides the value under test to be a valid table.
-_MINIMAL: dict[type, dict[str, object]] = {FilterRule: {"keywords": ["x"]}, SourceConfig: {"url": "https://e.org/"}}
+_MINIMAL: dict[type, dict[str, object]] = {
+    FilterRule: {"keywords": ["x"]},
+    SourceConfig: {"url": "https://e.org/"},
+    ChannelConfig: {"url_env": "DIGEST_CHAT_URL"},
+}
 _CHOICES = [(key, cls, name) for key, cls in _tables() for name in choices(cls)]
 
 

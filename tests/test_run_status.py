@@ -25,6 +25,7 @@ def test_report_json_writes_the_status_words() -> None:
         RunStatus.DRY_RUN: "dry_run",
         RunStatus.TEST_SEND: "test_send",
         RunStatus.ERROR: "error: ",
+        RunStatus.HELD: "held",
     }
     assert all(type(word) is str for word in words.values())
 

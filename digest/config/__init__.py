@@ -10,6 +10,7 @@ from .load import load_config, parse_config
 from .sections import (
     Action,
     Backend,
+    ChannelConfig,
     ClusterConfig,
     Config,
     DedupeConfig,
@@ -32,6 +33,7 @@ from .sections import (
 __all__ = [
     "Action",
     "Backend",
+    "ChannelConfig",
     "ClusterConfig",
     "Config",
     "DedupeConfig",

@@ -29,6 +29,8 @@ class SmtpConfig(_Table):
 class EmailConfig(_Table):
     sender: str = "Digest <digest@localhost>"
     to: tuple[str, ...] = ()
+    # Who gets the preview of an issue held for approval ([digest] approval); never the issue itself.
+    editors: tuple[str, ...] = ()
     subject: str = "{title}: {week}"
     outbox: str = "outbox"
     mode: Mode = "each"  # "each": one message per recipient; "bcc": one message, every recipient in the envelope

@@ -13,6 +13,7 @@ folder and a model folder exist, relative to ``base_dir``.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .. import i18n
 from ..errors import ConfigError
 from ..textutil import slugify
 from .base import SOURCE_KINDS, Action, Backend, Mode, Representation, Security, _require, _Table, choices
+from .channels import ChannelConfig
 from .delivery import EmailConfig, SiteConfig, SmtpConfig
 from .stories import (
     LEAD_POLICY,
@@ -42,6 +44,7 @@ __all__ = [
     "SOURCE_KINDS",
     "Action",
     "Backend",
+    "ChannelConfig",
     "ClusterConfig",
     "Config",
     "DedupeConfig",
@@ -82,6 +85,10 @@ class DigestSettings(_Table):
     name: str = ""
     # True: an article any digest of the store delivered is not sent by this one either.
     shared_history: bool = False
+    # True: a run stores the issue 'held' and sends only a preview (email.editors, preview channels);
+    # `digest approve` sends and publishes it. A held issue older than approval_days is warned about.
+    approval: bool = False
+    approval_days: int = 3
 
     @property
     def key(self) -> str:
@@ -90,7 +97,7 @@ class DigestSettings(_Table):
 
     def _check(self) -> None:
         _require(self, lambda v: 0 <= v <= 125, "must be between 0 and 125", "nothing_new_exit")
-        _require(self, lambda v: v >= 1, "must be at least 1", "window_days")
+        _require(self, lambda v: v >= 1, "must be at least 1", "window_days", "approval_days")
         if not i18n.is_known_language(self.language):
             raise ConfigError(
                 f"unknown language {self.language!r}",
@@ -201,6 +208,7 @@ class Config(_Table):
     rank: RankConfig = field(default_factory=RankConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
+    channels: tuple[ChannelConfig, ...] = ()
     base_dir: str = "."
 
     def resolve(self, relative: str) -> Path:
@@ -217,6 +225,7 @@ class Config(_Table):
     def _check(self) -> None:
         for i, source in enumerate(self.sources):
             self._check_source(source, f"sources[{i}]")
+        self._check_channels()
         model = self.cluster.semantic_model
         on_disk = bool(model) and self.resolve(model).is_dir()
         if self.cluster.representation == "semantic" and model not in PACKAGED_MODELS and not on_disk:
@@ -226,6 +235,21 @@ class Config(_Table):
                 hint=f"use {' or '.join(map(repr, PACKAGED_MODELS))}, or the folder of a model2vec, "
                 "sentence-transformers or ONNX model (relative to the config file); models are never downloaded",
             )
+
+    def _check_channels(self) -> None:
+        if self.channels and importlib.util.find_spec("apprise") is None:
+            raise ConfigError(
+                "[[channels]] need the apprise package, which is not installed",
+                key="channels",
+                hint="pip install 'digest[channels]'",
+            )
+        seen: set[str] = set()
+        for i, channel in enumerate(self.channels):
+            if channel.key in seen:
+                raise ConfigError(
+                    f"two channels named {channel.key!r}", key=f"channels[{i}].name", hint="give each a name of its own"
+                )
+            seen.add(channel.key)
 
     def _check_source(self, source: SourceConfig, key: str) -> None:
         location = source.location

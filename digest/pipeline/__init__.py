@@ -4,7 +4,11 @@
     → gather (fetch, extract each article's text, detect its language)
     → select (fold copies, drop already sent, filters) → dedupe → cluster
     → rank (recall updates of sent stories, rank into sections, cut) → summarize (extractive, then LLM)
-    → render → pending (stored in the outbox) → send → accepted → publish → sent (marked sent and seen)
+    → render → pending (stored in the outbox) → send → accepted → publish → post → posted (each channel)
+    → sent (marked sent and seen)
+
+With ``[digest] approval``, a run stops at ``held`` (stored, a preview sent to the editors);
+``approve`` makes that issue pending and it goes on from ``send`` (:mod:`.approval`).
 
 Each name is a stage :attr:`Services.on_stage` is told of, in this order (:data:`STAGES`).
 
@@ -94,6 +98,22 @@ class Pipeline:
             config = self.config
             with store.session(config.digest.key, shared_history=config.digest.shared_history) as view:
                 return _run.run(self._context(view), now)
+
+    def approve(self, digest_id: str, now: datetime | None = None) -> RunReport:
+        """Send and publish the issue ``digest_id`` held for approval, exactly as it was stored.
+
+        Raises :class:`~digest.errors.DigestError` when the store has no such issue.
+        """
+        now = now or self.services.clock()
+        with self._reporting_errors(now, dry_run=False), self._opened(readonly=False) as store:
+            config = self.config
+            with store.session(config.digest.key, shared_history=config.digest.shared_history) as view:
+                return _run.approve(self._context(view), digest_id, now)
+
+    def held(self) -> tuple[str, ...]:
+        """The issues waiting for approval, oldest first."""
+        with self._reading() as ctx:
+            return tuple(h.id for h in ctx.store.approval.held())
 
     def send_test(self, to: str, now: datetime | None = None) -> RunReport:
         """Send the week ending ``now`` to ``to`` only: nothing is marked seen and nothing is stored."""

@@ -17,10 +17,12 @@ from ..errors import DeliveryError, DigestError
 from ..mailer import Mailer
 from ..models import FeedState, Problem, RunReport, RunStatus
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
+from . import approval
 from .context import Context
+from .posts import post_pending, posts_for
 from .week import Week, build_week, write_renderings
 
-__all__ = ["dry_run", "run", "send_test", "write_report"]
+__all__ = ["approve", "dry_run", "run", "send_test", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ class _Progress:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     marked_seen: int = 0
     published: bool = False
+    posted: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    approved: list[str] = field(default_factory=list)
 
 
 def run(ctx: Context, now: datetime) -> RunReport:
@@ -52,6 +57,13 @@ def run(ctx: Context, now: datetime) -> RunReport:
         if not _complete(ctx, entry, now, done):
             report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
             return _record(config, store, report, done, ())
+    held, stale = approval.waiting(config, store, now)
+    if held:
+        # Its articles are not seen until it is sent: a new issue now would carry them again.
+        log.warning("%s is held for approval; no new issue is built until it is approved", held[0])
+        done.held.extend(held)
+        done.problems.extend(stale)
+        return _record(config, store, RunReport(digest_id=held[-1], now=now, dry_run=False), done, ())
     week = build_week(ctx, now)
     report = replace(week.report(now), suppressed=len(_suppressed(config, store)))
     if not week.digest.stories:
@@ -59,6 +71,7 @@ def run(ctx: Context, now: datetime) -> RunReport:
         return _record(config, store, report, done, week.first_seen, week.feeds)
     outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
     entry = _outbox_entry(config, ctx.mailer, week, _suppressed(config, store))
+    posts = posts_for(ctx, week.digest)
     with store.transaction():
         store.seen.record_first_seen(dict(week.first_seen))
         store.memory.save_responses(week.responses, at=now)
@@ -68,9 +81,40 @@ def run(ctx: Context, now: datetime) -> RunReport:
         store.outbox.save_pending(
             entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
         )
+        store.channels.save(posts, at=now)
+        if config.digest.approval:
+            store.approval.hold(entry.issue.id)
     ctx.reached("pending", entry.issue.id)
+    if config.digest.approval:
+        done.held.append(entry.issue.id)
+        done.problems.extend(approval.hold(ctx, entry, week.digest))
+        return _record(config, store, replace(report, outputs=outputs), done, ())
     _complete(ctx, entry, now, done)
     return _record(config, store, replace(report, outputs=outputs), done, ())
+
+
+def approve(ctx: Context, digest_id: str, now: datetime) -> RunReport:
+    """Send and publish the held issue ``digest_id`` as it was stored; the caller holds the run lock.
+
+    An issue approved before (a crash since, or a second approval) is finished or left as it is.
+    """
+    config, store = ctx.config, ctx.store
+    state = store.approval.state(digest_id)
+    if not state:
+        raise DigestError(f"no issue {digest_id!r} in the state store", hint="digest status lists the held issues")
+    done = _Progress(approved=[digest_id])
+    report = RunReport(digest_id=digest_id, now=now, dry_run=False)
+    if state == "sent":
+        log.info("%s was already sent", digest_id)
+        done.completed.append(digest_id)
+        return _record(config, store, report, done, ())
+    if state == "held":
+        with store.transaction():
+            store.approval.approve(digest_id)
+    ctx.reached("approve", digest_id)
+    entry = next(e for e in store.outbox.pending() if e.issue.id == digest_id)
+    _complete(ctx, entry, now, done)
+    return _record(config, store, report, done, ())
 
 
 def dry_run(ctx: Context, now: datetime) -> RunReport:
@@ -179,6 +223,8 @@ def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progre
     if not published:
         progress.problems.append(Problem("site", "could not publish the site", "see the log; the next run retries"))
         return False
+    if not post_pending(ctx, digest_id, now, progress.posted, progress.problems):
+        return False
     with store.transaction():
         progress.marked_seen += store.outbox.complete(entry, at=now)
     progress.published = True
@@ -267,6 +313,8 @@ def _record(
         resent=tuple(progress.resent),
         completed=tuple(progress.completed),
         status=status,
+        posted=tuple(progress.posted),
+        held=tuple(progress.held),
     )
     with store.transaction():
         store.seen.record_first_seen(dict(first_seen))
@@ -277,11 +325,12 @@ def _record(
 
 
 def _status(report: RunReport, progress: _Progress) -> RunStatus:
-    wanted = set(progress.resent) | ({report.digest_id} if report.stories else set())
+    wanted = set(progress.resent) | set(progress.approved) | ({report.digest_id} if report.stories else set())
+    wanted -= set(progress.held)
     if not wanted:
-        return RunStatus.NOTHING_NEW
+        return RunStatus.HELD if progress.held else RunStatus.NOTHING_NEW
     if not wanted <= set(progress.completed):
-        return RunStatus.PARTIAL if progress.delivered_to else RunStatus.FAILED
+        return RunStatus.PARTIAL if progress.delivered_to or progress.posted else RunStatus.FAILED
     return RunStatus.PARTIAL if progress.refused else RunStatus.SENT
 
 

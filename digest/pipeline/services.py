@@ -19,6 +19,7 @@ from ..mailer import Mailer
 __all__ = ["STAGES", "Services"]
 
 STAGES = (
+    "approve",
     "resume",
     "gather",
     "select",
@@ -28,9 +29,12 @@ STAGES = (
     "summarize",
     "render",
     "pending",
+    "held",
     "send",
     "accepted",
     "publish",
+    "post",
+    "posted",
     "sent",
 )
 """Every stage :attr:`Services.on_stage` is told of, in the order a run goes through them.
@@ -42,8 +46,11 @@ STAGES = (
 duplicates; ``cluster`` groups them into stories; ``rank`` marks updates of sent stories, ranks them
 into sections and cuts the list; ``summarize`` summarizes the stories shown; ``render`` writes the four
 renderings. A run then stores the issue as ``pending``, ``send``\\ s it, has it ``accepted``, publishes
-the site and marks the issue ``sent``. A preview stops after ``render``; stages with nothing to do
-(no one left to mail) are skipped.
+the site, ``post``\\ s it to each channel (``posted`` once a service took it) and marks the issue
+``sent``. A preview stops after ``render``; stages with nothing to do (no one left to mail, no
+channels) are skipped. With ``[digest] approval``, a run stops at ``held`` (the issue stored for
+approval, the editors' preview sent); ``approve`` (``digest approve``) makes a held issue pending, and
+the run goes on from ``send``.
 """
 
 

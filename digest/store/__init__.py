@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Store, is_address, normal_address
+from .channels import HeldIssue, StoredPost
 from .migrations import MIGRATIONS, Migration
 from .postgres import PostgresStore
 from .records import (
@@ -32,6 +33,7 @@ __all__ = [
     "DELIVERY_STATES",
     "MIGRATIONS",
     "FeedHealth",
+    "HeldIssue",
     "IssueRecord",
     "Migration",
     "OutboxEntry",
@@ -41,6 +43,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreStatus",
+    "StoredPost",
     "is_address",
     "is_postgres",
     "normal_address",

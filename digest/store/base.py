@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from ..config import FetchConfig
 from ..models import FeedState
+from .channels import ApprovalRepository, ChannelRepository
 from .core import StoreCore
 from .feeds import FeedRepository
 from .memory import MemoryRepository
@@ -59,6 +60,14 @@ class Store(StoreCore):
     def suppression(self) -> SuppressionRepository:
         return SuppressionRepository(self)
 
+    @property
+    def channels(self) -> ChannelRepository:
+        return ChannelRepository(self)
+
+    @property
+    def approval(self) -> ApprovalRepository:
+        return ApprovalRepository(self)
+
     def status(self, *, runs: int = RECENT_RUNS, quarantine_after: int = FetchConfig().quarantine_after) -> StoreStatus:
         tables = sorted(self.tables() - {"schema_version"})
         return StoreStatus(
@@ -69,6 +78,8 @@ class Store(StoreCore):
             outbox=self.outbox.pending() if "deliveries" in tables else (),
             feeds=self.feeds.health(quarantine_after=quarantine_after),
             suppressed=len(self.suppression.addresses()),
+            held=self.approval.held() if "issues" in tables else (),
+            posts=self.channels.waiting(),
         )
 
     # The source stage reads the store through two narrow protocols (digest.sources.gather's

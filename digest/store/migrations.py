@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CHANNEL_POSTS",
     "DIGESTS_APART",
     "FEED_SCHEDULE",
     "ISSUE_OUTLINE",
@@ -203,9 +204,29 @@ DIGESTS_APART = Migration(
 # NULL for an issue stored before, which the site still reads from its body.
 ISSUE_OUTLINE = Migration(9, "issue outlines", "ALTER TABLE issues ADD COLUMN outline TEXT")
 
+# Each issue's post to each chat channel ([[channels]]): rendered and stored with the issue, posted as
+# stored, its state recorded like an email recipient's ('pending' until the service took it).
+CHANNEL_POSTS = Migration(
+    10,
+    "channel posts",
+    """
+    CREATE TABLE channel_posts (
+        digest TEXT NOT NULL DEFAULT '',
+        digest_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (digest, digest_id, channel)
+    )
+    """,
+)
+
 # The tables whose rows belong to one digest (the ``digest`` column); the others are facts any
 # digest may share: when an undated article was first seen, cached LLM answers.
-SCOPED_TABLES = ("seen", "issues", "deliveries", "story_memory", "feeds", "runs", "suppressed")
+SCOPED_TABLES = ("seen", "issues", "deliveries", "story_memory", "feeds", "runs", "suppressed", "channel_posts")
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -299,4 +320,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     FEED_SCHEDULE,
     DIGESTS_APART,
     ISSUE_OUTLINE,
+    CHANNEL_POSTS,
 )

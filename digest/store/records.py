@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .channels import HeldIssue, StoredPost
+
 __all__ = [
     "DELIVERY_STATES",
     "FeedHealth",
@@ -95,3 +97,6 @@ class StoreStatus:
     feeds: tuple[FeedHealth, ...]
     # Addresses on the digest's suppression list.
     suppressed: int = 0
+    # Issues waiting for approval, and channel posts not yet taken.
+    held: tuple[HeldIssue, ...] = ()
+    posts: tuple[StoredPost, ...] = ()
