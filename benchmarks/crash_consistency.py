@@ -4,20 +4,31 @@ Each trial is one week: new articles appear in three feeds on a loopback HTTP se
 ``digest run`` is started as a subprocess against them and a loopback SMTP server (aiosmtpd), and it
 is killed with SIGKILL at one stage: while reading the sources, while rendering, right after the pending issue
 was stored, just before connecting to SMTP, in the middle of the SMTP transaction, right after the
-server accepted the message (before the run could record that), or while writing the site. The
-stage is recognised from the run's own ``-v`` progress lines (``stage: …``) or, for the two SMTP
-stages, inside the SMTP server; a random delay of up to ``--jitter`` seconds follows. After each kill
-the state store is checked (SQLite integrity and the outbox invariants), then the run is repeated
-until it completes. Across all trials, from what the SMTP server received:
+server accepted the message (before the run could record that), while writing the site, just before
+the post to the team's channel (a JSON webhook on loopback, through Apprise) or right after the
+webhook took it. The stage is recognised from the run's own ``-v`` progress lines (``stage: …``) or,
+for the two SMTP stages and ``posted``, inside the server; a random delay of up to ``--jitter``
+seconds follows. After each kill the state store is checked (SQLite integrity and the outbox
+invariants), then the run is repeated until it completes.
+
+With ``--approval`` the digest holds each issue for approval: a week is ``digest run`` (which stores
+the issue held and mails the editor a preview) and then ``digest approve ISSUE``, and a trial's one
+kill lands in whichever of the two reaches its stage (``held`` and ``approve`` are kill points too).
+
+Across all trials, from what the SMTP server and the webhook received:
 
 - lost: articles some recipient never received,
 - duplicated: articles that arrived in two different digests (two Message-IDs),
 - corrupt: store checks that failed after a kill,
 - resent: copies a recipient received of a message (same Message-ID) they already had, which the
-  outbox allows by design after a kill between the server's acceptance and the store write.
+  outbox allows by design after a kill between the server's acceptance and the store write,
+- unposted: issues the readers got that never reached the channel,
+- reposted: extra posts of an issue the channel already had (allowed after a kill at ``posted`` only),
+- early: issues any reader got (or the channel saw) before they were approved (``--approval``).
 
-Usage: python benchmarks/crash_consistency.py --runs 200 [--seed 1] [--stages smtp,accepted]
-The last line is ``runs=N lost=L duplicated=D corrupt=C resent=R``; exits 1 unless L, D and C are 0.
+Usage: python benchmarks/crash_consistency.py --runs 200 [--seed 1] [--stages smtp,accepted] [--approval]
+The last line is ``runs=N lost=L duplicated=D corrupt=C resent=R unposted=U reposted=P early=E``; exits 1
+unless L, D, C, U and E are 0.
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
+import os
 import random
 import re
 import shutil
@@ -53,7 +66,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest.store import MIGRATIONS
 
-STAGES = ("gather", "render", "pending", "send", "smtp", "accepted", "publish")
+STAGES = ("gather", "render", "pending", "send", "smtp", "accepted", "publish", "post", "posted")
+# Kill points that exist only when issues are held for approval.
+APPROVAL_STAGES = ("held", "approve")
+# Stages recognised inside a server rather than from the run's progress lines.
+SERVER_STAGES = ("smtp", "accepted", "posted")
+EDITOR = "ed@example.org"
 RECIPIENTS = ("ann@example.org", "bob@example.org")
 FEEDS = ("alpha", "beta", "gamma")
 PER_WEEK = 6
@@ -77,6 +95,12 @@ class Harness:
     rng: random.Random
     jitter: float
     received: list[Received] = field(default_factory=list)
+    channel: str = ""
+    # The title of each post the channel webhook received ("Crash Weekly: <issue id>").
+    posts: list[str] = field(default_factory=list)
+    # Issue ids approved so far (None: issues are not held), and those a reader or the channel got before that.
+    approved: set[str] | None = None
+    early: set[str] = field(default_factory=set)
     child: subprocess.Popen[str] | None = None
     target: str = ""
     killed: bool = False
@@ -104,10 +128,20 @@ class SmtpHandler:
         body = text.get_content() if text is not None else ""
         # An id from a GUID is scoped to its feed ("<feed>#guid:<guid>"): the GUID is what was published.
         articles = tuple(a.rpartition("#guid:")[2] for a in re.findall(r"^ARTICLE (\S+)", body, re.M))
-        h.received.append(Received(str(message["Message-ID"]), tuple(envelope.rcpt_tos), articles))
+        if tuple(envelope.rcpt_tos) == (EDITOR,):
+            return "250 preview accepted"  # the editor's preview: no reader's copy
+        received = Received(str(message["Message-ID"]), tuple(envelope.rcpt_tos), articles)
+        if h.approved is not None and _issue_of(received.message_id) not in h.approved:
+            h.early.add(_issue_of(received.message_id))
+        h.received.append(received)
         if h.target == "accepted":
             h.kill()
         return "250 accepted"
+
+
+def _issue_of(message_id: str) -> str:
+    """The issue id a Message-ID was made from (``<2026-W02.token@domain>``)."""
+    return message_id.strip("<>").rpartition("@")[0].rpartition(".")[0]
 
 
 def _words(rng: random.Random, n: int) -> str:
@@ -132,7 +166,7 @@ def write_feeds(root: Path, items: dict[str, list[tuple[str, datetime, str, str]
         tmp.replace(root / f"{feed}.xml")
 
 
-def write_config(work: Path, http_port: int, smtp_port: int) -> Path:
+def write_config(work: Path, http_port: int, smtp_port: int, *, approval: bool = False) -> Path:
     theme = work / "theme"
     theme.mkdir()
     (theme / "digest.txt.j2").write_text(TEXT_TEMPLATE, encoding="utf-8")
@@ -145,6 +179,7 @@ title = "Crash Weekly"
 state = "state.db"
 output = "out"
 theme = "theme"
+approval = {str(approval).lower()}
 {sources}
 [fetch]
 # The feeds are served on loopback, which a run refuses unless allowed.
@@ -153,6 +188,7 @@ allow_networks = ["127.0.0.1/32"]
 [email]
 sender = "Crash Weekly <weekly@example.org>"
 to = {list(RECIPIENTS)!r}
+editors = ["{EDITOR}"]
 
 [email.smtp]
 host = "127.0.0.1"
@@ -162,6 +198,10 @@ timeout = 10
 
 [site]
 dir = "site"
+
+[[channels]]
+name = "team"
+url_env = "DIGEST_CRASH_CHANNEL"
 """.replace("'", '"'),
         encoding="utf-8",
     )
@@ -174,7 +214,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_http(root: Path) -> ThreadingHTTPServer:
+def start_http(root: Path, harness: Harness) -> ThreadingHTTPServer:
     class Slow(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -182,6 +222,22 @@ def start_http(root: Path) -> ThreadingHTTPServer:
         def do_GET(self) -> None:
             time.sleep(0.02)  # slow enough that a kill can land mid-fetch
             super().do_GET()
+
+        def do_POST(self) -> None:
+            """The team channel's webhook: records the post, then dies with the run if that is the stage."""
+            post = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            title = str(post.get("title", ""))
+            with harness.lock:
+                harness.posts.append(title)
+                issue = title.rpartition(": ")[2]
+                if harness.approved is not None and issue not in harness.approved:
+                    harness.early.add(issue)
+            if harness.target == "posted":
+                harness.kill()
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
 
     class Server(ThreadingHTTPServer):
         def handle_error(self, request: Any, client_address: Any) -> None:
@@ -192,15 +248,20 @@ def start_http(root: Path) -> ThreadingHTTPServer:
     return httpd
 
 
-def run_cli(harness: Harness, config: Path, now: datetime, target: str) -> int:
-    """One ``digest run``; killed at ``target`` if that stage comes. Returns the exit code (-9 if killed)."""
-    command = [sys.executable, "-m", "digest.cli", "-v", "run", "--config", str(config), "--now", now.isoformat()]
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def run_cli(harness: Harness, config: Path, now: datetime, target: str, *, approve: str = "") -> int:
+    """One ``digest run`` (or ``digest approve ISSUE``); killed at ``target`` if that stage comes.
+
+    Returns the exit code (-9 if killed).
+    """
+    action = ["approve", approve] if approve else ["run"]
+    command = [sys.executable, "-m", "digest.cli", "-v", *action, "--config", str(config), "--now", now.isoformat()]
+    env = {**os.environ, "DIGEST_CRASH_CHANNEL": harness.channel}
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     with harness.lock:
         harness.child, harness.target, harness.killed = child, target, False
     assert child.stderr is not None
     for line in child.stderr:
-        if target and f"stage: {target}" in line and target not in ("smtp", "accepted"):
+        if target and f"stage: {target}" in line and target not in SERVER_STAGES:
             time.sleep(harness.rng.uniform(0, harness.jitter))
             harness.kill()
         elif "Traceback" in line or line.startswith("Error"):
@@ -233,6 +294,15 @@ def store_problems(path: Path) -> list[str]:
         ).fetchone()[0]
         if bad:
             problems.append(f"{bad} pending issues without message or recipients")
+        waiting = db.execute(
+            "SELECT COUNT(*) FROM channel_posts WHERE state = 'pending' AND digest_id IN "
+            "(SELECT id FROM issues WHERE state = 'sent')"
+        ).fetchone()[0]
+        if waiting:
+            problems.append(f"{waiting} channel posts still pending for a sent issue")
+        stray = db.execute("SELECT COUNT(*) FROM channel_posts WHERE digest_id NOT IN (SELECT id FROM issues)")
+        if stray.fetchone()[0]:
+            problems.append("channel posts without their issue")
         return problems
     except sqlite3.Error as exc:
         return [f"unreadable: {exc}"]
@@ -254,19 +324,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=200, help="trials: weeks, each killed once then completed")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--stages", default=",".join(STAGES), help="kill points, comma-separated")
+    parser.add_argument("--stages", default="", help="kill points, comma-separated (default: every one)")
+    parser.add_argument("--approval", action="store_true", help="hold each issue; approve it with digest approve")
     parser.add_argument("--jitter", type=float, default=0.05, help="random delay after the stage, in seconds")
     args = parser.parse_args(argv)
-    stages = tuple(s for s in args.stages.split(",") if s)
-    unknown = set(stages) - set(STAGES)
+    known = STAGES + APPROVAL_STAGES if args.approval else STAGES
+    stages = tuple(s for s in args.stages.split(",") if s) or known
+    unknown = set(stages) - set(known)
     if unknown:
-        parser.error(f"unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}")
+        parser.error(f"unknown stages {sorted(unknown)}; choose from {', '.join(known)}")
     rng = random.Random(args.seed)
     harness = Harness(rng=random.Random(args.seed + 1), jitter=args.jitter)
+    harness.approved = set() if args.approval else None
     work = Path(tempfile.mkdtemp(prefix="digest-crash-"))
     served = work / "served"
     served.mkdir()
-    httpd = start_http(served)
+    httpd = start_http(served, harness)
+    harness.channel = f"json://127.0.0.1:{httpd.server_address[1]}/team-hook"
     smtp_port = free_port()
     smtp = Controller(SmtpHandler(harness), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
@@ -289,7 +363,7 @@ def _trials(
     smtp_port: int,
     stages: tuple[str, ...],
 ) -> int:
-    config = write_config(work, http_port, smtp_port)
+    config = write_config(work, http_port, smtp_port, approval=args.approval)
     items: dict[str, list[tuple[str, datetime, str, str]]] = {f: [] for f in FEEDS}
     published: list[str] = []
     kills: collections.Counter[str] = collections.Counter()
@@ -303,33 +377,40 @@ def _trials(
             items[FEEDS[n % len(FEEDS)]].append((guid, when, _words(rng, 4).title(), _words(rng, 60)))
             published.append(guid)
         write_feeds(served, items, http_port)
-        code = run_cli(harness, config, now, target)
-        if code == -signal.SIGKILL:
-            kills[target] += 1
-            problems = store_problems(work / "state.db")
-            if problems:
-                corrupt += 1
-                print(f"week {week}: corrupt store after a kill at {target}: {'; '.join(problems)}", file=sys.stderr)
-        attempts = 0
-        while code != 0:
-            attempts += 1
-            if attempts > 5:
-                print(f"week {week}: still failing (exit {code}) after 5 re-runs", file=sys.stderr)
-                break
-            code = run_cli(harness, config, now, "")
-            reruns += 1
-    return _tally(args.runs, harness.received, published, kills, reruns, corrupt, time.monotonic() - started)
+        issue = f"{now.isocalendar()[0]}-W{now.isocalendar()[1]:02d}"
+        steps = [""] + ([issue] if args.approval else [])
+        for approve in steps:  # the run, then (--approval) the approval; the trial's one kill in the first to reach it
+            if approve and harness.approved is not None:
+                harness.approved.add(issue)
+            code = run_cli(harness, config, now, target, approve=approve)
+            if code == -signal.SIGKILL:
+                kills[target] += 1
+                target = ""
+                problems = store_problems(work / "state.db")
+                if problems:
+                    corrupt += 1
+                    print(f"week {week}: corrupt store after a kill: {'; '.join(problems)}", file=sys.stderr)
+            attempts = 0
+            while code != 0:
+                attempts += 1
+                if attempts > 5:
+                    print(f"week {week}: still failing (exit {code}) after 5 re-runs", file=sys.stderr)
+                    break
+                code = run_cli(harness, config, now, "", approve=approve)
+                reruns += 1
+    return _tally(args.runs, harness, published, kills, reruns, corrupt, time.monotonic() - started)
 
 
 def _tally(
     runs: int,
-    received: list[Received],
+    harness: Harness,
     published: list[str],
     kills: collections.Counter[str],
     reruns: int,
     corrupt: int,
     elapsed: float,
 ) -> int:
+    received = harness.received
     got: dict[str, set[str]] = {r: set() for r in RECIPIENTS}
     digests_of: dict[str, set[str]] = collections.defaultdict(set)
     copies: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -342,11 +423,23 @@ def _tally(
     lost = sum(1 for a in published if any(a not in got[r] for r in RECIPIENTS))
     duplicated = sum(1 for ids in digests_of.values() if len(ids) > 1)
     resent = sum(n - 1 for n in copies.values())
-    print(f"trials: {runs} weeks, {len(published)} articles, {len(received)} messages received")
-    print("kills by stage: " + ", ".join(f"{s}={kills[s]}" for s in STAGES if s in kills) or "none")
+    posts = collections.Counter(title.rpartition(": ")[2] for title in harness.posts)
+    unposted = len({_issue_of(m.message_id) for m in received} - set(posts))
+    reposted = sum(n - 1 for n in posts.values())
+    early = len(harness.early)
+    print(
+        f"trials: {runs} weeks, {len(published)} articles, {len(received)} messages received, "
+        f"{len(harness.posts)} posts"
+    )
+    print(
+        "kills by stage: " + ", ".join(f"{s}={kills[s]}" for s in (*STAGES, *APPROVAL_STAGES) if s in kills) or "none"
+    )
     print(f"re-runs to completion: {reruns}; elapsed {elapsed:.0f} s")
-    print(f"runs={runs} lost={lost} duplicated={duplicated} corrupt={corrupt} resent={resent}")
-    return 0 if lost == duplicated == corrupt == 0 else 1
+    print(
+        f"runs={runs} lost={lost} duplicated={duplicated} corrupt={corrupt} resent={resent} "
+        f"unposted={unposted} reposted={reposted} early={early}"
+    )
+    return 0 if lost == duplicated == corrupt == unposted == early == 0 else 1
 
 
 if __name__ == "__main__":
