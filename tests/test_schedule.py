@@ -85,6 +85,9 @@ def test_the_workflow_reads_feeds_without_write_permissions(tmp_path: Path) -> N
         "run": {"contents": "read"},
         "save-state": {"contents": "write"},
         "deploy": {"pages": "write", "id-token": "write"},
+        "approve": {"contents": "read"},
+        "save-approved-state": {"contents": "write"},
+        "deploy-approved": {"pages": "write", "id-token": "write"},
     }
     run = jobs["run"]
     assert _checkouts(run)
@@ -109,6 +112,24 @@ def test_the_workflow_reads_feeds_without_write_permissions(tmp_path: Path) -> N
     assert 'git push origin "$commit:refs/heads/$STATE_BRANCH"' in "\n".join(str(s.get("run")) for s in save["steps"])
     assert jobs["deploy"]["environment"]["name"] == "github-pages"
     assert _uses(jobs["deploy"]) == ["actions/deploy-pages"]
+
+
+def test_the_workflow_sends_a_held_issue_only_after_a_reviewer_approves_it(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    jobs = _workflow(tmp_path / ".github" / "workflows" / "digest.yml")["jobs"]
+    assert jobs["run"]["outputs"]["held"] == "${{ steps.run.outputs.held }}"
+    approve = jobs["approve"]
+    # Behind an environment with required reviewers; after the held issue's store was saved, so it reads that.
+    assert approve["environment"]["name"] == "digest-approval"
+    assert approve["needs"] == ["run", "save-state"] and approve["if"] == "${{ needs.run.outputs.held != '' }}"
+    step = next(s for s in approve["steps"] if s.get("id") == "approve")
+    assert 'digest -v approve --config digest.toml "$ISSUE"' in step["run"]
+    assert step["env"]["ISSUE"] == "${{ needs.run.outputs.held }}"
+    assert all(s["with"]["persist-credentials"] is False for s in _checkouts(approve))
+    for name in ("save-approved-state", "deploy-approved"):
+        assert jobs[name]["needs"] == "approve" and jobs[name]["if"].startswith("${{ always() &&")
+        assert all("digest " not in str(s.get("run", "")) for s in jobs[name]["steps"])
+    assert jobs["deploy-approved"]["steps"][0]["with"]["artifact_name"] == "approved-pages"
 
 
 def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
