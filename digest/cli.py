@@ -238,6 +238,11 @@ def _run(args: argparse.Namespace) -> int:
         else:
             report = pipeline.run(args.now, dry_run=args.dry_run)
     _print_report(report)
+    if approving:
+        done = report.digest_id in report.completed
+        print(
+            f"approved {report.digest_id}: " + ("sent and published" if done else "not finished; the next run retries")
+        )
     if testing:
         sent = "sent to " + ", ".join(report.delivered_to) if report.delivered_to else "not sent"
         print(f"test send {sent}: nothing was marked seen and nothing stored; the readers got nothing")
