@@ -20,7 +20,7 @@ from digest.config import ChannelConfig, Config
 from digest.errors import ConfigError
 from digest.models import RunReport
 from digest.render import environment
-from digest.store import open_store
+from digest.store import IssueRecord, SeenArticle, Store, StoredPost, open_store
 
 from .conftest import FeedServer, LoopbackConfig, serving
 from .digests import article, make_digest
@@ -319,3 +319,32 @@ def test_the_exit_code_of_a_failed_post_is_2(
     hook.status = 200
     assert main(["run", "--config", str(path), "--now", NOW.replace(hour=10).isoformat()]) == 0
     assert len(hook.received) == 2
+
+
+# The store: posts and held issues on each backend.
+
+
+def test_posts_and_held_issues_are_kept_per_digest_on_each_backend(store: Store) -> None:
+    issue = IssueRecord("2026-W48", "Weekly", NOW, NOW, "<p>body</p>")
+    mine, other = store.scoped("weekly"), store.scoped("other")
+    with mine.transaction():
+        mine.outbox.save_pending(issue, message=b"m", articles=(SeenArticle("a1"),), recipients=("ann@x.org",), at=NOW)
+        mine.channels.save(
+            [StoredPost("2026-W48", "team", "T", "body"), StoredPost("2026-W48", "chat", "T", "b")], at=NOW
+        )
+        mine.approval.hold("2026-W48")
+    assert [h.id for h in mine.approval.held()] == ["2026-W48"] and mine.outbox.pending() == ()
+    assert other.approval.held() == () and other.channels.waiting() == ()
+    with mine.transaction():
+        # Stored again (a second save), a post keeps its state: a sent post is never pending again.
+        mine.channels.record("2026-W48", "team", state="sent", at=NOW)
+        mine.channels.save([StoredPost("2026-W48", "team", "T", "changed")], at=NOW)
+    assert [(p.channel, p.state, p.body) for p in mine.channels.posts("2026-W48")] == [
+        ("chat", "pending", "b"),
+        ("team", "sent", "body"),
+    ]
+    with mine.transaction():
+        assert mine.approval.approve("2026-W48") and not mine.approval.approve("2026-W48")
+    assert [e.issue.id for e in mine.outbox.pending()] == ["2026-W48"] and mine.approval.held() == ()
+    with pytest.raises(ValueError):
+        mine.channels.record("2026-W48", "team", state="posted", at=NOW)
