@@ -16,7 +16,7 @@ import pytest
 
 from digest import dedupe, render, site
 from digest.cli import _parser
-from digest.config import Config, FilterRule, SectionRule, SmtpConfig, SourceConfig, parse_config
+from digest.config import ChannelConfig, Config, FilterRule, SectionRule, SmtpConfig, SourceConfig, parse_config
 from digest.sources.client import GuardedTransport
 from digest.store.base import Store
 from digest.store.feeds import FeedRepository
@@ -46,8 +46,8 @@ EXAMPLES = {
 }
 # The [[lists]] have no default entries: their README values are illustrations, but for these, which show
 # the default an entry takes.
-LIST_DEFAULTS = {"sources.full_text", "filters.action"}
-LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule}
+LIST_DEFAULTS = {"sources.full_text", "filters.action", "channels.top", "channels.preview"}
+LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule, "channels": ChannelConfig}
 
 
 def _readme_config() -> dict[str, Any]:

@@ -71,6 +71,19 @@ def run(ctx: Context, now: datetime) -> RunReport:
         return _record(config, store, report, done, week.first_seen, week.feeds)
     outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
     entry = _outbox_entry(config, ctx.mailer, week, _suppressed(config, store))
+    _store_issue(ctx, week, entry, now)
+    ctx.reached("pending", entry.issue.id)
+    if config.digest.approval:
+        done.held.append(entry.issue.id)
+        done.problems.extend(approval.hold(ctx, entry, week.digest))
+        return _record(config, store, replace(report, outputs=outputs), done, ())
+    _complete(ctx, entry, now, done)
+    return _record(config, store, replace(report, outputs=outputs), done, ())
+
+
+def _store_issue(ctx: Context, week: Week, entry: OutboxEntry, now: datetime) -> None:
+    """Store the issue in the outbox (held, with approval) with its posts and the run's other writes, at once."""
+    store = ctx.store
     posts = posts_for(ctx, week.digest)
     with store.transaction():
         store.seen.record_first_seen(dict(week.first_seen))
@@ -82,15 +95,8 @@ def run(ctx: Context, now: datetime) -> RunReport:
             entry.issue, message=entry.message, articles=entry.articles, recipients=entry.undelivered, at=now
         )
         store.channels.save(posts, at=now)
-        if config.digest.approval:
+        if ctx.config.digest.approval:
             store.approval.hold(entry.issue.id)
-    ctx.reached("pending", entry.issue.id)
-    if config.digest.approval:
-        done.held.append(entry.issue.id)
-        done.problems.extend(approval.hold(ctx, entry, week.digest))
-        return _record(config, store, replace(report, outputs=outputs), done, ())
-    _complete(ctx, entry, now, done)
-    return _record(config, store, replace(report, outputs=outputs), done, ())
 
 
 def approve(ctx: Context, digest_id: str, now: datetime) -> RunReport:
