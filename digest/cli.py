@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import __version__
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
@@ -39,6 +40,7 @@ def _now(value: str | None) -> datetime:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="digest", description="Weekly newsletter digests from feeds and folders.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="build, send and publish the week's digest")
     run_cmd.add_argument("--config", required=True, type=Path)

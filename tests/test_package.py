@@ -35,7 +35,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
     )
-    (built,) = out.glob("digest-*.whl")
+    (built,) = out.glob("digest_news-*.whl")
     return built
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import i18n
+from .. import __version__, i18n
 from ..errors import ConfigError
 from ..textutil import slugify
 from .base import SOURCE_KINDS, Action, Backend, Mode, Representation, Security, _require, _Table, choices
@@ -143,7 +143,8 @@ class FetchConfig(_Table):
     connect_timeout: float = 10.0
     # The largest response body, and the largest saved-article file a folder source reads.
     max_bytes: int = 10_000_000
-    user_agent: str = "digest/0.1 (+https://github.com/digest-news/digest)"
+    # Names the release (the installed distribution's version) and where to read about it.
+    user_agent: str = f"digest/{__version__} (+https://github.com/digest-news/digest)"
     # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).
     concurrency: int = 64
     per_host: int = 4
