@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write a starter digest.toml, templates/ and a GitHub workflow")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the site's public URL, e.g. https://you.github.io/your-digest/ (asked for on a terminal)",
+    )
     status = commands.add_parser("status", help="show the last runs, the outbox, feed health and store counts")
     status.add_argument("--config", required=True, type=Path)
     status.add_argument("--runs", type=int, default=RECENT_RUNS, help="how many recent runs to show")
@@ -302,9 +307,20 @@ def _unsubscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_base_url() -> str:
+    """The site's URL from the person at the terminal; empty (set it later) when no one is there."""
+    if not sys.stdin.isatty():
+        return ""
+    answer = input("The site's public URL (e.g. https://you.github.io/your-digest/; Enter to set it later): ")
+    return answer.strip()
+
+
 def _init(args: argparse.Namespace) -> int:
-    for path in init_project(args.dir, force=args.force):
+    base_url = args.base_url if args.base_url is not None else _ask_base_url()
+    for path in init_project(args.dir, force=args.force, base_url=base_url):
         print(f"wrote {path}")
+    if not base_url:
+        print("site.base_url is empty: set it in digest.toml to the site's public URL before the first run")
     print("next: edit digest.toml, then `digest run --config digest.toml --dry-run`")
     return 0
 
