@@ -1,5 +1,5 @@
-"""Each default is declared once, in the config's tables: the README shows those values and the library's
-functions take theirs from there."""
+"""Each default is declared once, in the config's tables: the documentation's annotated example
+(docs/configuration.md) shows those values and the library's functions take theirs from there."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule
 
 
 def _readme_config() -> dict[str, Any]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## Configuration\n.*?```toml\n(.*?)```", readme, re.S)
-    assert block, "the README's Configuration section has no TOML block"
+    readme = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = re.search(r"# Configuration: an annotated example\n.*?```toml\n(.*?)```", readme, re.S)
+    assert block, "docs/configuration.md has no TOML block"
     return tomllib.loads(block.group(1))
 
 
