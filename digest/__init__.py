@@ -8,7 +8,6 @@ needs and which take seconds to load.
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -98,6 +97,8 @@ _HOME = {
 
 def _version() -> str:
     """The installed distribution's version, read from its metadata (never written twice)."""
+    from importlib import metadata  # here, not at the top: its import costs more than --help takes
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:

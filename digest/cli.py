@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
@@ -37,10 +36,20 @@ def _now(value: str | None) -> datetime:
     return parsed
 
 
+class _Version(argparse.Action):
+    """``--version``: the version is read from the installed metadata only when asked for (it costs an import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from . import __version__
+
+        print(f"digest {__version__}")  # on stdout, as argparse's own version action does
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="digest", description="Weekly newsletter digests from feeds and folders.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the installed release and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="build, send and publish the week's digest")
     run_cmd.add_argument("--config", required=True, type=Path)

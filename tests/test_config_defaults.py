@@ -43,7 +43,6 @@ EXAMPLES = {
     "email.smtp.username",
     "email.smtp.password_env",
     "site.base_url",
-    "fetch.user_agent",  # carries the installed version (tests/test_version.py)
 }
 # The [[lists]] have no default entries: their README values are illustrations, but for these, which show
 # the default an entry takes.

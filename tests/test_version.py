@@ -30,11 +30,12 @@ def test_digest_version_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_user_agent_names_the_release() -> None:
-    assert FetchConfig().user_agent == f"digest/{PROJECT['version']} (+https://github.com/digest-news/digest)"
+    assert FetchConfig().agent == f"digest/{PROJECT['version']} (+https://github.com/digest-news/digest)"
+    assert FetchConfig(user_agent="Harbor/2").agent == "Harbor/2"
 
 
 def test_an_installed_distribution_is_read_from_its_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metadata, "version", lambda name: "9.8.7" if name == "digest-news" else "")
+    monkeypatch.setattr(metadata, "version", lambda name: "9.8.7" if name == "digest-news" else "")  # read at call
     assert digest._version() == "9.8.7"
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, i18n
+from .. import i18n
 from ..errors import ConfigError
 from ..textutil import slugify
 from .base import SOURCE_KINDS, Action, Backend, Mode, Representation, Security, _require, _Table, choices
@@ -143,8 +143,8 @@ class FetchConfig(_Table):
     connect_timeout: float = 10.0
     # The largest response body, and the largest saved-article file a folder source reads.
     max_bytes: int = 10_000_000
-    # Names the release (the installed distribution's version) and where to read about it.
-    user_agent: str = f"digest/{__version__} (+https://github.com/digest-news/digest)"
+    # Empty: "digest/<version> (+https://github.com/digest-news/digest)", the installed release (see agent).
+    user_agent: str = ""
     # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).
     concurrency: int = 64
     per_host: int = 4
@@ -164,6 +164,19 @@ class FetchConfig(_Table):
     # A feed that failed this many runs in a row (or answered 410 Gone) is quarantined: tried after 1
     # run left out, then 2, 4, 8 … instead of every run, until it works again or is revived.
     quarantine_after: int = 5
+
+    @property
+    def agent(self) -> str:
+        """The User-Agent sent: ``user_agent``, else one naming the installed release and where to read of it.
+
+        Read when a fetch starts, not when the config is built: the version comes from the installed
+        metadata, which ``--help``, ``init`` and a config error need not wait for.
+        """
+        if self.user_agent:
+            return self.user_agent
+        from .. import __version__
+
+        return f"digest/{__version__} (+https://github.com/digest-news/digest)"
 
     def _check(self) -> None:
         positive = ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after")

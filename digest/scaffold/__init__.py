@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import __version__
 from ..errors import ConfigError
 
 __all__ = ["FILES", "check_base_url", "init_project"]
@@ -74,6 +73,8 @@ def init_project(target: Path, *, force: bool = False, base_url: str = "") -> tu
 
 def _fill(text: str, source: str, base_url: str) -> str:
     if source == "requirements.txt":  # the workflow installs the very release that wrote it
+        from .. import __version__  # read from the installed metadata only here: it costs an import
+
         return text.replace("{version}", __version__)
     if source == "digest.toml" and base_url:
         return text.replace(BASE_URL_LINE, f"base_url = {json.dumps(base_url)}  # feeds, sitemap, 'read on the web'", 1)
