@@ -237,7 +237,7 @@ def _runnable_config(args: argparse.Namespace) -> Config:
     """The config, checked for a run; a config error of `digest run` is written to report.json too."""
     try:
         config = load_config(args.config)
-        config.check_runnable()
+        config.check_runnable(str(args.config))
     except ConfigError as exc:
         if args.command == "run":
             error_report(output_folder(args.config), exc, args.now or _now(None), dry_run=args.dry_run)

@@ -171,9 +171,9 @@ def test_a_config_without_sources_is_a_config_error_with_a_report(
     config = loopback_config.write()
     assert main(["run", "--config", str(config), "--now", "2018-01-08T09:00:00Z"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "no [[sources]]" in err and "add at least one [[sources]]" in err
+    assert err.startswith(f"Error: {config}: sources: none given") and "add at least one [[sources]]" in err
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["status"].startswith("error: ") and "no [[sources]]" in report["status"]
+    assert report["status"].startswith("error: ") and "sources: none given" in report["status"]
     assert report["now"] == "2018-01-08T09:00:00+00:00"
 
 

@@ -225,15 +225,16 @@ class Config(_Table):
             params["semantic_model"] = str(self.resolve(params["semantic_model"]))
         return params
 
-    def check_runnable(self) -> None:
-        """Raise :class:`ConfigError` unless a run has something to read.
+    def check_runnable(self, path: str = "") -> None:
+        """Raise :class:`ConfigError` (naming the file at ``path``) unless a run has something to read.
 
         Not part of building a config, which a library user may do without sources (to render, to
         read the store); a run with none would say "nothing new" every week and never fail.
         """
         if not self.sources:
             raise ConfigError(
-                "no [[sources]]: the digest has nothing to read",
+                "none given, so the digest has nothing to read",
+                path=path,
                 key="sources",
                 hint='add at least one [[sources]] table, e.g. url = "https://example.org/feed.xml"',
             )
