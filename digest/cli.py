@@ -301,7 +301,7 @@ def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
         else:
             flag = ""
         if feed.stale and feed.newest_item is not None:
-            flag += f" STALE: newest item {feed.newest_item:%Y-%m-%d}"
+            flag += f" STALE: nothing new since {feed.newest_item:%Y-%m-%d}"
         error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
         print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
 

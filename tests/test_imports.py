@@ -12,7 +12,7 @@ import pytest
 
 import digest
 
-# What clustering, ranking and embeddings bring in: seconds of imports no command but a run needs.
+# What clustering, ranking, embeddings and reading dates bring in: seconds of imports only a run needs.
 HEAVY = ("numpy", "scipy", "sklearn", "torch", "sentence_transformers", "dateparser", "wordllama", "babel.dates")
 
 

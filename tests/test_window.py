@@ -210,7 +210,7 @@ def test_a_long_dead_feed_is_stale_in_digest_feeds(
     lines = capsys.readouterr().out.splitlines()
     (dead_line,) = [line for line in lines if "dead.xml" in line]
     (alive_line,) = [line for line in lines if "alive.xml" in line]
-    assert "0 failures in a row STALE: newest item 2015-03-02" in dead_line
+    assert "0 failures in a row STALE: nothing new since 2015-03-02" in dead_line
     assert "STALE" not in alive_line
     # A longer fetch.stale_days forgives it.
     config = loopback_config.write(sources=sources, fetch={"stale_days": 5000})
