@@ -216,3 +216,21 @@ def test_a_long_dead_feed_is_stale_in_digest_feeds(
     config = loopback_config.write(sources=sources, fetch={"stale_days": 5000})
     assert main(["feeds", "--config", str(config)]) == 0
     assert "STALE" not in capsys.readouterr().out
+
+
+def test_a_copy_from_the_same_source_is_counted_as_folded(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = story(0, DATES[0])
+    path = write_feed(feed_server.root / "copies.xml", [original])
+    copy = (
+        f"<item><guid isPermaLink='false'>urn:test:copy</guid><title>{original.title}</title>"
+        f"<link>https://example.org/0?CMP=share</link><pubDate>Wed, 03 Jan 2018 13:00:00 GMT</pubDate>"
+        f"<description>{original.text}</description></item>"
+    )
+    path.write_text(path.read_text(encoding="utf-8").replace("</channel>", copy + "</channel>"), encoding="utf-8")
+    config = loopback_config.write(sources=[{"url": feed_server.url(path.name)}])
+    assert main(["run", "--config", str(config), "--now", "2018-01-08T09:00:00Z"]) == 0
+    assert "copies folded: 1" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert (report["articles_gathered"], report["copies"], report["articles_new"]) == (2, 1, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,9 +133,7 @@ def build_week(ctx: Context, now: datetime) -> Week:
         articles = dedupe.collapse_copies(in_window)
         seen = store.seen.ids(i for a in articles for i in a.ids)
         fresh = dedupe.drop_seen(articles, seen)
-        old = sum(1 for a in articles if any(i in seen for i in a.ids))
-        after = sum(1 for a in dated if a.published > now)
-        selected = Selected(len(dated) - len(in_window) - after, after, old, len(in_window) - old - len(fresh))
+        selected = _selected(dated, now, in_window=len(in_window), articles=articles, seen=seen, new=len(fresh))
         # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
         # After language detection, so a rule on language sees the detected one.
         kept = filters.apply_filters(fresh, config.filters)
@@ -173,6 +171,20 @@ def build_week(ctx: Context, now: datetime) -> Week:
         skipped,
         selected,
         gathered.all_failed,
+    )
+
+
+def _selected(
+    dated: list[Article], now: datetime, *, in_window: int, articles: tuple[Article, ...], seen: Set[str], new: int
+) -> Selected:
+    """What the select stage left out: every gathered article is in one of these counts, or new."""
+    after = sum(1 for a in dated if a.published > now)
+    sent = sum(1 for a in articles if any(i in seen for i in a.ids))
+    return Selected(
+        before_window=len(dated) - in_window - after,
+        after_window=after,
+        already_seen=sent,
+        copies=in_window - sent - new,
     )
 
 
