@@ -234,3 +234,14 @@ def test_a_copy_from_the_same_source_is_counted_as_folded(
     assert "copies folded: 1" in capsys.readouterr().out
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert (report["articles_gathered"], report["copies"], report["articles_new"]) == (2, 1, 1)
+
+
+def test_an_opml_list_that_cannot_be_read_is_a_source_that_failed(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: LoopbackConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "list.opml").write_text("<opml><body><outline", encoding="utf-8")
+    sources = [{"opml": "list.opml"}, {"opml": feed_server.url("missing.opml")}]
+    config = loopback_config.write(sources=sources)
+    assert main(["run", "--config", str(config), "--now", "2018-01-08T09:00:00Z"]) == 3
+    err = capsys.readouterr().err
+    assert "list.opml" in err and "missing.opml" in err and "no source could be read" in err
