@@ -46,7 +46,7 @@ EXAMPLES = {
 }
 # The [[lists]] have no default entries: their README values are illustrations, but for these, which show
 # the default an entry takes.
-LIST_DEFAULTS = {"sources.full_text", "filters.action"}
+LIST_DEFAULTS = {"sources.full_text", "sources.max_messages", "filters.action"}
 LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule}
 
 

@@ -22,7 +22,7 @@ Security = Literal["starttls", "ssl", "none"]
 Mode = Literal["each", "bcc"]
 Action = Literal["drop", "keep"]
 
-SOURCE_KINDS = ("url", "path", "opml", "folder")
+SOURCE_KINDS = ("url", "path", "opml", "folder", "imap")
 
 
 def choices(table: type) -> dict[str, tuple[str, ...]]:
