@@ -14,7 +14,7 @@ from digest.config import LlmConfig, SummaryConfig
 from digest.models import Brief, BriefSentence, Digest, Story, SummarySentence
 from digest.render import environment, render, wire_size
 from digest.store import open_store
-from digest.summarize import extractive_brief, week_brief
+from digest.summarize import BriefResult, extractive_brief, week_brief
 
 from .digests import make_digest
 from .test_e2e import NOW
@@ -53,7 +53,7 @@ def _config(api: FakeApi, **llm: object) -> SummaryConfig:  # noqa: F811
     return SummaryConfig(backend="llm", llm=LlmConfig(**settings))  # type: ignore[arg-type]
 
 
-def _ask(api: FakeApi, stories: list[Story], answer: object, cached: dict[str, str] | None = None) -> object:  # noqa: F811
+def _ask(api: FakeApi, stories: list[Story], answer: object, cached: dict[str, str] | None = None) -> BriefResult:  # noqa: F811
     api.mode = "fixed"
     api.content = answer if isinstance(answer, str) else json.dumps(answer)
     store = cached if cached is not None else {}
@@ -81,10 +81,10 @@ def test_a_grounded_llm_brief_cites_the_stories_it_draws_on(api: FakeApi) -> Non
         ]
     }
     result = _ask(api, _stories(), answer)
-    assert result.problem is None and result.brief.written_by == "llm"  # type: ignore[attr-defined]
+    assert result.problem is None and result.brief.written_by == "llm"
     # The prompt numbers the top stories best first; the brief cites them by their place in the digest.
-    assert [s.stories for s in result.brief.sentences] == [(2,), (1,), (1, 3)]  # type: ignore[attr-defined]
-    assert result.response is not None  # type: ignore[attr-defined]
+    assert [s.stories for s in result.brief.sentences] == [(2,), (1,), (1, 3)]
+    assert result.response is not None
     prompt = api.requests[0]["messages"][-1]["content"]
     assert prompt.index("[1] Council approves") < prompt.index("[2] Harbor ferry") < prompt.index("[3] Swing bridge")
 
@@ -92,8 +92,8 @@ def test_a_grounded_llm_brief_cites_the_stories_it_draws_on(api: FakeApi) -> Non
 def test_an_ungrounded_or_invented_brief_falls_back_to_the_extractive_one(api: FakeApi) -> None:  # noqa: F811
     made_up = {"sentences": [{"text": "The mayor resigned after a scandal over stolen funds.", "source": 1}]}
     result = _ask(api, _stories(), made_up)
-    assert result.brief == extractive_brief(_stories())  # type: ignore[attr-defined]
-    assert result.problem.source == "brief" and "not supported" in result.problem.message  # type: ignore[attr-defined]
+    assert result.brief == extractive_brief(_stories())
+    assert result.problem.source == "brief" and "not supported" in result.problem.message
     quote = {
         "sentences": [
             {
@@ -103,11 +103,11 @@ def test_an_ungrounded_or_invented_brief_falls_back_to_the_extractive_one(api: F
         ]
     }
     result = _ask(api, _stories(), quote)
-    assert "quotation" in result.problem.message  # type: ignore[attr-defined]
+    assert "quotation" in result.problem.message
     wrong = {"sentences": [{"text": "The tram line was approved.", "source": [9]}]}
-    assert "cites no given story" in _ask(api, _stories(), wrong).problem.message  # type: ignore[attr-defined]
+    assert "cites no given story" in _ask(api, _stories(), wrong).problem.message
     garbage = _ask(api, _stories(), "Sure! Here is the week.")
-    assert "malformed" in garbage.problem.message and garbage.response is None  # type: ignore[attr-defined]
+    assert "malformed" in garbage.problem.message and garbage.response is None
 
 
 def test_a_failing_endpoint_and_a_cached_answer(api: FakeApi) -> None:  # noqa: F811
@@ -117,18 +117,19 @@ def test_a_failing_endpoint_and_a_cached_answer(api: FakeApi) -> None:  # noqa: 
     assert down.brief.written_by == "extractive" and down.problem is not None and "503" in down.problem.message
     answer = {"sentences": [{"text": "The city council approved the eastern tram line.", "source": 1}]}
     first = _ask(api, _stories(), answer)
-    response = first.response  # type: ignore[attr-defined]
+    response = first.response
+    assert response is not None
     cache = {f"{response.model}/{response.prompt_version}/{response.story_hash}": response.response}
     asked = len(api.requests)
     again = _ask(api, _stories(), "not asked", cache)
-    assert len(api.requests) == asked and again.brief == first.brief  # type: ignore[attr-defined]
+    assert len(api.requests) == asked and again.brief == first.brief
     assert response.prompt_version != "1", "the brief's answers never meet the story summaries' in the cache"
 
 
 def test_a_model_that_says_more_is_cut_to_five(api: FakeApi) -> None:  # noqa: F811
     line = {"text": "The city council approved the eastern tram line.", "source": 1}
     result = _ask(api, _stories(), {"sentences": [line] * 9})
-    assert len(result.brief.sentences) == 5  # type: ignore[attr-defined]
+    assert len(result.brief.sentences) == 5
 
 
 def _briefed(digest: Digest, text: str = "The week began with a vote.") -> Digest:
