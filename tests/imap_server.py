@@ -30,6 +30,7 @@ PASSWORD = "s3cret-imap"
 class ImapServer:
     root: Path
     port: int
+    starttls_port: int
     ca_file: Path
     maildir: Path
     uid: int
@@ -63,7 +64,7 @@ def _account() -> tuple[int, int, str, str]:
     return me.pw_uid, me.pw_gid, me.pw_name, me.pw_name
 
 
-def _config(root: Path, port: int, uid: int, gid: int, internal: str, login: str) -> str:
+def _config(root: Path, port: int, starttls: int, uid: int, gid: int, internal: str, login: str) -> str:
     return f"""
 protocols = imap
 listen = 127.0.0.1
@@ -91,7 +92,7 @@ userdb {{
 mail_location = maildir:~/Maildir
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    port = {starttls}
   }}
   inet_listener imaps {{
     port = {port}
@@ -143,14 +144,14 @@ def imap_server() -> Iterator[ImapServer]:
     maildir.mkdir(parents=True)
     for node in (root / "home", root / "home" / USER, maildir):
         os.chown(node, uid, gid)
-    port = free_port()
+    port, starttls = free_port(), free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port, uid, gid, internal, login))
+    conf.write_text(_config(root, port, starttls, uid, gid, internal, login))
     with open(root / "dovecot.log", "ab") as log:
         process = subprocess.Popen([binary, "-F", "-c", str(conf)], stderr=log, stdout=subprocess.DEVNULL)
     try:
         _wait(port, process, root / "dovecot.log")
-        yield ImapServer(root, port, root / "ca.pem", maildir, uid, gid)
+        yield ImapServer(root, port, starttls, root / "ca.pem", maildir, uid, gid)
     finally:
         process.terminate()
         try:

@@ -12,7 +12,7 @@ import pytest
 from digest.config import Config, parse_config
 from digest.errors import ConfigError
 from digest.sources import gather
-from digest.sources.imap import view_online_link
+from digest.sources.imap import _criteria, view_online_link
 
 from .imap_server import PASSWORD, USER, ImapServer, imap_server  # noqa: F401 (the fixture)
 
@@ -115,6 +115,32 @@ def test_sender_filter_and_cap(filled: ImapServer, tmp_path: Path) -> None:
     capped = gather(_config(filled, tmp_path, max_messages=1), now=NOW, env=ENV)
     assert len(capped.articles) <= 1
     assert any("older messages of the window not read" in p.message for p in capped.problems)
+
+
+@pytest.mark.slow
+def test_starttls_and_a_missing_mailbox(filled: ImapServer, tmp_path: Path) -> None:
+    url = f"imap://{USER}@localhost:{filled.starttls_port}/INBOX"
+    upgraded = gather(_config(filled, tmp_path, imap=url, senders=["club@trams.example.net"]), now=NOW, env=ENV)
+    assert [a.title for a in upgraded.articles] == ["Tram news: new depot"] and not upgraded.problems
+    both = gather(_config(filled, tmp_path, mailboxes=["Missing", "INBOX"]), now=NOW, env=ENV)
+    assert "Harbor Weekly: dredging" in {a.title for a in both.articles}
+    assert any("(Missing)" in p.source and "mailbox names" in p.hint for p in both.problems)
+
+
+def test_sender_criteria_nest_or() -> None:
+    start = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    assert _criteria(start, ["a@x", "b@y", "@z"]) == [
+        "SINCE",
+        start.date(),
+        "OR",
+        "FROM",
+        "a@x",
+        "OR",
+        "FROM",
+        "b@y",
+        "FROM",
+        "@z",
+    ]
 
 
 @pytest.mark.slow

@@ -126,7 +126,13 @@ def read_imap(
             client.login(box.user, password)
             found: list[tuple[Article, bool]] = []
             for mailbox in box.mailboxes:
-                found += _read_mailbox(client, mailbox, source, fetch=fetch, start=start, now=now, problems=problems)
+                try:
+                    found += _read_mailbox(
+                        client, mailbox, source, fetch=fetch, start=start, now=now, problems=problems
+                    )
+                except IMAPClientError as exc:  # one mailbox missing: the others are still read
+                    hint = "check the mailbox names (mailboxes, or the URL's path)"
+                    problems.append(Problem(f"{where} ({mailbox})", f"IMAP server refused: {_reason(exc)}", hint))
             return found
     except IMAPClientError as exc:
         raise FetchError(f"IMAP server refused: {_reason(exc)}", source=where, hint=_imap_hint(exc)) from exc
@@ -180,7 +186,11 @@ def _connect(box: Mailbox, address: str, context: ssl.SSLContext, fetch: FetchCo
     timeout = imapclient.SocketTimeout(connect=fetch.connect_timeout, read=fetch.timeout)
     client = imapclient.IMAPClient(address, box.port, ssl=not box.starttls, ssl_context=tls, timeout=timeout)
     if box.starttls:
-        client.starttls(tls)  # raises when the server offers none: the password never goes in the clear
+        try:
+            client.starttls(tls)  # raises when the server offers none: the password never goes in the clear
+        except BaseException:
+            client.shutdown()
+            raise
     return client
 
 
@@ -327,4 +337,6 @@ def _reason(exc: Exception) -> str:
 def _imap_hint(exc: IMAPClientError) -> str:
     if "login" in type(exc).__name__.casefold() or "authentication" in str(exc).casefold():
         return "check the user in the URL and the password in the environment variable password_env names"
-    return "check the mailbox names (mailboxes, or the URL's path)"
+    if "starttls" in str(exc).casefold() or "tls" in type(exc).__name__.casefold():
+        return "the server offers no STARTTLS: use imaps:// (implicit TLS)"
+    return "the server answered with an error; try again next run"
