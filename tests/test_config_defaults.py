@@ -46,7 +46,7 @@ EXAMPLES = {
 }
 # The [[lists]] have no default entries: their README values are illustrations, but for these, which show
 # the default an entry takes.
-LIST_DEFAULTS = {"sources.full_text", "filters.action"}
+LIST_DEFAULTS = {"sources.full_text", "sources.max_messages", "filters.action"}
 LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule}
 
 
@@ -125,6 +125,8 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (dedupe.near_duplicates, "bands", "dedupe.bands"),
         (render.render, "email_budget", "email.max_html_bytes"),
         (render.render_email, "budget", "email.max_html_bytes"),
+        (render.render_email, "brief", "email.brief"),
+        (render.render, "brief_in_email", "email.brief"),
         (render.render, "remote_images", "email.remote_images"),
         (render.render_email, "remote_images", "email.remote_images"),
         (render.environment, "language", "digest.language"),

@@ -156,6 +156,9 @@ class SummaryConfig(_Table):
     keyphrases: int = 4
     backend: Backend = "extractive"
     llm: LlmConfig = LlmConfig()
+    # The week in brief above the sections: with the llm backend three to five grounded sentences on the top
+    # stories, else the lead sentence of each of the top three. False: no brief anywhere.
+    brief: bool = True
 
     def _check(self) -> None:
         if self.backend == "llm" and not (self.llm.base_url and self.llm.model):
