@@ -14,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "CHANNEL_POSTS",
     "DIGESTS_APART",
+    "FEED_NEWEST_ITEM",
     "FEED_SCHEDULE",
     "ISSUE_OUTLINE",
     "MIGRATIONS",
@@ -204,10 +205,14 @@ DIGESTS_APART = Migration(
 # NULL for an issue stored before, which the site still reads from its body.
 ISSUE_OUTLINE = Migration(9, "issue outlines", "ALTER TABLE issues ADD COLUMN outline TEXT")
 
+# The date of the newest item each feed carried, so `digest feeds` can tell a feed that answers but
+# publishes nothing new (stale) from a healthy one; NULL until the feed is next read.
+FEED_NEWEST_ITEM = Migration(10, "feed newest item", "ALTER TABLE feeds ADD COLUMN newest_item TEXT")
+
 # Each issue's post to each chat channel ([[channels]]): rendered and stored with the issue, posted as
 # stored, its state recorded like an email recipient's ('pending' until the service took it).
 CHANNEL_POSTS = Migration(
-    10,
+    11,
     "channel posts",
     """
     CREATE TABLE channel_posts (
@@ -320,5 +325,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     FEED_SCHEDULE,
     DIGESTS_APART,
     ISSUE_OUTLINE,
+    FEED_NEWEST_ITEM,
     CHANNEL_POSTS,
 )
