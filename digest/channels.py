@@ -15,7 +15,7 @@ said and whether it may be said:
 - :func:`post` sends one post and says whether the service took it, and if not, why (without the URL,
   which carries the channel's secret).
 
-Apprise is an optional dependency (``pip install 'digest[channels]'``): a config with
+Apprise is an optional dependency (``pip install 'digest-news[channels]'``): a config with
 ``[[channels]]`` and no Apprise installed is refused when it is loaded.
 """
 
@@ -90,7 +90,7 @@ def _apprise() -> ModuleType:
         return importlib.import_module("apprise")
     except ImportError as exc:
         raise ConfigError(
-            "[[channels]] need the apprise package", key="channels", hint="pip install 'digest[channels]'"
+            "[[channels]] need the apprise package", key="channels", hint="pip install 'digest-news[channels]'"
         ) from exc
 
 

@@ -212,7 +212,7 @@ def test_channels_without_apprise_installed_are_a_config_error(
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "apprise" else real(name, *a))
     with pytest.raises(ConfigError, match="apprise") as missing:
         loopback_config(channels=[{"url_env": "A"}])
-    assert "pip install 'digest[channels]'" in str(missing.value)
+    assert "pip install 'digest-news[channels]'" in str(missing.value)
 
 
 # Runs: posted once per channel, recorded, retried by the next run.

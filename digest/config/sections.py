@@ -329,7 +329,7 @@ class Config(_Table):
             raise ConfigError(
                 "[[channels]] need the apprise package, which is not installed",
                 key="channels",
-                hint="pip install 'digest[channels]'",
+                hint="pip install 'digest-news[channels]'",
             )
         seen: set[str] = set()
         for i, channel in enumerate(self.channels):
