@@ -80,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     approve.add_argument("--config", required=True, type=Path)
     approve.add_argument("--now", type=_now, default=None, help="the time of the approval (default: now)")
+    reject = commands.add_parser(
+        "reject", help="drop an issue held for approval: never sent, its articles kept for later"
+    )
+    reject.add_argument("issue", metavar="ISSUE", help="e.g. 2026-W48")
+    reject.add_argument("--config", required=True, type=Path)
     prev = commands.add_parser("preview", help="write the four renderings without touching the state store")
     prev.add_argument("--config", required=True, type=Path)
     prev.add_argument("--out", required=True, type=Path)
@@ -289,6 +294,15 @@ def _run(args: argparse.Namespace) -> int:
     return _exit_code(report, config) if args.command in ("run", "approve") else 0
 
 
+def _reject(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    from .pipeline import Pipeline
+
+    Pipeline(config).reject(args.issue)
+    print(f"rejected {args.issue}: it is never sent; a later issue may carry its articles")
+    return 0
+
+
 def _held_issue(held: Sequence[str], wanted: str) -> str:
     """The issue to approve: the one named, else the one held."""
     if wanted != _HELD:
@@ -459,6 +473,7 @@ COMMANDS = {
     "preview": _run,
     "status": _status,
     "approve": _run,
+    "reject": _reject,
     "forget": _forget,
     "unsubscribe": _unsubscribe,
     "feeds": _feeds,

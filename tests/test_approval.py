@@ -151,3 +151,27 @@ def test_the_command_line_approves_the_one_held_issue_and_refuses_an_unknown_one
         from digest.cli import _held_issue
 
         _held_issue((), "-")
+
+
+def test_a_rejected_issue_is_never_sent_and_its_articles_go_in_the_next_one(
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    hook: Hook,
+    loopback_config: LoopbackConfig,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = loopback_config.write(**_held_week(feed_server, smtp_server))
+    config = loopback_config(**_held_week(feed_server, smtp_server))
+    first = _run(config, hook)
+    assert main(["reject", "--config", str(path), "2026-W48"]) == 0
+    assert "rejected 2026-W48" in capsys.readouterr().out
+    assert main(["reject", "--config", str(path), "2026-W48"]) == 1, "only a held issue can be rejected"
+    assert main(["approve", "--config", str(path), "2026-W48"]) == 1
+    assert "2026-W48 was rejected" in capsys.readouterr().err
+    again = _run(config, hook, NOW + timedelta(hours=1))
+    assert again.digest_id == "2026-W48-2" and again.status == "held" and again.stories == first.stories
+    assert not any(story.update for story in again.ranking), "a rejected issue's stories were never sent"
+    assert len(smtp_server.recorder.messages) == 2 and hook.bodies("team") == [], "previews only, twice"
+    with open_store(path.parent / "state.db") as store:
+        posts = store.scoped("held-weekly").channels.posts("2026-W48")
+    assert [(p.state, p.detail) for p in posts] == [("dropped", "rejected")]

@@ -110,6 +110,24 @@ class Pipeline:
             with store.session(config.digest.key, shared_history=config.digest.shared_history) as view:
                 return _run.approve(self._context(view), digest_id, now)
 
+    def reject(self, digest_id: str, now: datetime | None = None) -> None:
+        """Drop the issue ``digest_id`` held for approval: it is never sent, and a later issue may carry its articles.
+
+        Raises :class:`~digest.errors.DigestError` when no such issue is held.
+        """
+        now = now or self.services.clock()
+        config = self.config
+        with (
+            self._opened(readonly=False) as store,
+            store.session(config.digest.key, shared_history=config.digest.shared_history) as view,
+            view.transaction(),
+        ):
+            rejected = view.approval.reject(digest_id, at=now)
+        if not rejected:
+            raise DigestError(
+                f"no issue {digest_id!r} is held for approval", hint="digest status lists the held issues"
+            )
+
     def held(self) -> tuple[str, ...]:
         """The issues waiting for approval, oldest first."""
         with self._reading() as ctx:

@@ -106,6 +106,8 @@ def approve(ctx: Context, digest_id: str, now: datetime) -> RunReport:
     state = store.approval.state(digest_id)
     if not state:
         raise DigestError(f"no issue {digest_id!r} in the state store", hint="digest status lists the held issues")
+    if state not in ("held", "pending", "sent"):
+        raise DigestError(f"{digest_id} was {state}", hint="a later issue carries its articles")
     done = _Progress(approved=[digest_id])
     report = RunReport(digest_id=digest_id, now=now, dry_run=False)
     if state == "sent":

@@ -3,7 +3,8 @@
 A channel post is stored with its issue (the exact title and body, rendered once) and is 'pending'
 until the service took it ('sent'), or the channel left the config ('dropped'). An issue held for
 approval is stored like a pending one, message and articles included, in the state 'held': no run
-resumes it until :meth:`ApprovalRepository.approve` makes it 'pending'.
+resumes it until :meth:`ApprovalRepository.approve` makes it 'pending' (or :meth:`~ApprovalRepository.reject`
+makes it 'rejected': never sent, its articles left unseen for a later issue).
 """
 
 from __future__ import annotations
@@ -113,6 +114,28 @@ class ApprovalRepository(Repository):
         mine, scope = self._mine()
         rows = self.query(f"SELECT state FROM issues WHERE {mine} AND id = ?", (*scope, digest_id))
         return str(rows[0][0]) if rows else ""
+
+    def reject(self, digest_id: str, *, at: datetime) -> bool:
+        """Drop the held issue ``digest_id``: never sent, its posts dropped, its articles free for a later issue.
+
+        False if it is not held. Its id stays taken, so a later issue of that week is ``<week>-2``.
+        """
+        if self.state(digest_id) != "held":
+            return False
+        mine, scope = self._mine()
+        self.execute(f"UPDATE issues SET state = 'rejected' WHERE {mine} AND id = ?", (*scope, digest_id))
+        # Its stories were never sent, so a later issue must not show them as updates of sent ones; and the
+        # feeds' validators were kept because its articles were safe in the outbox: they no longer are, so
+        # the next run fetches every feed in full (a 304 would hide the articles it must carry again).
+        self.execute(f"DELETE FROM story_memory WHERE {mine} AND digest_id = ?", (*scope, digest_id))
+        self.execute(f"UPDATE feeds SET etag = '', last_modified = '' WHERE {mine}", scope)
+        if self.version >= CHANNEL_POSTS.version:
+            self.execute(
+                f"UPDATE channel_posts SET state = 'dropped', at = ?, detail = 'rejected' "
+                f"WHERE {mine} AND digest_id = ? AND state = 'pending'",
+                (at.isoformat(), *scope, digest_id),
+            )
+        return True
 
     def approve(self, digest_id: str) -> bool:
         """Make the held issue ``digest_id`` pending, for the outbox to send; False if it is not held."""
