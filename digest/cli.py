@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .addresses import check_mailbox
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
 from .models import RunReport
 from .scaffold import init_project
-from .store import FeedHealth, Store, StoreStatus, is_address, open_store
+from .store import FeedHealth, Store, StoreStatus, open_store
 from .store.runs import RECENT_RUNS
 
 __all__ = ["main"]
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write a starter digest.toml, templates/ and a GitHub workflow")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument(
+        "--unsubscribe",
+        default=None,
+        metavar="URL_OR_ADDRESS",
+        help="where readers leave: an https URL (one-click) or an address; asked for on a terminal",
+    )
     status = commands.add_parser("status", help="show the last runs, the outbox, feed health and store counts")
     status.add_argument("--config", required=True, type=Path)
     status.add_argument("--runs", type=int, default=RECENT_RUNS, help="how many recent runs to show")
@@ -117,6 +124,8 @@ def _print_report(report: RunReport) -> None:
         print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
     elif report.status == "partial" and report.digest_id in report.completed:
         print("Warning: some recipients were refused; everyone else has the digest", file=sys.stderr)
+    elif report.needs_fix:
+        print("Warning: delivery failed: fix what is named above; the issue waits in the outbox", file=sys.stderr)
     elif report.status in ("partial", "failed"):
         print(f"Warning: delivery {report.status}; the next run finishes it", file=sys.stderr)
 
@@ -190,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
 
     testing = args.command == "run" and bool(args.to)
     if testing:
-        _check_addresses([args.to])
+        check_mailbox(args.to, key="--to", display_name=False)
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     with _progress_bar() as bar:
@@ -281,14 +290,9 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_addresses(addresses: Sequence[str]) -> None:
-    bad = [a for a in addresses if not is_address(a)]
-    if bad:
-        raise DigestError(f"not an e-mail address: {bad[0]!r}", hint="give the plain address, e.g. ann@example.org")
-
-
 def _unsubscribe(args: argparse.Namespace) -> int:
-    _check_addresses(args.address)
+    for address in args.address:
+        check_mailbox(address, key="ADDRESS", display_name=False)
     config = load_config(args.config)
     with _writing(config) as store:
         if args.undo:
@@ -301,7 +305,10 @@ def _unsubscribe(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    for path in init_project(args.dir, force=args.force):
+    unsubscribe = args.unsubscribe
+    if unsubscribe is None and sys.stdin.isatty():
+        unsubscribe = input("Where do readers unsubscribe? An https URL or an address (Enter: later): ")
+    for path in init_project(args.dir, force=args.force, unsubscribe=unsubscribe or ""):
         print(f"wrote {path}")
     print("next: edit digest.toml, then `digest run --config digest.toml --dry-run`")
     return 0

@@ -49,6 +49,7 @@ __all__ = [
     "list_id",
     "message_id",
     "outbox_name",
+    "reaches_unsubscribe",
     "readdress",
     "smtp_connector",
     "unsubscribe_link",
@@ -125,6 +126,12 @@ def _set_unsubscribe(message: EmailMessage, config: EmailConfig, recipient: str 
     if targets and targets[-1].startswith("<https://"):
         # One click: mail providers POST to the URL instead of opening it in a browser.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
+def reaches_unsubscribe(config: EmailConfig) -> bool:
+    """Whether every message carries a way to unsubscribe (a ``{recipient}`` URL needs one reader a message)."""
+    url = config.unsubscribe_url
+    return bool(config.unsubscribe_mailto) or (bool(url) and (config.mode == "each" or "{recipient}" not in url))
 
 
 def unsubscribe_link(config: EmailConfig) -> str:

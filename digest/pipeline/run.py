@@ -148,6 +148,12 @@ def _require_secrets(ctx: Context) -> None:
 
 
 def _compose(config: Config, week: Week) -> EmailMessage:
+    if not deliver.reaches_unsubscribe(config.email):
+        log.warning(
+            "%s goes out without an unsubscribe link: set email.unsubscribe_url (an https URL gets one-click "
+            "unsubscribe) or email.unsubscribe_mailto",
+            week.digest.id,
+        )
     return deliver.compose(
         config=config.email,
         digest_id=week.digest.id,

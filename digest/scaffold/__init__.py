@@ -8,8 +8,10 @@ state kept on a branch, site deployed to GitHub Pages). Never overwrites a file 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from ..config import EmailConfig
 from ..errors import ConfigError
 
 __all__ = ["FILES", "init_project"]
@@ -26,9 +28,14 @@ FILES = (
 )
 
 
-def init_project(target: Path, *, force: bool = False) -> tuple[Path, ...]:
-    """Write the starter files into ``target``; returns the paths written."""
+def init_project(target: Path, *, force: bool = False, unsubscribe: str = "") -> tuple[Path, ...]:
+    """Write the starter files into ``target``; returns the paths written.
+
+    ``unsubscribe``, an http(s) URL or an address, goes into ``digest.toml`` as ``email.unsubscribe_url``
+    or ``email.unsubscribe_mailto``; it is checked as the config will check it.
+    """
     target = target.resolve()
+    edits = _unsubscribe_edit(unsubscribe)
     existing = [target / dest for _, dest in FILES if (target / dest).exists()]
     if existing and not force:
         raise ConfigError(
@@ -40,6 +47,31 @@ def init_project(target: Path, *, force: bool = False) -> tuple[Path, ...]:
     for source, dest in FILES:
         path = target / dest
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text((HERE / source).read_text(encoding="utf-8"), encoding="utf-8")
+        text = (HERE / source).read_text(encoding="utf-8")
+        if dest == "digest.toml":
+            text = _edited(text, edits)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return tuple(written)
+
+
+def _unsubscribe_edit(value: str) -> dict[str, str]:
+    """The ``[email]`` line ``value`` fills in: a URL by its scheme, else an address."""
+    value = value.strip()
+    if not value:
+        return {}
+    key = "unsubscribe_url" if value.lower().startswith(("http://", "https://")) else "unsubscribe_mailto"
+    try:
+        EmailConfig(unsubscribe_url=value) if key == "unsubscribe_url" else EmailConfig(unsubscribe_mailto=value)
+    except ConfigError as exc:
+        hint = "an https URL or an address, e.g. leave@example.org"
+        raise ConfigError(exc.message, key="--unsubscribe", hint=hint) from None
+    return {f'{key} = ""': f"{key} = {json.dumps(value, ensure_ascii=False)}"}
+
+
+def _edited(text: str, edits: dict[str, str]) -> str:
+    """``text`` with the start of each line that is a key of ``edits`` replaced by its value."""
+    lines = text.splitlines(keepends=True)
+    for old, new in edits.items():
+        lines = [new + line[len(old) :] if line.startswith(old) else line for line in lines]
+    return "".join(lines)
