@@ -143,7 +143,7 @@ def _require_secrets(ctx: Context) -> None:
         raise ConfigError(
             problem.message,
             key=problem.source,
-            hint="export it before the run (in GitHub Actions: the repository secret of that name)",
+            hint="export it before the run; in GitHub Actions, a repository secret of that name",
         )
 
 
