@@ -34,10 +34,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from markupsafe import escape
+
 from .addresses import envelope, header
 from .config import EmailConfig, SmtpConfig
 from .errors import DeliveryError
-from .textutil import slugify
+from .escape import text_url
+from .textutil import safe_url, slugify
 
 __all__ = [
     "POLICY",
@@ -135,9 +138,11 @@ def reaches_unsubscribe(config: EmailConfig) -> bool:
 
 
 def unsubscribe_link(config: EmailConfig) -> str:
-    """The unsubscribe link the message body may show: the same for every recipient, or none."""
-    if config.unsubscribe_url and "{recipient}" not in config.unsubscribe_url:
-        return config.unsubscribe_url
+    """The unsubscribe link the message body shows, or none; a ``{recipient}`` URL only when each reader gets
+    a message of their own, which :func:`readdress` gives their own URL."""
+    url = config.unsubscribe_url
+    if url and ("{recipient}" not in url or config.mode == "each"):
+        return url  # a "{recipient}" in it is each reader's address in the message sent (see readdress)
     if config.unsubscribe_mailto:
         return "mailto:" + envelope(config.unsubscribe_mailto.removeprefix("mailto:")) + "?subject=unsubscribe"
     return ""
@@ -178,10 +183,39 @@ def _set_to(message: EmailMessage, recipients: Sequence[str]) -> None:
 
 def readdress(message: EmailMessage, config: EmailConfig, batch: Sequence[str]) -> None:
     """Address ``message`` as it goes to ``batch``: one reader in ``"each"`` mode (``To:`` them, and their
-    own unsubscribe URL), else nobody named (``undisclosed-recipients``)."""
+    own unsubscribe URL, in the header and the footer), else nobody named (``undisclosed-recipients``).
+
+    The footer is personal once only: readdress a fresh copy of the composed message (:func:`addressed`).
+    """
     each = config.mode == "each"
     _set_to(message, batch[:1] if each else ())
     _set_unsubscribe(message, config, batch[0] if each else "")
+    if each:
+        _personal_footer(message, config.unsubscribe_url, batch[0])
+
+
+def _personal_footer(message: EmailMessage, url: str, recipient: str) -> None:
+    """Put ``recipient``'s own unsubscribe URL in the footer, where the rendering put the ``{recipient}`` one.
+
+    Only the configured URL, exactly as the templates wrote it, is replaced: an article's link that
+    names ``{recipient}`` is never given the reader's address.
+    """
+    if "{recipient}" not in url:
+        return
+    mine = url.replace("{recipient}", quote(envelope(recipient), safe=""))
+    forms = {
+        "plain": (text_url(url), text_url(mine)),
+        "html": (str(escape(safe_url(url))), str(escape(safe_url(mine)))),
+    }
+    for part in message.walk():
+        subtype = part.get_content_subtype()
+        if part.get_content_maintype() != "text" or subtype not in forms or not isinstance(part, EmailMessage):
+            continue
+        old, new = forms[subtype]
+        content = part.get_content()
+        if old and old in content:
+            cte = part["Content-Transfer-Encoding"]
+            part.set_content(content.replace(old, new), subtype=subtype, cte=str(cte) if cte else None)
 
 
 def addressed(message: EmailMessage, config: EmailConfig, batch: Sequence[str]) -> EmailMessage:
@@ -299,7 +333,7 @@ class _Session:
     def __init__(
         self, message: EmailMessage, config: EmailConfig, smtp: SmtpConfig, password: str, connect: SmtpFactory
     ) -> None:
-        self.message = copy.deepcopy(message)
+        self.message = message
         self.config = config
         self.smtp = smtp
         self.password = password
@@ -341,12 +375,12 @@ class _Session:
         return retry
 
     def _send_one(self, client: smtplib.SMTP, batch: tuple[str, ...]) -> list[tuple[str, ...]]:
-        readdress(self.message, self.config, batch)
+        message = addressed(self.message, self.config, batch)
         # The envelope names each reader by the address the config was checked for, keyed back to its entry.
         entries = {envelope(r): r for r in batch}
         try:
             refused: Mapping[str, tuple[int, bytes | str]] = client.send_message(
-                self.message, from_addr=self.sender, to_addrs=list(entries)
+                message, from_addr=self.sender, to_addrs=list(entries)
             )
         except smtplib.SMTPRecipientsRefused as exc:
             refused = dict(exc.recipients)

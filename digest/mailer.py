@@ -14,7 +14,6 @@ when nothing could be attempted, so the pipeline records who got the issue and r
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -93,17 +92,18 @@ class OutboxMailer:
         return tuple(to)
 
     def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
-        message = copy.deepcopy(message)
         if self.config.mode == "bcc":
             # The envelope SMTP would be given, for a later `sendmail -t` (which drops the header).
-            deliver.readdress(message, self.config, recipients)
+            message = deliver.addressed(message, self.config, recipients)
             message["Bcc"] = [header(r) for r in recipients]
             paths = [deliver.write_outbox(message, self.folder, name)] if recipients else []
         else:
-            paths = []
-            for reader in recipients:
-                deliver.readdress(message, self.config, (reader,))
-                paths.append(deliver.write_outbox(message, self.folder / name, deliver.outbox_name(reader)))
+            paths = [
+                deliver.write_outbox(
+                    deliver.addressed(message, self.config, (reader,)), self.folder / name, deliver.outbox_name(reader)
+                )
+                for reader in recipients
+            ]
         return Sent(tuple(deliver.Delivery(r, True) for r in recipients), tuple(paths))
 
 
