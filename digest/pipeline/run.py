@@ -79,9 +79,7 @@ def run(ctx: Context, now: datetime) -> RunReport:
 def dry_run(ctx: Context, now: datetime) -> RunReport:
     """Build and render the week and write it, the message too, to the output folder; send and mark nothing."""
     config = ctx.config
-    unset = _unset_secrets(ctx)
-    for problem in unset:
-        log.warning("%s", problem)
+    unset = _unset_secrets(ctx)  # a warning here: what the dry run shows is still worth seeing
     week = build_week(ctx, now)
     report = replace(week.report(now, dry_run=True), status=RunStatus.DRY_RUN)
     report = replace(report, problems=(*unset, *report.problems))
