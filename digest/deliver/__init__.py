@@ -10,12 +10,12 @@ generic folder would turn a long unsubscribe URL into encoded-words no client ca
 another's address) or one message to every recipient in the envelope (``mode = "bcc"``). It
 returns a :class:`Delivery` per recipient, so a refused address is reported while the others
 still get the digest. Transient failures (a dropped connection, a 4xx reply) are retried a
-bounded number of times; permanent ones (5xx) are not.
+bounded number of times; permanent ones (5xx) are not. Each reader's copy (its ``To``, its
+unsubscribe link in the headers and the footer) is made in :mod:`.readers`.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import ipaddress
 import os
@@ -32,15 +32,12 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from markupsafe import escape
-
-from .addresses import envelope, header
-from .config import EmailConfig, SmtpConfig
-from .errors import DeliveryError
-from .escape import text_url
-from .textutil import safe_url, slugify
+from ..addresses import envelope, header
+from ..config import EmailConfig, SmtpConfig
+from ..errors import DeliveryError
+from ..textutil import slugify
+from .readers import addressed, reaches_unsubscribe, readdress, set_to, set_unsubscribe, unsubscribe_link
 
 __all__ = [
     "POLICY",
@@ -111,43 +108,6 @@ def list_id(config: EmailConfig, title: str) -> str:
     return f"{title} <{slugify(ascii_title)}.{domain}>"
 
 
-def _set_unsubscribe(message: EmailMessage, config: EmailConfig, recipient: str = "") -> None:
-    """(Re)set ``List-Unsubscribe`` and, for an https URL, RFC 8058's one-click ``List-Unsubscribe-Post``.
-
-    A URL naming ``{recipient}`` is left out when there is no single recipient (Bcc, the outbox copy).
-    """
-    for name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
-        del message[name]
-    targets = []
-    if config.unsubscribe_mailto:
-        targets.append(f"<mailto:{envelope(config.unsubscribe_mailto.removeprefix('mailto:'))}?subject=unsubscribe>")
-    url = config.unsubscribe_url
-    if url and (recipient or "{recipient}" not in url):
-        targets.append(f"<{url.replace('{recipient}', quote(envelope(recipient), safe=''))}>")
-    if targets:
-        message["List-Unsubscribe"] = ", ".join(targets)
-    if targets and targets[-1].startswith("<https://"):
-        # One click: mail providers POST to the URL instead of opening it in a browser.
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-
-
-def reaches_unsubscribe(config: EmailConfig) -> bool:
-    """Whether every message carries a way to unsubscribe (a ``{recipient}`` URL needs one reader a message)."""
-    url = config.unsubscribe_url
-    return bool(config.unsubscribe_mailto) or (bool(url) and (config.mode == "each" or "{recipient}" not in url))
-
-
-def unsubscribe_link(config: EmailConfig) -> str:
-    """The unsubscribe link the message body shows, or none; a ``{recipient}`` URL only when each reader gets
-    a message of their own, which :func:`readdress` gives their own URL."""
-    url = config.unsubscribe_url
-    if url and ("{recipient}" not in url or config.mode == "each"):
-        return url  # a "{recipient}" in it is each reader's address in the message sent (see readdress)
-    if config.unsubscribe_mailto:
-        return "mailto:" + envelope(config.unsubscribe_mailto.removeprefix("mailto:")) + "?subject=unsubscribe"
-    return ""
-
-
 def compose(
     *,
     config: EmailConfig,
@@ -162,11 +122,11 @@ def compose(
     message = EmailMessage(policy=POLICY)
     message["Subject"] = config.subject.format(title=title, week=digest_id)
     message["From"] = header(config.sender)
-    _set_to(message, config.to)
+    set_to(message, config.to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(digest_id, config.sender, digest_name)
     message["List-Id"] = list_id(config, title)
-    _set_unsubscribe(message, config)
+    set_unsubscribe(message, config)
     message.set_content(text)
     # Quoted-printable always, because that is the size render budgets the HTML for.
     message.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -174,55 +134,6 @@ def compose(
     token = hashlib.sha256("\x1f".join((message["Message-ID"], text, html)).encode()).hexdigest()[:24]
     message.set_boundary(f"==digest-{token}")
     return message
-
-
-def _set_to(message: EmailMessage, recipients: Sequence[str]) -> None:
-    del message["To"]
-    message["To"] = [header(r) for r in recipients] if recipients else "undisclosed-recipients:;"
-
-
-def readdress(message: EmailMessage, config: EmailConfig, batch: Sequence[str]) -> None:
-    """Address ``message`` as it goes to ``batch``: one reader in ``"each"`` mode (``To:`` them, and their
-    own unsubscribe URL, in the header and the footer), else nobody named (``undisclosed-recipients``).
-
-    The footer is personal once only: readdress a fresh copy of the composed message (:func:`addressed`).
-    """
-    each = config.mode == "each"
-    _set_to(message, batch[:1] if each else ())
-    _set_unsubscribe(message, config, batch[0] if each else "")
-    if each:
-        _personal_footer(message, config.unsubscribe_url, batch[0])
-
-
-def _personal_footer(message: EmailMessage, url: str, recipient: str) -> None:
-    """Put ``recipient``'s own unsubscribe URL in the footer, where the rendering put the ``{recipient}`` one.
-
-    Only the configured URL, exactly as the templates wrote it, is replaced: an article's link that
-    names ``{recipient}`` is never given the reader's address.
-    """
-    if "{recipient}" not in url:
-        return
-    mine = url.replace("{recipient}", quote(envelope(recipient), safe=""))
-    forms = {
-        "plain": (text_url(url), text_url(mine)),
-        "html": (str(escape(safe_url(url))), str(escape(safe_url(mine)))),
-    }
-    for part in message.walk():
-        subtype = part.get_content_subtype()
-        if part.get_content_maintype() != "text" or subtype not in forms or not isinstance(part, EmailMessage):
-            continue
-        old, new = forms[subtype]
-        content = part.get_content()
-        if old and old in content:
-            cte = part["Content-Transfer-Encoding"]
-            part.set_content(content.replace(old, new), subtype=subtype, cte=str(cte) if cte else None)
-
-
-def addressed(message: EmailMessage, config: EmailConfig, batch: Sequence[str]) -> EmailMessage:
-    """A copy of ``message`` with the headers it has on its way to ``batch`` (see :func:`readdress`)."""
-    copied = copy.deepcopy(message)
-    readdress(copied, config, batch)
-    return copied
 
 
 def write_outbox(message: EmailMessage, folder: Path, digest_id: str) -> Path:
