@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
@@ -11,12 +13,14 @@ import pytest
 
 from digest.addresses import parse_mailbox
 from digest.cli import main
-from digest.config import load_config, parse_config
+from digest.config import EmailConfig, load_config, parse_config
+from digest.deliver import addressed, compose
 from digest.errors import ConfigError
 from digest.store import is_address
 
 from .conftest import EXAMPLE_NOW, FeedServer, LoopbackConfig, SmtpServer
 
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MALFORMED = ["reader@@ux.example", "reader at ux.example", "Ann <ann@ux.example"]
 
 
@@ -135,3 +139,17 @@ def test_outbox_files_are_addressed_as_smtp_would_address_them(
     assert [f.name.split("-")[0] for f in files] == ["a_b@ux.example", "ann@ux.example.eml"]
     parsed = [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in files]
     assert sorted(str(m["To"]) for m in parsed) == ["Ann <ann@ux.example>", "a/b@ux.example"]
+
+
+def test_a_comma_inside_the_unsubscribe_url_stays_in_it() -> None:
+    url = "https://ux.example/u?lists=a,b&who={recipient}"
+    email = parse_config(_email(unsubscribe_url=url, unsubscribe_mailto="leave@ux.example")).email
+    message = readdress_copy(email, "Ann <ann@ux.example>")
+    raw = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    mine = "https://ux.example/u?lists=a,b&who=ann%40ux.example"
+    assert raw["List-Unsubscribe"] == f"<mailto:leave@ux.example?subject=unsubscribe>, <{mine}>"
+
+
+def readdress_copy(email: EmailConfig, reader: str) -> EmailMessage:
+    message = compose(config=email, digest_id="2026-W48", title="T", text="t\n", html="<p>t</p>", now=NOW)
+    return addressed(message, email, (reader,))

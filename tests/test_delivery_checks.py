@@ -22,7 +22,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from digest import Pipeline, Services, i18n
 from digest.cli import main
-from digest.config import load_config
+from digest.config import EmailConfig, load_config
+from digest.deliver import reaches_unsubscribe
 from digest.errors import ConfigError
 from digest.render import environment, render
 
@@ -318,3 +319,10 @@ def test_init_asks_on_a_terminal_only(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(builtins, "input", lambda prompt="": "https://ux.example/leave")
     assert main(["init", str(tmp_path / "asked")]) == 0
     assert load_config(tmp_path / "asked" / "digest.toml").email.unsubscribe_url == "https://ux.example/leave"
+
+
+def test_a_recipient_url_is_no_way_out_where_one_message_goes_to_everyone() -> None:
+    assert reaches_unsubscribe(EmailConfig(unsubscribe_url=UNSUBSCRIBE))
+    assert not reaches_unsubscribe(EmailConfig(mode="bcc", unsubscribe_url=UNSUBSCRIBE))
+    assert reaches_unsubscribe(EmailConfig(mode="bcc", unsubscribe_url=UNSUBSCRIBE, unsubscribe_mailto="l@ux.example"))
+    assert not reaches_unsubscribe(EmailConfig())

@@ -70,11 +70,11 @@ def readdress(message: EmailMessage, config: EmailConfig, batch: Sequence[str]) 
 
     The footer is personal once only: readdress a fresh copy of the composed message (:func:`addressed`).
     """
-    each = config.mode == "each"
-    set_to(message, batch[:1] if each else ())
-    set_unsubscribe(message, config, batch[0] if each else "")
-    if each:
-        _personal_footer(message, config.unsubscribe_url, batch[0])
+    reader = batch[0] if config.mode == "each" and batch else ""
+    set_to(message, (reader,) if reader else ())
+    set_unsubscribe(message, config, reader)
+    if reader:
+        _personal_footer(message, config.unsubscribe_url, reader)
 
 
 def _personal_footer(message: EmailMessage, url: str, recipient: str) -> None:

@@ -86,7 +86,9 @@ def dry_run(ctx: Context, now: datetime) -> RunReport:
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)
-        eml = deliver.write_outbox(_compose(config, week), out_dir, "digest")
+        # As the first reader gets it: their To, their unsubscribe link.
+        message = deliver.addressed(_compose(config, week), config.email, config.email.to[:1])
+        eml = deliver.write_outbox(message, out_dir, "digest")
         report = replace(report, outputs=(*outputs, ("eml", str(eml))))
     write_report(config, report)
     return report
