@@ -28,10 +28,8 @@ from .config import Config, EmailConfig
 __all__ = ["OUTBOX", "Mailer", "OutboxMailer", "Sent", "SmtpMailer", "mailer_for"]
 
 OUTBOX = "outbox"
-"""The one recipient an issue for the outbox folder waited for before the folder got a message per reader.
-
-An issue left pending for it by an older version is released as "no longer in email.to".
-"""
+"""Whom an issue for the outbox folder waits for when ``email.to`` names nobody: the folder itself, which
+gets one ``<name>.eml`` addressed to no one, for a later step to address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +87,12 @@ class OutboxMailer:
         self.config = config or EmailConfig()
 
     def addressees(self, to: Sequence[str]) -> tuple[str, ...]:
-        return tuple(to)
+        return tuple(to) or (OUTBOX,)
 
     def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
+        if OUTBOX in recipients:  # nobody named: the message as composed
+            path = deliver.write_outbox(deliver.addressed(message, self.config, ()), self.folder, name)
+            return Sent(tuple(deliver.Delivery(r, True) for r in recipients), (path,))
         if self.config.mode == "bcc":
             # The envelope SMTP would be given, for a later `sendmail -t` (which drops the header).
             message = deliver.addressed(message, self.config, recipients)

@@ -41,6 +41,7 @@ from .readers import addressed, reaches_unsubscribe, readdress, set_to, set_unsu
 
 __all__ = [
     "POLICY",
+    "SENDER_REFUSED",
     "Delivery",
     "SmtpFactory",
     "addressed",
@@ -57,6 +58,9 @@ __all__ = [
 ]
 
 SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+
+# How a Delivery's reason begins when the server refused the sender (MAIL FROM), not the recipient.
+SENDER_REFUSED = "SMTP refused the sender"
 
 _UNFOLDED = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
@@ -296,7 +300,7 @@ class _Session:
         except smtplib.SMTPRecipientsRefused as exc:
             refused = dict(exc.recipients)
         except smtplib.SMTPSenderRefused as exc:
-            reason = f"SMTP refused the sender {self.sender}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            reason = f"{SENDER_REFUSED} {self.sender}: {_reply(exc.smtp_code, exc.smtp_error)}"
             return self._refuse_all(batch, exc.smtp_code, reason)
         except smtplib.SMTPDataError as exc:
             return self._refuse_all(

@@ -273,7 +273,7 @@ def _record_deliveries(
 
 def _fix(results: tuple[deliver.Delivery, ...]) -> str:
     """What to fix when the server refused everyone for good (5xx); the issue waits in the outbox meanwhile."""
-    if all(r.reason.startswith("SMTP refused the sender") for r in results):
+    if all(r.reason.startswith(deliver.SENDER_REFUSED) for r in results):
         return (
             "check email.sender: the server does not take mail from it (for this login); the issue waits in the outbox"
         )
