@@ -42,6 +42,14 @@ def test_a_malformed_recipient_is_a_config_error_naming_the_key_and_the_value(
     assert not (tmp_path / "outbox").exists() and not (tmp_path / "state.db").exists()
 
 
+def test_every_malformed_recipient_is_named_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_email(to=[*MALFORMED, "bob@ux.example"]))
+    assert caught.value.key == "email.to" and caught.value.message.startswith("3 entries are not e-mail addresses")
+    for i, bad in enumerate(MALFORMED):
+        assert f"[{i}] {bad!r}: " in caught.value.message
+
+
 def test_the_reasons_say_what_is_wrong() -> None:
     reasons = {}
     for bad in [*MALFORMED, "weekly", "a@b.example, c@d.example", "Ann <ann@ux.example>\r\nBcc: x@evil.example"]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..addresses import check_mailbox
+from ..addresses import ADDRESS_HINT, check_mailbox, parse_mailbox
 from ..errors import ConfigError
 from .base import Mode, Security, _require, _Table
 
@@ -65,8 +65,7 @@ class EmailConfig(_Table):
                 key="sender",
                 hint='the address the digest is sent from, e.g. sender = "Weekly <weekly@example.org>"',
             )
-        for i, recipient in enumerate(self.to):
-            check_mailbox(recipient, key=f"to[{i}]")
+        _check_list(self.to, key="to")
         if self.unsubscribe_mailto:
             check_mailbox(self.unsubscribe_mailto.removeprefix("mailto:"), key="unsubscribe_mailto", display_name=False)
         if self.unsubscribe_url:
@@ -97,3 +96,18 @@ def _check_url(url: str, *, key: str) -> None:
             key=key,
             hint='e.g. "https://example.org/unsubscribe?who={recipient}"; percent-encode spaces and <>',
         )
+
+
+def _check_list(values: tuple[str, ...], *, key: str) -> None:
+    """Every entry of an address list; all the malformed ones in one error, so one edit fixes them."""
+    bad = []
+    for i, value in enumerate(values):
+        try:
+            parse_mailbox(value)
+        except ValueError as exc:
+            bad.append((i, value, str(exc)))
+    if len(bad) == 1:
+        check_mailbox(bad[0][1], key=f"{key}[{bad[0][0]}]")
+    if bad:
+        each = "; ".join(f"[{i}] {value!r}: {reason}" for i, value, reason in bad)
+        raise ConfigError(f"{len(bad)} entries are not e-mail addresses: {each}", key=key, hint=ADDRESS_HINT)
