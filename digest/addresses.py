@@ -82,7 +82,7 @@ def _validate(addr_spec: str) -> str:
     try:
         checked = validate_email(addr_spec, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(str(exc).rstrip(".")) from None
     return str(checked.ascii_email or checked.normalized)
 
 
