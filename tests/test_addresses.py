@@ -103,7 +103,7 @@ def test_unsubscribe_addresses_and_urls_are_checked(key: str, value: str) -> Non
 def test_test_send_and_unsubscribe_addresses_are_checked_the_same_way(
     loopback_config: LoopbackConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = loopback_config.write()
+    path = loopback_config.write(sources=[{"url": "https://example.org/feed.xml"}])
     assert main(["run", "--config", str(path), "--to", "reader at ux.example"]) == 1
     assert "Error: --to: not an e-mail address: 'reader at ux.example': An email address must have an @-sign" in (
         capsys.readouterr().err
