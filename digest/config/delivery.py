@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from ..addresses import ADDRESS_HINT, check_mailbox, parse_mailbox
 from ..errors import ConfigError
-from .base import Mode, Security, _require, _Table
+from .base import BriefInEmail, Mode, Security, _require, _Table
 
 __all__ = ["DEFAULT_SENDER", "EmailConfig", "SiteConfig", "SmtpConfig"]
 
@@ -53,6 +53,9 @@ class EmailConfig(_Table):
     # False: article images loaded from the web are left out of the email, since fetching one tells the
     # image's server that, when and from where the message was read. Tracking pixels are always dropped.
     remote_images: bool = True
+    # The week in brief in the email: "fit" only when the email holds every story and link list it holds
+    # without it (the brief never costs the budget), "always" (stories give way to it), "never".
+    brief: BriefInEmail = "fit"
     smtp: SmtpConfig | None = None
 
     def _check(self) -> None:
