@@ -49,9 +49,7 @@ def check_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def init_project(
-    target: Path, *, force: bool = False, base_url: str = "", unsubscribe: str = ""
-) -> tuple[Path, ...]:
+def init_project(target: Path, *, force: bool = False, base_url: str = "", unsubscribe: str = "") -> tuple[Path, ...]:
     """Write the starter files into ``target``; returns the paths written.
 
     ``base_url`` is the site's public URL, written as ``site.base_url``; empty leaves it for later.
