@@ -388,7 +388,10 @@ def _ask_unsubscribe() -> str:
     """Where readers leave, from the person at the terminal; empty (every issue warns) when no one is there."""
     if not sys.stdin.isatty():
         return ""
-    return input("Where do readers unsubscribe? An https URL or an address (Enter to set it later): ").strip()
+    try:
+        return input("Where do readers unsubscribe? An https URL or an address (Enter to set it later): ").strip()
+    except EOFError:  # Ctrl-D, or input that ended: later, as for Enter
+        return ""
 
 
 def _init(args: argparse.Namespace) -> int:
