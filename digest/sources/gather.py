@@ -22,6 +22,7 @@ from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
+from ..urls import identity_key
 from .feeds import Parsed, parse_feed
 from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
@@ -44,6 +45,10 @@ _T = TypeVar("_T")
 
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
+# The most OPML lists one run reads, includes and all, and the most feeds they may list together: each
+# list is read once however often it is included, and a fan-out past these is cut with one problem.
+MAX_OPML_LISTS = 64
+MAX_OPML_FEEDS = 20_000
 # Below this many feeds, starting worker processes costs more than working in parallel saves.
 _POOL_MIN_FEEDS = 32
 
@@ -230,6 +235,48 @@ def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
     return out
 
 
+_ALREADY_READ = "already read"
+
+
+@dataclass
+class _Lists:
+    """The OPML lists one run has read, by normalized location, and the feeds they listed so far."""
+
+    seen: set[str] = field(default_factory=set)
+    feeds: int = 0
+    refused: bool = False
+
+    def admit(self, location: str) -> str:
+        """ "" if ``location`` is to be read now; else why not (:data:`_ALREADY_READ` needs no problem line)."""
+        key = identity_key(location) if "://" in location else location
+        if key in self.seen:
+            return _ALREADY_READ
+        if len(self.seen) >= MAX_OPML_LISTS:
+            first, self.refused = not self.refused, True
+            # One line for the whole cut, not one per list refused after it.
+            return (
+                f"more than {MAX_OPML_LISTS} OPML lists included: this one and later ones not read"
+                if first
+                else _ALREADY_READ
+            )
+        self.seen.add(key)
+        return ""
+
+    def take(self, location: str, feeds: list[SourceConfig], problems: list[Problem]) -> list[SourceConfig]:
+        room = max(0, MAX_OPML_FEEDS - self.feeds)
+        if len(feeds) > room:
+            problems.append(
+                Problem(
+                    location,
+                    f"OPML lists name more than {MAX_OPML_FEEDS} feeds together: the rest not read",
+                    "split the lists",
+                )
+            )
+            feeds = feeds[:room]
+        self.feeds += len(feeds)
+        return feeds
+
+
 @dataclass(frozen=True, slots=True)
 class _Window:
     """The run's window, and what the items in it go through as they are read."""
@@ -259,33 +306,43 @@ class _Reader:
         """The configured sources with every OPML list replaced by the feeds it lists, each feed once."""
         listed: dict[str, SourceConfig] = {}
         problems: list[Problem] = []
+        lists = _Lists()
         for source in self.config.sources:
             if source.kind == "opml":
-                for feed in await self._opml(self.where(source), source.category, (), problems):
+                for feed in await self._opml(self.where(source), source.category, (), problems, lists):
                     listed.setdefault(feed.location, feed)
             else:
                 listed.setdefault(self.where(source), source)
         return list(listed.values()), problems
 
     async def _opml(
-        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem]
+        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem], lists: _Lists
     ) -> list[SourceConfig]:
         if location in chain or len(chain) > _MAX_INCLUDE_DEPTH:
             loop = " → ".join((*chain, location))
             problems.append(Problem(chain[0], f"OPML lists include each other in a loop: {loop}", "remove one include"))
+            return []
+        refusal = lists.admit(location)
+        if refusal:
+            if refusal != _ALREADY_READ:
+                problems.append(Problem(location, refusal, "split the subscription lists or include fewer"))
             return []
         try:
             opml = read_opml(await self._load(location), location=location, category=category)
         except SourceError as exc:
             problems.append(Problem(exc.source, exc.message, exc.hint))
             return []
+        problems.extend(
+            Problem(location, note, "flatten the list: export it again from your reader") for note in opml.cut
+        )
         if opml.self_references:
             problems.append(Problem(location, "the OPML list names itself as a feed", "remove that outline; skipped"))
         feeds = [f for f in opml.feeds if f.location not in chain]
         if len(feeds) < len(opml.feeds):
             problems.append(Problem(location, "lists an OPML list that includes it as a feed", "remove that outline"))
+        feeds = lists.take(location, feeds, problems)
         for include in opml.includes:
-            feeds.extend(await self._opml(include, category, (*chain, location), problems))
+            feeds.extend(await self._opml(include, category, (*chain, location), problems, lists))
         return feeds
 
     async def _load(self, location: str) -> bytes:
