@@ -108,11 +108,11 @@ class _Feed:
         if problems is None:
             return
         if self.failed:
-            more = f" and {len(self.failed) - 1} more" if len(self.failed) > 1 else ""
+            others = f" and {len(self.failed) - 1} more" if len(self.failed) > 1 else ""
             problems.append(
                 Problem(
                     self.location,
-                    f"unreadable {self.failed[0]}{more}: skipped",
+                    f"unreadable {self.failed[0]}{others}: skipped",
                     "the feed's other items were read; tell its publisher if this one matters",
                 )
             )

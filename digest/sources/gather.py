@@ -23,6 +23,7 @@ from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
 from ..urls import identity_key
+from .clean import clean_problem
 from .feeds import Parsed, parse_feed
 from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
@@ -211,7 +212,9 @@ async def _gather(
         if outcome.state is not None:
             states.append(outcome.state)
     undated = frozenset(article.id for article, dated in found if not dated)
-    return Gathered(tuple(article for article, _ in found), undated, tuple(problems), tuple(states))
+    # Problem lines quote what feeds sent (titles, error text): they reach a terminal and the store.
+    cleaned = tuple(clean_problem(p) for p in problems)
+    return Gathered(tuple(article for article, _ in found), undated, cleaned, tuple(states))
 
 
 def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
