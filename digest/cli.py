@@ -19,6 +19,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import DigestError
+from .escape import TerminalFormatter, terminal_text
 from .models import RunReport
 from .scaffold import init_project
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
@@ -96,7 +97,7 @@ def _writing(config: Config) -> Iterator[Store]:
 
 def _print_report(report: RunReport) -> None:
     for problem in report.problems:
-        print(f"Warning: {problem}", file=sys.stderr)
+        print(terminal_text(f"Warning: {problem}"), file=sys.stderr)
     for digest_id in report.resent:
         print(f"{digest_id}: finished from the outbox (a previous run did not complete it)")
     print(
@@ -124,7 +125,7 @@ def _print_report(report: RunReport) -> None:
 def _print_ranking(report: RunReport) -> None:
     for place, story in enumerate(report.ranking, 1):
         update = " (update)" if story.update else ""
-        print(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}")
+        print(terminal_text(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}"))
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
@@ -250,7 +251,8 @@ def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
         else:
             flag = ""
         error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
-        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
+        line = f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}"
+        print(terminal_text(line))
 
 
 def _feeds(args: argparse.Namespace) -> int:
@@ -320,11 +322,14 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    # Log lines quote feeds (titles, URLs, error text): none may reach the terminal as a control sequence.
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         return COMMANDS[args.command](args)
     except DigestError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(terminal_text(f"Error: {exc}"), file=sys.stderr)
         return 1
 
 

@@ -40,11 +40,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ..clean import clean_text
 from ..config import Config
 from ..errors import DigestError
 from ..mailer import Mailer, mailer_for
 from ..models import RunReport, RunStatus
-from ..sources.clean import clean_text
 from ..store import Store, open_store
 from . import run as _run
 from . import week as _week

@@ -22,12 +22,12 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from ..clean import clean_article, clean_name, clean_text
 from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
 from ..models import Article, Problem
 from ..textutil import content_hash, first_sentence, html_to_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
-from .clean import clean_article, clean_name, clean_text
 
 __all__ = ["Parsed", "parse_feed", "stable_id"]
 

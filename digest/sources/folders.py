@@ -31,13 +31,13 @@ from typing import Any
 import markdown
 import yaml
 
+from ..clean import clean_article, clean_text
 from ..config import FetchConfig
 from ..dates import http_date, parse_date
 from ..errors import ParseError, SourceError
 from ..models import Article, Problem
 from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
-from .clean import clean_article, clean_text
 
 __all__ = ["FOLDER_SUFFIXES", "read_folder", "read_saved"]
 

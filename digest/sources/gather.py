@@ -18,12 +18,12 @@ from typing import Protocol, TypeVar, cast, runtime_checkable
 import httpx
 
 from .. import health
+from ..clean import clean_problem
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
 from ..urls import identity_key
-from .clean import clean_problem
 from .feeds import Parsed, parse_feed
 from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder

@@ -17,9 +17,9 @@ from urllib.parse import urljoin
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from ..clean import clean_name, clean_text
 from ..config import SourceConfig
 from ..errors import ParseError
-from .clean import clean_name, clean_text
 
 __all__ = ["MAX_OUTLINES", "MAX_OUTLINE_DEPTH", "Opml", "read_opml", "resolve"]
 

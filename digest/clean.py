@@ -1,4 +1,4 @@
-"""The text that leaves the source stage: valid Unicode, nothing that controls a terminal or a database.
+"""Text that is valid Unicode and controls neither a terminal nor a database: what the source stage hands on.
 
 A feed or a saved file can hand over a lone surrogate (a JSON ``"\\ud800"`` escape, a UTF-7 body),
 a NUL (``&#0;`` in a GUID) or any other control character. Each breaks something far from where it
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..models import Article, Problem
+from .models import Article, Problem
 
 __all__ = ["MAX_TITLE", "clean_article", "clean_name", "clean_problem", "clean_text"]
 
@@ -26,9 +26,9 @@ __all__ = ["MAX_TITLE", "clean_article", "clean_name", "clean_problem", "clean_t
 # Real headlines stay well under it (the longest in the test corpora is about 200).
 MAX_TITLE = 300
 
-# C0 controls but \t \n \r, DEL, C1 controls, and every surrogate code point (a valid pair never reaches
-# a Python str as two code points: decoders combine it, so any surrogate here is a lone one).
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but \t \n \r, DEL, C1 controls, the noncharacters XML forbids, and every surrogate code point
+# (a valid pair never reaches a Python str as two code points: decoders combine it, so any here is a lone one).
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Bidirectional embeddings, overrides and isolates, the marks, and zero-width or invisible formatting
 # characters. Zero-width joiner and non-joiner stay: emoji sequences and Persian words need them.
 _INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
