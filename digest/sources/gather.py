@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar, cast, runtime_checkable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -182,6 +183,7 @@ async def _gather(
     async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
+        reader.reserved = _reserved_names(config, listed)
         feeds = sum(s.kind != "folder" for s in listed)
         workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
         reader.pool = _process_pool(workers) if workers else None
@@ -300,6 +302,8 @@ class _Reader:
         self.pool: Executor | None = None
         # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
         self.parse_apart = False
+        # Source names the config gives (casefolded): no feed may call itself by one of them.
+        self.reserved: frozenset[str] = frozenset()
 
     def where(self, source: SourceConfig) -> str:
         location = source.location
@@ -373,7 +377,7 @@ class _Reader:
                 await self._read_url(source, outcome)
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
-            outcome.found = await self._prepared(outcome.found)
+            outcome.found = _own_names(await self._prepared(outcome.found), source, where, self.reserved)
         except SourceError as exc:
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
         except Exception as exc:
@@ -506,6 +510,29 @@ def _parse_job(
     except SourceError as exc:
         return [], problems, Problem(exc.source, exc.message, exc.hint)
     return found, problems, None
+
+
+def _reserved_names(config: Config, listed: Iterable[SourceConfig]) -> frozenset[str]:
+    """Every source name the config (or an OPML list it names) gives or ranks by, casefolded."""
+    names = [s.name for s in (*config.sources, *listed)]
+    names += [*config.cluster.lead_sources, *config.cluster.derivative_sources, *config.rank.pinned_sources]
+    names += list(config.rank.source_weights)
+    return frozenset(n.casefold() for n in names if n)
+
+
+def _own_names(found: Parsed, source: SourceConfig, where: str, reserved: frozenset[str]) -> Parsed:
+    """``found`` with every source name the feed gave itself that the config reserves made its own.
+
+    A feed that titles itself "Editor's picks" must not be taken for the configured source of that
+    name (pinned, leading stories, weighted): its name gets its address added.
+    """
+    out: Parsed = []
+    for article, dated in found:
+        if article.source != source.name and article.source.casefold() in reserved:
+            host = urlsplit(where).hostname if "://" in where else where
+            article = replace(article, source=f"{article.source} ({host or where})")
+        out.append((article, dated))
+    return out
 
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
