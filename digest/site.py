@@ -94,7 +94,8 @@ class _Writer:
     def write(self, path: str, text: str) -> None:
         out = self.root / path
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8", newline="\n")
+        # Issues stored before sources were cleaned may hold a lone surrogate: UTF-8 cannot write one.
+        out.write_text(clean_text(text), encoding="utf-8", newline="\n")
 
     def page(
         self, path: str, title: str, body: str, *, description: str = "", canonical: str = "", **extra: object
