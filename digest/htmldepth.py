@@ -14,6 +14,7 @@ markup a sanitizer has already normalized.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -124,7 +125,8 @@ _SPECIAL = _SCOPE | frozenset(
     ]
 )
 _RAW_TEXT = frozenset(["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"])
-_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
+# A tag's start (its name, and its end when no quote comes first), or the start of a comment or the like.
+_TAG_OPEN = re.compile(r"<(?:(/?)([A-Za-z][^\s/>]*)(?:[^>\"'<]*(>))?|[!?/])")
 _IN_TAG = re.compile(r"[>\"']")
 # Normalized markup (a sanitizer's output): every "<" starts a tag, which ends at its first ">".
 _TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)[^>]*>")
@@ -206,12 +208,14 @@ def _cuts(markup: str, limit: int) -> list[tuple[int, int]]:
     model = _Model(limit)
     cuts = []
     at = 0
-    while (lt := markup.find("<", at)) >= 0:
-        tag = _TAG_OPEN.match(markup, lt)
-        if tag is None:
-            at = _skip(markup, lt) if markup.startswith(("<!", "<?", "</"), lt) else lt + 1
+    search = _TAG_OPEN.search
+    while (tag := search(markup, at)) is not None:
+        lt = tag.start()
+        if tag.group(2) is None:  # "<!", "<?" or "</" not followed by a name
+            at = _skip(markup, lt)
             continue
-        end = _tag_end(markup, tag.end())
+        # A tag whose attributes hold no quote ends at its first ">" (most tags): no closer look needed.
+        end = tag.end() if tag.group(3) is not None else _tag_end(markup, tag.end())
         if end < 0:
             break
         closing, name = tag.group(1), tag.group(2).lower()
@@ -224,6 +228,7 @@ def _cuts(markup: str, limit: int) -> list[tuple[int, int]]:
     return cuts
 
 
+@functools.lru_cache(maxsize=4)  # the sanitizer and the text extractor read the same item's HTML in turn
 def bound_depth(markup: str, limit: int = PARSE_DEPTH) -> str:
     """Raw HTML ``markup`` without the tags that would nest deeper than about ``limit``; text stays."""
     if markup.count("<") <= limit:
