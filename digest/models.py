@@ -243,6 +243,8 @@ class FeedState:
     failed runs in a row (feed health); ``gone`` is set by HTTP 410; ``moved_to`` by a permanent redirect.
     ``checked_at`` is the last attempt, ``last_success`` the last one that worked, and ``skipped`` the
     runs a quarantined feed has been left out of since it was last tried (see :mod:`digest.health`).
+    ``newest_item`` is the date of the newest dated item the feed ever carried (not after its run's
+    ``now``): a feed that answers but publishes nothing new is stale, not healthy.
     """
 
     url: str
@@ -256,6 +258,7 @@ class FeedState:
     checked_at: datetime | None = None
     last_success: datetime | None = None
     skipped: int = 0
+    newest_item: datetime | None = None
 
 
 class RunStatus(StrEnum):
@@ -264,6 +267,7 @@ class RunStatus(StrEnum):
     PENDING = ""  # not decided yet: the report of a week built but not sent (a preview)
     SENT = "sent"
     NOTHING_NEW = "nothing_new"
+    SOURCES_FAILED = "sources_failed"  # not one source could be read: not "nothing new", a failure
     PARTIAL = "partial"  # some recipient refused, or the site failed
     FAILED = "failed"  # nothing went out; the outbox keeps it for the next run
     DRY_RUN = "dry_run"
@@ -299,6 +303,12 @@ class RunReport:
     skipped: int = 0
     # Addresses in email.to that are on the suppression list, so were not mailed.
     suppressed: int = 0
+    # Gathered articles outside the window: published before its start, or after now (they wait
+    # for their own week's issue); sent in an earlier issue; copies folded into another article.
+    before_window: int = 0
+    after_window: int = 0
+    already_seen: int = 0
+    copies: int = 0
     # What stopped the run, when status is ERROR.
     error: str = ""
 
@@ -331,4 +341,7 @@ class RunReport:
             },
             "skipped": self.skipped,
             "suppressed": self.suppressed,
+            "outside_window": {"before": self.before_window, "after": self.after_window},
+            "already_seen": self.already_seen,
+            "copies": self.copies,
         }

@@ -132,6 +132,8 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (site.build_site, "feed_items", "site.feed_items"),
         (FeedRepository.health, "quarantine_after", "fetch.quarantine_after"),
         (Store.status, "quarantine_after", "fetch.quarantine_after"),
+        (FeedRepository.health, "stale_days", "fetch.stale_days"),
+        (Store.status, "stale_days", "fetch.stale_days"),
         (GuardedTransport, "per_host", "fetch.per_host"),
         (GuardedTransport, "keep_hosts", "fetch.concurrency"),
         (extractive.lexrank, "damping", "summary.damping"),

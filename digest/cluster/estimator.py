@@ -355,6 +355,7 @@ class _Model:
                 for a in articles
             ],
             languages=[a.language for a in articles],
+            titled=[bool(a.title) and params.title_weight > 0 for a in articles],
         )
         self.vectors = combine(
             tfidf(self.features.words),

@@ -163,9 +163,20 @@ class FetchConfig(_Table):
     # A feed that failed this many runs in a row (or answered 410 Gone) is quarantined: tried after 1
     # run left out, then 2, 4, 8 … instead of every run, until it works again or is revived.
     quarantine_after: int = 5
+    # A feed whose newest item is older than this many days is stale in `digest feeds`: it answers,
+    # but has published nothing (abandoned, or moved without a redirect).
+    stale_days: int = 30
 
     def _check(self) -> None:
-        positive = ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after")
+        positive = (
+            "timeout",
+            "connect_timeout",
+            "concurrency",
+            "per_host",
+            "max_bytes",
+            "quarantine_after",
+            "stale_days",
+        )
         _require(self, lambda v: v > 0, "must be greater than 0", *positive)
         _require(
             self, lambda v: v >= 0, "must not be negative", "retries", "backoff", "max_retry_after", "parse_workers"
@@ -213,6 +224,20 @@ class Config(_Table):
         if params["semantic_model"] not in PACKAGED_MODELS:
             params["semantic_model"] = str(self.resolve(params["semantic_model"]))
         return params
+
+    def check_runnable(self, path: str = "") -> None:
+        """Raise :class:`ConfigError` (naming the file at ``path``) unless a run has something to read.
+
+        Not part of building a config, which a library user may do without sources (to render, to
+        read the store); a run with none would say "nothing new" every week and never fail.
+        """
+        if not self.sources:
+            raise ConfigError(
+                "none given, so the digest has nothing to read",
+                path=path,
+                key="sources",
+                hint='add at least one [[sources]] table, e.g. url = "https://example.org/feed.xml"',
+            )
 
     def _check(self) -> None:
         for i, source in enumerate(self.sources):

@@ -118,6 +118,7 @@ class Pipeline:
     @contextmanager
     def _reading(self) -> Iterator[Context]:
         """The context of a call that only reads the store: its view of this digest."""
+        self.config.check_runnable()
         with self._opened(readonly=True) as store:
             yield self._context(self._scoped(store))
 
@@ -130,6 +131,7 @@ class Pipeline:
     @contextmanager
     def _reporting_errors(self, now: datetime, *, dry_run: bool) -> Iterator[None]:
         try:
+            self.config.check_runnable()
             yield
         except Exception as exc:
             # Whatever stopped the run (a bug included), report.json says so: a reader of the last

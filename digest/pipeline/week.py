@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
-from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section, Story
+from ..models import (
+    Article,
+    CachedResponse,
+    Digest,
+    FeedState,
+    Problem,
+    RankedStory,
+    RunReport,
+    RunStatus,
+    Section,
+    Story,
+)
 from ..store import Store
 from .context import Context
 
-__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
+__all__ = ["RENDERINGS", "Selected", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
 RENDERINGS = (("markdown", "digest.md"), ("html", "digest.html"), ("email_html", "email.html"), ("text", "digest.txt"))
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """How many gathered articles the select stage left out, and why (besides [[filters]]).
+
+    ``before_window`` were published before the window's start (sent already, or older than catch-up
+    reaches); ``after_window`` after ``now``: they wait for the issue whose window holds them.
+    ``already_seen`` were sent in an earlier issue; ``copies`` folded into another article.
+    """
+
+    before_window: int = 0
+    after_window: int = 0
+    already_seen: int = 0
+    copies: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +66,10 @@ class Week:
     filtered: tuple[tuple[str, int], ...] = ()
     # Unsent articles older than digest.max_catch_up_days allows, published since the last issue.
     skipped: int = 0
+    # Where the gathered articles went besides the new ones: what the select stage left out.
+    selected: Selected = field(default_factory=lambda: Selected())
+    # Whether there were sources and not one could be read: not "nothing new" but a failure.
+    sources_failed: bool = False
 
     def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
         """What the run report says of this week before anything is sent."""
@@ -56,6 +86,11 @@ class Week:
             filtered=self.filtered,
             window_start=self.digest.start,
             skipped=self.skipped,
+            before_window=self.selected.before_window,
+            after_window=self.selected.after_window,
+            already_seen=self.selected.already_seen,
+            copies=self.selected.copies,
+            status=RunStatus.SOURCES_FAILED if self.sources_failed else RunStatus.PENDING,
         )
 
 
@@ -90,12 +125,15 @@ def build_week(ctx: Context, now: datetime) -> Week:
         )
     known = store.seen.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
+    # The window is the window: an article dated after now is not this issue's, and is not marked
+    # seen with it; the run whose window holds it carries it (a backfill of past weeks, in any order).
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
     with ctx.stage("select"):
         articles = dedupe.collapse_copies(in_window)
         seen = store.seen.ids(i for a in articles for i in a.ids)
         fresh = dedupe.drop_seen(articles, seen)
+        selected = _selected(dated, now, in_window=len(in_window), articles=articles, seen=seen, new=len(fresh))
         # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
         # After language detection, so a rule on language sees the detected one.
         kept = filters.apply_filters(fresh, config.filters)
@@ -131,6 +169,22 @@ def build_week(ctx: Context, now: datetime) -> Week:
         gathered.feeds,
         kept.dropped,
         skipped,
+        selected,
+        gathered.all_failed,
+    )
+
+
+def _selected(
+    dated: list[Article], now: datetime, *, in_window: int, articles: tuple[Article, ...], seen: Set[str], new: int
+) -> Selected:
+    """What the select stage left out: every gathered article is in one of these counts, or new."""
+    after = sum(1 for a in dated if a.published > now)
+    sent = sum(1 for a in articles if any(i in seen for i in a.ids))
+    return Selected(
+        before_window=len(dated) - in_window - after,
+        after_window=after,
+        already_seen=sent,
+        copies=in_window - sent - new,
     )
 
 

@@ -239,7 +239,8 @@ def _parse_saved(
                     hint="write the date as 2024-01-05 (or e.g. January 5, 2024)",
                 )
             )
-    dated = published is not None and published <= now
+    # A date after ``now`` is kept: the article waits for the week whose window holds it.
+    dated = published is not None
     url = link_url(saved.meta.get("url", ""))
     old = legacy_key(url) if url else ""
     article = Article(
@@ -247,7 +248,7 @@ def _parse_saved(
         title=saved.title or "(untitled)",
         url=url,
         source=saved.meta.get("source") or source,
-        published=published if dated and published else now,
+        published=published or now,
         text=saved.text,
         summary_html=saved.html,
         author=saved.meta.get("author", ""),

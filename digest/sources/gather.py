@@ -73,13 +73,22 @@ class Gathered:
     """What the source stage returns: the articles, the ones with no date, what failed, and feed health.
 
     ``feeds`` is the new state of every fetched feed URL; the pipeline saves it with the run. Articles
-    published after the window's start have been through ``prepare`` when :func:`gather` was given one.
+    in the window (after its start, not after ``now``) have been through ``prepare`` when :func:`gather`
+    was given one.
     """
 
     articles: tuple[Article, ...]
     undated: frozenset[str]
     problems: tuple[Problem, ...]
     feeds: tuple[FeedState, ...] = ()
+    # Sources (feeds, files, folders, OPML lists) this run tried to read, and how many of them it could.
+    sources: int = 0
+    read: int = 0
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether there were sources to read and not one of them could be (nothing new would be a lie)."""
+        return self.sources > 0 and self.read == 0
 
 
 @dataclass
@@ -87,6 +96,8 @@ class _Outcome:
     found: Parsed = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     state: FeedState | None = None
+    # Whether the source was read (a 304 is read; a failure or a quarantined feed left out is not).
+    read: bool = False
 
 
 def gather(
@@ -214,9 +225,19 @@ async def _gather(
         if outcome.state is not None:
             states.append(outcome.state)
     undated = frozenset(article.id for article, dated in found if not dated)
+    # An OPML list that could not be read is a source that failed, though it lists no feed to try.
+    failed_lists = sum(1 for p in problems if p.source in reader.unread_lists)
+    read = sum(outcome.read for outcome in outcomes)
     # Problem lines quote what feeds sent (titles, error text): they reach a terminal and the store.
     cleaned = tuple(clean_problem(p) for p in problems)
-    return Gathered(tuple(article for article, _ in found), undated, cleaned, tuple(states))
+    return Gathered(
+        tuple(article for article, _ in found),
+        undated,
+        cleaned,
+        tuple(states),
+        sources=len(listed) + failed_lists,
+        read=read,
+    )
 
 
 def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
@@ -304,6 +325,8 @@ class _Reader:
         self.parse_apart = False
         # Source names the config gives (casefolded): no feed may call itself by one of them.
         self.reserved: frozenset[str] = frozenset()
+        # OPML lists that could not be read (as their problems name them).
+        self.unread_lists: set[str] = set()
 
     def where(self, source: SourceConfig) -> str:
         location = source.location
@@ -338,6 +361,7 @@ class _Reader:
             opml = read_opml(await self._load(location), location=location, category=category)
         except SourceError as exc:
             problems.append(Problem(exc.source, exc.message, exc.hint))
+            self.unread_lists.add(exc.source)
             return []
         problems.extend(
             Problem(location, note, "flatten the list: export it again from your reader") for note in opml.cut
@@ -373,10 +397,12 @@ class _Reader:
                     problems=outcome.problems,
                     max_bytes=self.config.fetch.max_bytes,
                 )
+                outcome.read = True
             elif source.kind == "url":
                 await self._read_url(source, outcome)
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
+                outcome.read = True
             outcome.found = _own_names(await self._prepared(outcome.found), source, where, self.reserved)
         except SourceError as exc:
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
@@ -399,7 +425,7 @@ class _Reader:
 
     async def _prepared(self, found: Parsed) -> Parsed:
         """``found`` with its items in the window through ``prepare``; the older ones as they were."""
-        recent = [n for n, (article, _) in enumerate(found) if article.published > self.start]
+        recent = [n for n, (article, _) in enumerate(found) if self._in_window(article)]
         if self.prepare is None or not recent:
             return found
         # Never here while there is a pool, even when its worker falls behind: work done here holds up
@@ -409,6 +435,10 @@ class _Reader:
         for n, article in zip(recent, ready, strict=True):
             prepared[n] = (article, found[n][1])
         return prepared
+
+    def _in_window(self, article: Article) -> bool:
+        """Whether the run can carry ``article``: the later ones wait for their own week, unprepared."""
+        return self.start < article.published <= self.now
 
     async def _call(self, apart: bool, function: Callable[..., _T], *args: object) -> _T:
         """``function(*args)`` in a worker process when ``apart`` and there is a pool, else in this one."""
@@ -446,13 +476,13 @@ class _Reader:
             outcome.state = _failed(old, exc, self.now, self.config.fetch.quarantine_after)
             outcome.problems.append(_failure_problem(outcome.state, exc))
             return
-        outcome.state = _succeeded(old, fetched, moved, self.now)
+        outcome.state = _succeeded(old, fetched, moved, self.now, found)
+        outcome.read = True
         outcome.found = await self._full_text(found, outcome.problems) if source.full_text else found
 
     async def _full_text(self, found: Parsed, problems: list[Problem]) -> Parsed:
         """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
-        start = self.start
-        pages = (self._page(a, d, problems) if a.published > start else _same(a, d) for a, d in found)
+        pages = (self._page(a, d, problems) if self._in_window(a) else _same(a, d) for a, d in found)
         return list(await asyncio.gather(*pages))
 
     async def _page(self, article: Article, dated: bool, problems: list[Problem]) -> tuple[Article, bool]:
@@ -547,11 +577,18 @@ def _decode(page: Fetched) -> str:
         return page.body.decode("utf-8", errors="replace")
 
 
-def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> FeedState:
+def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime, found: Parsed) -> FeedState:
     if fetched.not_modified:  # a 304 may omit the validators: keep the ones that earned it
         etag, modified = fetched.etag or old.etag, fetched.last_modified or old.last_modified
+    elif any(article.published > now for article, dated in found if dated):
+        # Items dated after this run's now wait for a later window: a 304 then would hide them, so the
+        # feed is fetched in full next run (a backfill of past weeks, a publisher's clock ahead of ours).
+        etag, modified = "", ""
     else:
         etag, modified = fetched.etag, fetched.last_modified
+    newest = max((a.published for a, dated in found if dated and a.published <= now), default=None)
+    if old.newest_item is not None and (newest is None or newest < old.newest_item):
+        newest = old.newest_item
     return replace(
         old,
         etag=etag,
@@ -564,6 +601,7 @@ def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> F
         last_success=now,
         gone=False,
         skipped=0,
+        newest_item=newest,
     )
 
 
