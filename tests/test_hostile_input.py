@@ -33,7 +33,7 @@ from digest.sources import gather, parse_feed, read_folder, read_opml
 from digest.store import IssueRecord
 from digest.textutil import html_to_text
 
-from .conftest import LoopbackConfig
+from .conftest import LoopbackConfig, PostgresServer
 from .test_fetch import FAST, NOW, Reply, Server, config, server  # noqa: F401  (the fixture)
 
 PUBLISHED = "2026-11-21T10:00:00Z"
@@ -330,3 +330,22 @@ def test_an_unexpected_crash_still_writes_the_report(server: Server, loopback_co
         Pipeline(config, Services(on_stage=crash)).run(NOW, dry_run=True)
     report = json.loads((config.resolve(config.digest.output) / "report.json").read_text())
     assert report["status"] == "error: unexpected RuntimeError: a bug in a stage"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_nul_from_a_feed_never_reaches_postgresql(
+    server: Server, loopback_config: LoopbackConfig, postgres_server: PostgresServer
+) -> None:
+    body = rss("Nul story", guid="a&#0;b", channel="Chan&#0;nel", description="Cranes idle at the harbour.")
+    nul = server.serve("/nul.xml", *[Reply(body=body)] * 2)
+    lone = server.serve("/lone.json", *[Reply(body=json_feed(json_item("x\\u0000y", "Lone \\ud800 x")))] * 2)
+    innocent = server.serve("/ok.xml", *[Reply(body=rss("Innocent story", guid="ok"))] * 2)
+    state = postgres_server.new_database()
+    path = loopback_config.write(digest={"state": state}, sources=[{"url": u} for u in (nul, lone, innocent)])
+    assert main(["run", "--config", str(path), "--now", NOW.isoformat()]) == 0
+    report = json.loads((path.parent / "out" / "report.json").read_text())
+    assert report["status"] == "sent" and report["articles_gathered"] == 3
+    # Stored, so the next run knows every article: nothing new rather than a failure on a NUL.
+    assert main(["run", "--config", str(path), "--now", NOW.isoformat()]) in (0, 3)
+    assert json.loads((path.parent / "out" / "report.json").read_text())["status"] == "nothing_new"
