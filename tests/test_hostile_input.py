@@ -349,3 +349,18 @@ def test_a_nul_from_a_feed_never_reaches_postgresql(
     # Stored, so the next run knows every article: nothing new rather than a failure on a NUL.
     assert main(["run", "--config", str(path), "--now", NOW.isoformat()]) in (0, 3)
     assert json.loads((path.parent / "out" / "report.json").read_text())["status"] == "nothing_new"
+
+
+def test_a_full_text_page_in_utf_7_keeps_its_feed(server: Server) -> None:
+    page = server.serve(
+        "/page.html",
+        Reply(
+            body=b"<html><body><article><p>" + b"A page of text +2AA- that is long enough. " * 20 + b"</p></article>",
+            headers={"Content-Type": "text/html; charset=utf-7"},
+        ),
+    )
+    body = rss("Seven", guid="s").replace(b"https://news.example/s", page.encode())
+    url = server.serve("/feed.xml", Reply(body=body))
+    gathered = gather(config(url, full_text=True), now=NOW)
+    [article] = gathered.articles
+    assert "A page of text" in article.text and is_clean(article.text)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import health
-from ..clean import clean_problem
+from ..clean import clean_problem, clean_text
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
@@ -570,11 +570,12 @@ async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
 
 
 def _decode(page: Fetched) -> str:
+    """An article page as clean text (a charset such as UTF-7 can still decode to a lone surrogate)."""
     charset = page.content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
     try:
-        return page.body.decode(charset, errors="replace")
+        return clean_text(page.body.decode(charset, errors="replace"))
     except LookupError:
-        return page.body.decode("utf-8", errors="replace")
+        return clean_text(page.body.decode("utf-8", errors="replace"))
 
 
 def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime, found: Parsed) -> FeedState:
