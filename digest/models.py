@@ -14,6 +14,8 @@ from enum import StrEnum
 
 __all__ = [
     "Article",
+    "Brief",
+    "BriefSentence",
     "CachedResponse",
     "Digest",
     "FeedState",
@@ -172,14 +174,35 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefSentence:
+    """One sentence of the week in brief and the stories it draws on, as indices into :attr:`Digest.stories`."""
+
+    text: str
+    stories: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """The week in brief: a few sentences on the week's top stories, each citing the stories it draws on.
+
+    ``written_by`` is ``"llm"`` when a model wrote it (and it passed the grounding check), else
+    ``"extractive"``: the lead sentence of each top story.
+    """
+
+    sentences: tuple[BriefSentence, ...] = ()
+    written_by: str = "extractive"
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
-    """One issue: the week it covers and its sections."""
+    """One issue: the week it covers, the week in brief (``None``: turned off) and its sections."""
 
     id: str
     title: str
     start: datetime
     end: datetime
     sections: tuple[Section, ...]
+    brief: Brief | None = None
 
     @property
     def stories(self) -> tuple[Story, ...]:

@@ -122,6 +122,7 @@ def build_week(ctx: Context, now: datetime) -> Week:
             since=start,
             sleep=ctx.async_sleep(),
             prepare=extract.extract_and_detect,
+            env=ctx.services.env,
         )
     known = store.seen.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
@@ -146,17 +147,21 @@ def build_week(ctx: Context, now: datetime) -> Week:
     with ctx.stage("summarize"):
         sections = _summarized(config, sections)
         sections, summaries = _llm_summaries(ctx, sections)
+        brief = _brief(ctx, sections)
     digest = Digest(
         id=digest_id_for(now, store.outbox.issue_ids()),
         title=config.digest.title,
         start=start,
         end=now,
         sections=sections,
+        brief=brief.brief if brief is not None else None,
     )
     with ctx.stage("render"):
         rendering = _render(config, digest, now)
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
+    problems += (brief.problem,) if brief is not None and brief.problem else ()
+    responses = summaries.responses + ((brief.response,) if brief is not None and brief.response else ())
     problems += _unknown_name(config, store, last)
     return Week(
         digest,
@@ -165,7 +170,7 @@ def build_week(ctx: Context, now: datetime) -> Week:
         len(fresh),
         stamps,
         problems,
-        summaries.responses,
+        responses,
         gathered.feeds,
         kept.dropped,
         skipped,
@@ -229,6 +234,7 @@ def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
         email_budget=config.email.max_html_bytes,
         remote_images=config.email.remote_images,
         policy=_lead_policy(config),
+        brief_in_email=config.email.brief,
     )
 
 
@@ -271,6 +277,20 @@ def _llm_summaries(ctx: Context, sections: tuple[Section, ...]) -> tuple[tuple[S
         )
     by_id = {story.id: story for story in done.stories}
     return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
+
+
+def _brief(ctx: Context, sections: tuple[Section, ...]) -> summarize.BriefResult | None:
+    """The week in brief of the shown stories (``None``: turned off); the LLM's when it is configured."""
+    config = ctx.config
+    if not config.summary.brief:
+        return None
+    shown = [story for section in sections for story in section.stories]
+    if config.summary.backend != "llm" or not shown:
+        return summarize.BriefResult(summarize.extractive_brief(shown))
+    with ctx.llm_client() as client:
+        return summarize.week_brief(
+            shown, config=config.summary, client=client, env=ctx.services.env, cached=ctx.store.memory.cached_response
+        )
 
 
 def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[datetime, datetime | None]:

@@ -39,7 +39,7 @@ from ..models import Article, Problem
 from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
 
-__all__ = ["FOLDER_SUFFIXES", "read_folder", "read_saved"]
+__all__ = ["FOLDER_SUFFIXES", "read_folder", "read_message", "read_saved"]
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".eml")
 log = logging.getLogger(__name__)
@@ -207,10 +207,28 @@ def read_saved(
     return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now, problems=problems)
 
 
-def _parse_saved(
-    path: Path, raw: bytes, *, source: str, now: datetime, problems: list[SourceError] | None = None
+def read_message(
+    raw: bytes, *, where: str, source: str, now: datetime, problems: list[SourceError] | None = None
 ) -> tuple[Article, bool]:
-    reader = _READERS[".md" if path.suffix.lower() == ".markdown" else path.suffix.lower()]
+    """The bytes of one e-mail message (an ``.eml`` file's, or a message fetched over IMAP) as an article.
+
+    Read as a saved ``.eml`` file is; ``where`` names the message in errors and is its ``feed_url``.
+    """
+    return _parse_saved(where, raw, source=source, now=now, problems=problems, reader=_read_eml)
+
+
+def _parse_saved(
+    path: Path | str,
+    raw: bytes,
+    *,
+    source: str,
+    now: datetime,
+    problems: list[SourceError] | None = None,
+    reader: Callable[[bytes], _Saved] | None = None,
+) -> tuple[Article, bool]:
+    if reader is None:
+        suffix = Path(path).suffix.lower()
+        reader = _READERS[".md" if suffix == ".markdown" else suffix]
     try:
         saved = reader(raw)
     except (UnicodeDecodeError, ValueError, LookupError) as exc:

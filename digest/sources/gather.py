@@ -28,6 +28,7 @@ from ..urls import identity_key
 from .feeds import Parsed, parse_feed
 from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
+from .imap import read_imap
 from .opml import read_opml
 
 __all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
@@ -110,6 +111,7 @@ def gather(
     since: datetime | None = None,
     sleep: Sleep = asyncio.sleep,
     prepare: Prepare | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Gathered:
     """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised.
 
@@ -117,10 +119,11 @@ def gather(
     for the items from then on, the ones the digest can carry. ``sleep`` waits between retries.
     ``prepare`` is applied to those items of each source as the source is read, in a worker process
     when there are any: on a machine with a core to spare that work overlaps with fetching.
+    ``env`` holds the mailbox passwords ``password_env`` names (default: the process environment).
     """
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
-    window = _Window(start, now, prepare)
+    window = _Window(start, now, prepare, os.environ if env is None else env)
     if not _loop_running():
         return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
     # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
@@ -195,7 +198,7 @@ async def _gather(
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
         reader.reserved = _reserved_names(config, listed)
-        feeds = sum(s.kind != "folder" for s in listed)
+        feeds = sum(s.kind not in ("folder", "imap") for s in listed)
         workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
         reader.pool = _process_pool(workers) if workers else None
         reader.parse_apart = config.fetch.parse_workers != 1
@@ -310,6 +313,7 @@ class _Window:
     start: datetime
     now: datetime
     prepare: Prepare | None
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Reader:
@@ -319,6 +323,7 @@ class _Reader:
         self.now = window.now
         self.start = window.start
         self.prepare = window.prepare
+        self.env = window.env
         self.states: dict[str, FeedState] = {}
         self.pool: Executor | None = None
         # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
@@ -400,6 +405,8 @@ class _Reader:
                 outcome.read = True
             elif source.kind == "url":
                 await self._read_url(source, outcome)
+            elif source.kind == "imap":
+                outcome.found = await self._read_imap(source, outcome.problems)
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
                 outcome.read = True
@@ -412,6 +419,19 @@ class _Reader:
                 Problem(where, f"unexpected error: {type(exc).__name__}: {exc}", "a bug in digest: please report it")
             )
         return outcome
+
+    async def _read_imap(self, source: SourceConfig, problems: list[Problem]) -> Parsed:
+        """A mailbox, read in a thread: imapclient blocks, and the feeds' fetches go on meanwhile."""
+        return await asyncio.to_thread(
+            read_imap,
+            source,
+            fetch=self.config.fetch,
+            start=self.start,
+            now=self.now,
+            env=self.env,
+            ca_file=self.config.resolve(source.ca_file) if source.ca_file else None,
+            problems=problems,
+        )
 
     async def _parse(
         self, data: bytes, source: SourceConfig, where: str, content_type: str, problems: list[Problem]
