@@ -228,7 +228,7 @@ def _cuts(markup: str, limit: int) -> list[tuple[int, int]]:
     return cuts
 
 
-@functools.lru_cache(maxsize=4)  # the sanitizer and the text extractor read the same item's HTML in turn
+@functools.lru_cache(maxsize=2)  # the sanitizer and the text extractor read the same item's HTML in turn
 def bound_depth(markup: str, limit: int = PARSE_DEPTH) -> str:
     """Raw HTML ``markup`` without the tags that would nest deeper than about ``limit``; text stays."""
     if markup.count("<") <= limit:

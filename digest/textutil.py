@@ -34,7 +34,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
 _BLOCK_TAGS = frozenset(
     [
         "address",
