@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .addresses import check_mailbox
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import ConfigError, DigestError, StoreError
+from .escape import TerminalFormatter, terminal_text
 from .models import RunReport
 from .report import error_report, output_folder
 from .scaffold import init_project
-from .store import FeedHealth, Store, StoreStatus, is_address, open_store
+from .store import FeedHealth, Store, StoreStatus, open_store
 from .store.runs import RECENT_RUNS
 
 __all__ = ["main"]
@@ -94,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
     init.add_argument("--force", action="store_true", help="overwrite existing files")
     init.add_argument(
+        "--unsubscribe",
+        default=None,
+        metavar="URL_OR_ADDRESS",
+        help="where readers leave: an https URL (one-click) or an address; asked for on a terminal",
+    )
+    init.add_argument(
         "--base-url",
         metavar="URL",
         help="the site's public URL, e.g. https://you.github.io/your-digest/ (asked for on a terminal)",
@@ -138,7 +146,7 @@ def _writing(config: Config) -> Iterator[Store]:
 
 def _print_report(report: RunReport) -> None:
     for problem in report.problems:
-        print(f"Warning: {problem}", file=sys.stderr)
+        print(terminal_text(f"Warning: {problem}"), file=sys.stderr)
     for digest_id in report.resent:
         print(f"{digest_id}: finished from the outbox (a previous run did not complete it)")
     print(
@@ -173,6 +181,8 @@ def _print_report(report: RunReport) -> None:
         print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
     elif report.status == "partial" and report.digest_id in report.completed:
         print("Warning: some recipients were refused; everyone else has the digest", file=sys.stderr)
+    elif report.needs_fix:
+        print("Warning: delivery failed: fix what is named above; the issue waits in the outbox", file=sys.stderr)
     elif report.status in ("partial", "failed"):
         print(f"Warning: delivery {report.status}; the next run finishes it", file=sys.stderr)
 
@@ -180,7 +190,7 @@ def _print_report(report: RunReport) -> None:
 def _print_ranking(report: RunReport) -> None:
     for place, story in enumerate(report.ranking, 1):
         update = " (update)" if story.update else ""
-        print(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}")
+        print(terminal_text(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}"))
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
@@ -255,7 +265,7 @@ def _run(args: argparse.Namespace) -> int:
     testing = args.command == "run" and bool(args.to)
     config = _runnable_config(args)
     if testing:
-        _check_addresses([args.to])
+        check_mailbox(args.to, key="--to", display_name=False)
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     if approving or (args.command == "run" and not testing and not args.dry_run):
@@ -397,7 +407,8 @@ def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
         if feed.stale and feed.newest_item is not None:
             flag += f" STALE: nothing new since {feed.newest_item:%Y-%m-%d}"
         error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
-        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
+        line = f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}"
+        print(terminal_text(line))
 
 
 def _feeds(args: argparse.Namespace) -> int:
@@ -431,14 +442,9 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_addresses(addresses: Sequence[str]) -> None:
-    bad = [a for a in addresses if not is_address(a)]
-    if bad:
-        raise DigestError(f"not an e-mail address: {bad[0]!r}", hint="give the plain address, e.g. ann@example.org")
-
-
 def _unsubscribe(args: argparse.Namespace) -> int:
-    _check_addresses(args.address)
+    for address in args.address:
+        check_mailbox(address, key="ADDRESS", display_name=False)
     config = load_config(args.config)
     with _writing(config) as store:
         if args.undo:
@@ -458,9 +464,20 @@ def _ask_base_url() -> str:
     return answer.strip()
 
 
+def _ask_unsubscribe() -> str:
+    """Where readers leave, from the person at the terminal; empty (every issue warns) when no one is there."""
+    if not sys.stdin.isatty():
+        return ""
+    try:
+        return input("Where do readers unsubscribe? An https URL or an address (Enter to set it later): ").strip()
+    except EOFError:  # Ctrl-D, or input that ended: later, as for Enter
+        return ""
+
+
 def _init(args: argparse.Namespace) -> int:
     base_url = args.base_url if args.base_url is not None else _ask_base_url()
-    for path in init_project(args.dir, force=args.force, base_url=base_url):
+    unsubscribe = args.unsubscribe if args.unsubscribe is not None else _ask_unsubscribe()
+    for path in init_project(args.dir, force=args.force, base_url=base_url, unsubscribe=unsubscribe):
         print(f"wrote {path}")
     if not base_url:
         print("site.base_url is empty: set it in digest.toml to the site's public URL before the first run")
@@ -483,11 +500,14 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    # Log lines quote feeds (titles, URLs, error text): none may reach the terminal as a control sequence.
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         return COMMANDS[args.command](args)
     except DigestError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(terminal_text(f"Error: {exc}"), file=sys.stderr)
         return 1
 
 

@@ -78,6 +78,18 @@ class Article:
     copies: tuple[Link, ...] = ()
     aliases: tuple[str, ...] = ()
 
+    def is_from(self, entry: str) -> bool:
+        """Whether a config entry (``lead_sources``, ``pinned_sources``…) names this article's source.
+
+        By its configured name, its feed's URL, or a folder (absolute) that holds its file. A name a
+        feed gives itself never equals a name the config uses: the source stage makes it its own.
+        """
+        if not entry:
+            return False
+        if entry in (self.source, self.feed_url):
+            return True
+        return "://" not in entry and entry.startswith("/") and self.feed_url.startswith(entry.rstrip("/") + "/")
+
     @property
     def ids(self) -> tuple[str, ...]:
         """This article's id, its copies' and those of every article it stands for: marked seen together."""
@@ -323,6 +335,9 @@ class RunReport:
     copies: int = 0
     # What stopped the run, when status is ERROR.
     error: str = ""
+    # Delivery failed for a reason the next run cannot cure by itself (a refused login, sender or every
+    # recipient): the problems say what to fix. False when it may pass (a server down, a 4xx reply).
+    needs_fix: bool = False
     # Channels ([[channels]]) that took their post this run.
     posted: tuple[str, ...] = ()
     # Issues waiting for approval (stored 'held'), the one this run held included.
@@ -357,6 +372,7 @@ class RunReport:
             },
             "skipped": self.skipped,
             "suppressed": self.suppressed,
+            "needs_fix": self.needs_fix,
             "outside_window": {"before": self.before_window, "after": self.after_window},
             "already_seen": self.already_seen,
             "copies": self.copies,

@@ -241,7 +241,7 @@ def test_a_channel_answering_500_is_retried_by_the_next_run_alone(
     config = loopback_config(**_week(feed_server, hook))
     hook.status = 500
     failed = _run(config, _env(hook))
-    assert failed.status == "partial" and failed.posted == () and failed.delivered_to == ("outbox",)
+    assert failed.status == "partial" and failed.posted == () and failed.delivered_to == ("ann@example.org",)
     assert any(p.source == "channel team-json" and "next run" in p.hint for p in failed.problems)
     with open_store(config.resolve("state.db")) as store:
         assert [e.issue.id for e in store.scoped("channel-weekly").outbox.pending()] == ["2026-W48"]
@@ -296,15 +296,18 @@ def test_a_crash_before_the_post_posts_exactly_once(
     assert len(hook.received) == 1
 
 
-def test_an_unset_url_variable_keeps_the_post_waiting_and_a_removed_channel_unblocks(
+def test_an_unset_url_variable_stops_the_run_first_and_a_removed_channel_unblocks(
     feed_server: FeedServer, hook: Hook, loopback_config: LoopbackConfig
 ) -> None:
     config = loopback_config(**_week(feed_server, hook, channels=[{"url_env": "DIGEST_JSON_URL"}]))
-    first = _run(config, {})
-    assert first.status == "partial" and any("not set" in p.message for p in first.problems)
+    with pytest.raises(ConfigError, match="DIGEST_JSON_URL is not set") as unset:
+        _run(config, {})
+    assert unset.value.key == "channels[0].url_env" and hook.received == []
+    hook.status = 500
+    assert _run(config, _env(hook)).status == "partial"
     dropped = loopback_config(**_week(feed_server, hook, channels=[]))
     done = _run(dropped, {}, NOW.replace(hour=10))
-    assert done.status == "sent" and done.completed == ("2026-W48",) and hook.received == []
+    assert done.status == "sent" and done.completed == ("2026-W48",) and len(hook.received) == 1
 
 
 def test_the_exit_code_of_a_failed_post_is_2(

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar, cast, runtime_checkable
+from urllib.parse import urlsplit
 
 import httpx
 
 from .. import health
+from ..clean import clean_problem, clean_text
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text, main_text
+from ..urls import identity_key
 from .feeds import Parsed, parse_feed
 from .fetch import Fetched, Fetcher, Sleep
 from .folders import read_folder
@@ -45,6 +48,10 @@ _T = TypeVar("_T")
 
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
+# The most OPML lists one run reads, includes and all, and the most feeds they may list together: each
+# list is read once however often it is included, and a fan-out past these is cut with one problem.
+MAX_OPML_LISTS = 64
+MAX_OPML_FEEDS = 20_000
 # Below this many feeds, starting worker processes costs more than working in parallel saves.
 _POOL_MIN_FEEDS = 32
 
@@ -190,6 +197,7 @@ async def _gather(
     async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
+        reader.reserved = _reserved_names(config, listed)
         feeds = sum(s.kind not in ("folder", "imap") for s in listed)
         workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
         reader.pool = _process_pool(workers) if workers else None
@@ -223,10 +231,12 @@ async def _gather(
     # An OPML list that could not be read is a source that failed, though it lists no feed to try.
     failed_lists = sum(1 for p in problems if p.source in reader.unread_lists)
     read = sum(outcome.read for outcome in outcomes)
+    # Problem lines quote what feeds sent (titles, error text): they reach a terminal and the store.
+    cleaned = tuple(clean_problem(p) for p in problems)
     return Gathered(
         tuple(article for article, _ in found),
         undated,
-        tuple(problems),
+        cleaned,
         tuple(states),
         sources=len(listed) + failed_lists,
         read=read,
@@ -254,6 +264,48 @@ def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
     return out
 
 
+_ALREADY_READ = "already read"
+
+
+@dataclass
+class _Lists:
+    """The OPML lists one run has read, by normalized location, and the feeds they listed so far."""
+
+    seen: set[str] = field(default_factory=set)
+    feeds: int = 0
+    refused: bool = False
+
+    def admit(self, location: str) -> str:
+        """ "" if ``location`` is to be read now; else why not (:data:`_ALREADY_READ` needs no problem line)."""
+        key = identity_key(location) if "://" in location else location
+        if key in self.seen:
+            return _ALREADY_READ
+        if len(self.seen) >= MAX_OPML_LISTS:
+            first, self.refused = not self.refused, True
+            # One line for the whole cut, not one per list refused after it.
+            return (
+                f"more than {MAX_OPML_LISTS} OPML lists included: this one and later ones not read"
+                if first
+                else _ALREADY_READ
+            )
+        self.seen.add(key)
+        return ""
+
+    def take(self, location: str, feeds: list[SourceConfig], problems: list[Problem]) -> list[SourceConfig]:
+        room = max(0, MAX_OPML_FEEDS - self.feeds)
+        if len(feeds) > room:
+            problems.append(
+                Problem(
+                    location,
+                    f"OPML lists name more than {MAX_OPML_FEEDS} feeds together: the rest not read",
+                    "split the lists",
+                )
+            )
+            feeds = feeds[:room]
+        self.feeds += len(feeds)
+        return feeds
+
+
 @dataclass(frozen=True, slots=True)
 class _Window:
     """The run's window, and what the items in it go through as they are read."""
@@ -276,6 +328,8 @@ class _Reader:
         self.pool: Executor | None = None
         # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
         self.parse_apart = False
+        # Source names the config gives (casefolded): no feed may call itself by one of them.
+        self.reserved: frozenset[str] = frozenset()
         # OPML lists that could not be read (as their problems name them).
         self.unread_lists: set[str] = set()
 
@@ -287,20 +341,26 @@ class _Reader:
         """The configured sources with every OPML list replaced by the feeds it lists, each feed once."""
         listed: dict[str, SourceConfig] = {}
         problems: list[Problem] = []
+        lists = _Lists()
         for source in self.config.sources:
             if source.kind == "opml":
-                for feed in await self._opml(self.where(source), source.category, (), problems):
+                for feed in await self._opml(self.where(source), source.category, (), problems, lists):
                     listed.setdefault(feed.location, feed)
             else:
                 listed.setdefault(self.where(source), source)
         return list(listed.values()), problems
 
     async def _opml(
-        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem]
+        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem], lists: _Lists
     ) -> list[SourceConfig]:
         if location in chain or len(chain) > _MAX_INCLUDE_DEPTH:
             loop = " → ".join((*chain, location))
             problems.append(Problem(chain[0], f"OPML lists include each other in a loop: {loop}", "remove one include"))
+            return []
+        refusal = lists.admit(location)
+        if refusal:
+            if refusal != _ALREADY_READ:
+                problems.append(Problem(location, refusal, "split the subscription lists or include fewer"))
             return []
         try:
             opml = read_opml(await self._load(location), location=location, category=category)
@@ -308,13 +368,17 @@ class _Reader:
             problems.append(Problem(exc.source, exc.message, exc.hint))
             self.unread_lists.add(exc.source)
             return []
+        problems.extend(
+            Problem(location, note, "flatten the list: export it again from your reader") for note in opml.cut
+        )
         if opml.self_references:
             problems.append(Problem(location, "the OPML list names itself as a feed", "remove that outline; skipped"))
         feeds = [f for f in opml.feeds if f.location not in chain]
         if len(feeds) < len(opml.feeds):
             problems.append(Problem(location, "lists an OPML list that includes it as a feed", "remove that outline"))
+        feeds = lists.take(location, feeds, problems)
         for include in opml.includes:
-            feeds.extend(await self._opml(include, category, (*chain, location), problems))
+            feeds.extend(await self._opml(include, category, (*chain, location), problems, lists))
         return feeds
 
     async def _load(self, location: str) -> bytes:
@@ -346,7 +410,7 @@ class _Reader:
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
                 outcome.read = True
-            outcome.found = await self._prepared(outcome.found)
+            outcome.found = _own_names(await self._prepared(outcome.found), source, where, self.reserved)
         except SourceError as exc:
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
         except Exception as exc:
@@ -498,16 +562,40 @@ def _parse_job(
     return found, problems, None
 
 
+def _reserved_names(config: Config, listed: Iterable[SourceConfig]) -> frozenset[str]:
+    """Every source name the config (or an OPML list it names) gives or ranks by, casefolded."""
+    names = [s.name for s in (*config.sources, *listed)]
+    names += [*config.cluster.lead_sources, *config.cluster.derivative_sources, *config.rank.pinned_sources]
+    names += list(config.rank.source_weights)
+    return frozenset(n.casefold() for n in names if n)
+
+
+def _own_names(found: Parsed, source: SourceConfig, where: str, reserved: frozenset[str]) -> Parsed:
+    """``found`` with every source name the feed gave itself that the config reserves made its own.
+
+    A feed that titles itself "Editor's picks" must not be taken for the configured source of that
+    name (pinned, leading stories, weighted): its name gets its address added.
+    """
+    out: Parsed = []
+    for article, dated in found:
+        if article.source != source.name and article.source.casefold() in reserved:
+            host = urlsplit(where).hostname if "://" in where else where
+            article = replace(article, source=f"{article.source} ({host or where})")
+        out.append((article, dated))
+    return out
+
+
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
     return article, dated
 
 
 def _decode(page: Fetched) -> str:
+    """An article page as clean text (a charset such as UTF-7 can still decode to a lone surrogate)."""
     charset = page.content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
     try:
-        return page.body.decode(charset, errors="replace")
+        return clean_text(page.body.decode(charset, errors="replace"))
     except LookupError:
-        return page.body.decode("utf-8", errors="replace")
+        return clean_text(page.body.decode("utf-8", errors="replace"))
 
 
 def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime, found: Parsed) -> FeedState:
