@@ -13,7 +13,6 @@ folder and a model folder exist, relative to ``base_dir``.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,18 @@ from typing import Any
 from .. import i18n
 from ..errors import ConfigError
 from ..textutil import slugify
-from .base import SOURCE_KINDS, Action, Backend, Mode, Representation, Security, _require, _Table, choices
+from .base import (
+    SOURCE_KINDS,
+    Action,
+    Backend,
+    Mode,
+    Representation,
+    Security,
+    _check_networks,
+    _require,
+    _Table,
+    choices,
+)
 from .delivery import EmailConfig, SiteConfig, SmtpConfig
 from .stories import (
     LEAD_POLICY,
@@ -170,13 +180,7 @@ class FetchConfig(_Table):
         _require(
             self, lambda v: v >= 0, "must not be negative", "retries", "backoff", "max_retry_after", "parse_workers"
         )
-        for network in self.allow_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"not a network: {network!r}", key="allow_networks", hint='e.g. "10.0.0.0/8"'
-                ) from exc
+        _check_networks("allow_networks", self.allow_networks)
 
 
 # Embedding models named rather than found in a folder: they ship inside a Python package.
