@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import nh3
 
+from .bounds import bound_markup
 from .language import detect_languages
 from .models import Article
 from .textutil import html_to_text, safe_url
@@ -139,7 +140,7 @@ def sanitize_html(markup: str, *, remote_images: bool = True) -> str:
     if not markup:
         return ""
     clean = nh3.clean(
-        markup,
+        bound_markup(markup),
         tags=set(ALLOWED_TAGS),
         attributes=_READ_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
