@@ -162,10 +162,16 @@ class FetchConfig(_Table):
     retries: int = 2
     backoff: float = 1.0
     max_retry_after: float = 60.0
-    # Processes that parse feeds when a run reads 32 or more (0: one per core). 1, parsing in the fetching
-    # process, measured faster on two cores: workers cost start-up and pickling that parallel parsing
-    # only repays with cores to spare.
+    # Worker processes that parse feeds, saved files and article pages, one input each at a time (0: one
+    # per core). Parsing never runs in the fetching process: a hostile input would hold up every fetch.
     parse_workers: int = 1
+    # Seconds a worker may spend on one input before it is stopped (and replaced) and the input reported.
+    parse_seconds: float = 30.0
+    # Seconds one source may take once its document has arrived: parsing it and its full_text pages.
+    # What is not read by then is reported and tried again next run.
+    source_seconds: float = 300.0
+    # Seconds the whole source stage may take; sources not read by then are reported and tried next run.
+    run_seconds: float = 1800.0
     # Networks (CIDR) that feeds, OPML lists, redirects and article pages may reach besides public
     # addresses, e.g. ["10.0.0.0/8"] for an intranet feed. Loopback, private, link-local and reserved
     # addresses are refused otherwise: a stranger's feed must not make the run read 169.254.169.254.
@@ -176,7 +182,8 @@ class FetchConfig(_Table):
 
     def _check(self) -> None:
         positive = ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after")
-        _require(self, lambda v: v > 0, "must be greater than 0", *positive)
+        positive_seconds = ("parse_seconds", "source_seconds", "run_seconds")
+        _require(self, lambda v: v > 0, "must be greater than 0", *positive, *positive_seconds)
         _require(
             self, lambda v: v >= 0, "must not be negative", "retries", "backoff", "max_retry_after", "parse_workers"
         )

@@ -24,11 +24,13 @@ import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
 from ..bounds import bound_markup
+from ..config import FetchConfig
 from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
 from ..models import Article, Problem
 from ..textutil import content_hash, first_sentence, html_to_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
+from .entities import check_entities
 
 __all__ = ["Parsed", "parse_feed", "stable_id"]
 
@@ -37,6 +39,7 @@ _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+
 # Control characters are not text (XML forbids most of them; feedparser's loose mode lets them through).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Parsed = list[tuple[Article, bool]]
+_MAX_BYTES = FetchConfig().max_bytes
 # Items named one by one in the problems when their dates cannot be read; the rest are counted.
 _NAMED_UNDATED = 3
 
@@ -113,15 +116,18 @@ def parse_feed(
     now: datetime,
     content_type: str = "",
     problems: list[Problem] | None = None,
+    max_bytes: int = _MAX_BYTES,
 ) -> Parsed:
     """Articles of a feed document, each with whether the feed dated it; :class:`ParseError` if it is none.
 
-    Items whose dates cannot be read become one entry in ``problems`` (when given).
+    Items whose dates cannot be read become one entry in ``problems`` (when given). A feed whose
+    entities would expand it past ``max_bytes`` is refused before it is parsed.
     """
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in (b"{", b"["):
         feed, found = _parse_json_feed(data, location=location, name=name, category=category, now=now)
     else:
+        check_entities(data, location=location, max_bytes=max_bytes)
         feed, found = _parse_xml_feed(
             data, location=location, name=name, category=category, now=now, content_type=content_type
         )
@@ -152,6 +158,14 @@ def _parse_xml_feed(
         )
     except Exception as exc:  # feedparser has no error contract; one odd file must not sink the run
         raise ParseError(f"the feed parser failed: {exc}", source=location, hint="the feed is malformed") from exc
+    if _amplified(parsed.get("bozo_exception")):
+        # expat stopped at its amplification limit: what feedparser's loose parser made of it instead
+        # is the expansion expat refused, so none of it is used.
+        raise ParseError(
+            "entity expansion past the XML parser's limit",
+            source=location,
+            hint="an entity expansion attack on feed readers, or a broken feed: tell its publisher",
+        )
     if not parsed.get("version") and not parsed.entries:
         raise _not_a_feed(data, parsed.get("bozo_exception"), location)
     feed = parsed.get("feed", {})
@@ -165,6 +179,11 @@ def _parse_xml_feed(
         now=now,
     )
     return context, [_entry(entry, context) for entry in parsed.entries]
+
+
+def _amplified(reason: object) -> bool:
+    text = str(reason or "").lower()
+    return "amplification" in text or "entity expansion" in text or "recursive entity" in text
 
 
 def _not_a_feed(data: bytes, reason: object, location: str) -> ParseError:

@@ -38,7 +38,7 @@ from ..models import Article, Problem
 from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
 
-__all__ = ["FOLDER_SUFFIXES", "read_folder", "read_saved"]
+__all__ = ["FOLDER_SUFFIXES", "folder_files", "read_folder", "read_folder_file", "read_saved"]
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".eml")
 log = logging.getLogger(__name__)
@@ -103,6 +103,29 @@ def read_folder(
     for warning in walk.warnings if problems is None else ():
         log.warning("%s", warning)
     return results
+
+
+def folder_files(folder: Path) -> tuple[list[tuple[Path, Path]], list[Problem]]:
+    """The files of ``folder`` to read as saved articles, as (shown path, resolved target) in name
+    order, and one problem for each file refused; the files are read by :func:`read_folder_file`.
+    """
+    if not folder.is_dir():
+        raise SourceError("not a folder", source=str(folder), hint="point folder = … at a directory")
+    walk = _Walk(folder.resolve())
+    _walk(folder, walk)
+    return sorted(walk.found), [Problem(exc.source, exc.message, exc.hint) for exc in walk.refused]
+
+
+def read_folder_file(
+    shown: Path, target: Path, *, source: str, now: datetime, max_bytes: int = _MAX_BYTES
+) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+    """One file :func:`folder_files` found: its article (``None`` when it cannot be read) and its problems."""
+    warnings: list[SourceError] = []
+    try:
+        found = _parse_saved(shown, _read_capped(target, shown, max_bytes), source=source, now=now, problems=warnings)
+    except SourceError as exc:
+        found, warnings = None, [exc, *warnings]
+    return found, [Problem(exc.source, exc.message, exc.hint) for exc in warnings]
 
 
 def _walk(directory: Path, walk: _Walk) -> None:

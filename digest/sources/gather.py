@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import multiprocessing
 import os
 import queue
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,14 +17,16 @@ from typing import Protocol, TypeVar, cast, runtime_checkable
 import httpx
 
 from .. import health
-from ..config import Config, SourceConfig
+from ..config import Config, FetchConfig, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
-from ..textutil import html_to_text, main_text
-from .feeds import Parsed, parse_feed
+from ..textutil import html_to_text
+from .feeds import Parsed
 from .fetch import Fetched, Fetcher, Sleep
-from .folders import read_folder
+from .folders import folder_files
+from .jobs import page_text, parse_feed_job, saved_file_job
 from .opml import read_opml
+from .workers import Overrun, WorkerDied, WorkersUnavailable, shared_pool
 
 __all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
 
@@ -44,8 +45,8 @@ _T = TypeVar("_T")
 
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
-# Below this many feeds, starting worker processes costs more than working in parallel saves.
-_POOL_MIN_FEEDS = 32
+# Seconds past a source's budget and a parse budget after which whatever it still runs is stopped.
+_GRACE_SECONDS = 5.0
 
 
 class FeedStates(Protocol):
@@ -80,6 +81,12 @@ class _Outcome:
     found: Parsed = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     state: FeedState | None = None
+
+    def unfinished(self) -> None:
+        """Nothing of this source counts as read: no article, and its feed is fetched in full next run."""
+        self.found = []
+        if self.state is not None:
+            self.state = replace(self.state, etag="", last_modified="")
 
 
 def gather(
@@ -173,13 +180,11 @@ async def _gather(
     window: _Window,
 ) -> Gathered:
     # Built inside the event loop: its client and semaphores belong to that loop.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + config.fetch.run_seconds
     async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
-        feeds = sum(s.kind != "folder" for s in listed)
-        workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
-        reader.pool = _process_pool(workers) if workers else None
-        reader.parse_apart = config.fetch.parse_workers != 1
         urls = [s.url for s in listed if s.url]
         reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
         done = 0
@@ -192,11 +197,16 @@ async def _gather(
                 progress(done, len(listed))
             return outcome
 
-        try:
-            outcomes = await asyncio.gather(*(one(s) for s in listed))
-        finally:
-            if reader.pool is not None:
-                reader.pool.shutdown(cancel_futures=True)
+        tasks = [asyncio.ensure_future(one(s)) for s in listed]
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+        for task in tasks:
+            task.cancel()  # past the run's deadline: what is still being read is tried next run
+        await asyncio.gather(*tasks, return_exceptions=True)
+        outcomes = [
+            task.result() if not task.cancelled() else _late(reader.where(source), config.fetch.run_seconds)
+            for source, task in zip(listed, tasks, strict=True)
+        ]
     found = [pair for outcome in outcomes for pair in outcome.found]
     if isinstance(store, KnownIds):
         found = _known_as_before(found, store)
@@ -207,6 +217,11 @@ async def _gather(
             states.append(outcome.state)
     undated = frozenset(article.id for article, dated in found if not dated)
     return Gathered(tuple(article for article, _ in found), undated, tuple(problems), tuple(states))
+
+
+def _late(where: str, seconds: float) -> _Outcome:
+    hint = "it is tried again next run; raise fetch.run_seconds if the sources are many or slow"
+    return _Outcome(problems=[Problem(where, f"not read within the run's deadline ({seconds:g}s)", hint)])
 
 
 def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
@@ -247,9 +262,9 @@ class _Reader:
         self.start = window.start
         self.prepare = window.prepare
         self.states: dict[str, FeedState] = {}
-        self.pool: Executor | None = None
-        # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
-        self.parse_apart = False
+        self.pool = shared_pool()
+        # Inputs parsed at once: one worker process each.
+        self.slots = asyncio.Semaphore(config.fetch.parse_workers or os.cpu_count() or 1)
 
     def where(self, source: SourceConfig) -> str:
         location = source.location
@@ -297,69 +312,112 @@ class _Reader:
             raise SourceError(f"cannot read: {exc.strerror or exc}", source=location, hint="check the path") from exc
 
     async def read(self, source: SourceConfig) -> _Outcome:
-        """One source, every failure caught: a bug in one feed's handling must not lose the others."""
+        """One source, every failure caught: a bug in one feed's handling must not lose the others.
+
+        Its budget (``fetch.source_seconds``) starts once its document is here: waiting for a turn
+        behind the other sources of a long list is not its doing. A source that does not finish in
+        time gives no article this run and is read in full again next run.
+        """
         where = self.where(source)
         outcome = _Outcome()
+        budget = _Budget(self.config.fetch)
         try:
-            if source.kind == "folder":
-                outcome.found = read_folder(
-                    Path(where),
-                    name=source.name,
-                    now=self.now,
-                    problems=outcome.problems,
-                    max_bytes=self.config.fetch.max_bytes,
-                )
-            elif source.kind == "url":
-                await self._read_url(source, outcome)
-            else:
-                outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
-            outcome.found = await self._prepared(outcome.found)
+            async with asyncio.timeout(None) as budget.hard:
+                if source.kind == "folder":
+                    budget.begin()
+                    outcome.found = await self._folder(Path(where), source, outcome.problems)
+                elif source.kind == "url":
+                    await self._read_url(source, outcome, budget)
+                else:
+                    data = await self._load(where)
+                    budget.begin()
+                    outcome.found = await self._parse(data, source, where, "", outcome.problems)
+                outcome.found = await self._prepared(outcome.found, where)
         except SourceError as exc:
+            outcome.unfinished()
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
+        except TimeoutError:
+            if not budget.hard.expired():
+                raise
+            outcome.unfinished()
+            outcome.problems.append(budget.problem(where))
         except Exception as exc:
             log.exception("unexpected error reading %s", where)
+            outcome.unfinished()
             outcome.problems.append(
                 Problem(where, f"unexpected error: {type(exc).__name__}: {exc}", "a bug in digest: please report it")
             )
         return outcome
 
+    async def _folder(self, folder: Path, source: SourceConfig, problems: list[Problem]) -> Parsed:
+        """Each saved file parsed in a worker on its own budget: one hostile file is one problem."""
+        files, refused = folder_files(folder)
+        problems.extend(refused)
+        name = source.name or folder.name
+        max_bytes = self.config.fetch.max_bytes
+
+        async def one(shown: Path, target: Path) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+            try:
+                return await self._work(str(shown), saved_file_job, str(shown), str(target), name, self.now, max_bytes)
+            except ParseError as exc:
+                return None, [Problem(exc.source, exc.message, exc.hint)]
+
+        found: Parsed = []
+        for article, noted in await asyncio.gather(*(one(shown, target) for shown, target in files)):
+            problems.extend(noted)
+            if article is not None:
+                found.append(article)
+        return found
+
     async def _parse(
         self, data: bytes, source: SourceConfig, where: str, content_type: str, problems: list[Problem]
     ) -> Parsed:
-        job = (data, where, source.name, source.category, self.now, content_type)
-        found, noted, problem = await self._call(self.parse_apart, _parse_job, *job)
+        job = (data, where, source.name, source.category, self.now, content_type, self.config.fetch.max_bytes)
+        found, noted, problem = await self._work(where, parse_feed_job, *job)
         problems.extend(noted)
         if problem is not None:
             raise ParseError(problem.message, source=problem.source, hint=problem.hint)
         return found
 
-    async def _prepared(self, found: Parsed) -> Parsed:
+    async def _prepared(self, found: Parsed, where: str) -> Parsed:
         """``found`` with its items in the window through ``prepare``; the older ones as they were."""
         recent = [n for n, (article, _) in enumerate(found) if article.published > self.start]
         if self.prepare is None or not recent:
             return found
-        # Never here while there is a pool, even when its worker falls behind: work done here holds up
-        # the event loop, and with it the responses of the feeds still being fetched, against their deadline.
-        ready = await self._call(True, self.prepare, tuple(found[n][0] for n in recent))
+        ready = await self._work(where, self.prepare, tuple(found[n][0] for n in recent))
         prepared = list(found)
         for n, article in zip(recent, ready, strict=True):
             prepared[n] = (article, found[n][1])
         return prepared
 
-    async def _call(self, apart: bool, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)`` in a worker process when ``apart`` and there is a pool, else in this one."""
-        if apart and self.pool is not None:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
-            except (BrokenExecutor, RuntimeError, OSError) as exc:
-                # No worker processes here (a caller without a __main__ guard, a sandbox): work in this one.
-                log.warning("worker processes unavailable, working in this process: %s", exc)
-                if self.pool is not None:
-                    self.pool.shutdown(wait=False, cancel_futures=True)
-                    self.pool = None
+    async def _work(self, where: str, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)`` in a worker process within ``fetch.parse_seconds``; :class:`ParseError` naming
+        ``where`` when it takes longer (the worker is replaced) or its process dies.
+
+        Never on the event loop's thread while worker processes can be started: CPU spent here holds up
+        the responses of every feed still being fetched, against their deadline.
+        """
+        seconds = self.config.fetch.parse_seconds
+        if not self.pool.unavailable:
+            async with self.slots:
+                try:
+                    return await self.pool.run(seconds, function, *args)
+                except Overrun as exc:
+                    raise ParseError(
+                        f"reading it {exc}: stopped",
+                        source=where,
+                        hint="raise fetch.parse_seconds if it is large but honest; else it attacks feed readers",
+                    ) from exc
+                except WorkerDied as exc:
+                    raise ParseError(
+                        str(exc), source=where, hint="it crashed the parser or ran it out of memory: tell its publisher"
+                    ) from exc
+                except WorkersUnavailable as exc:
+                    # No worker processes here (a caller without a __main__ guard, a sandbox): work in this one.
+                    log.warning("worker processes unavailable, working in this process: %s", exc)
         return function(*args)
 
-    async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
+    async def _read_url(self, source: SourceConfig, outcome: _Outcome, budget: _Budget) -> None:
         url = source.url
         old = self.states.get(url, FeedState(url))
         if not health.due(old, self.config.fetch.quarantine_after):
@@ -368,6 +426,7 @@ class _Reader:
             return
         try:
             fetched = await self.fetcher.get(old.moved_to or url, etag=old.etag, last_modified=old.last_modified)
+            budget.begin()
             moved = fetched.moved_to or old.moved_to
             if moved:
                 outcome.problems.append(
@@ -383,81 +442,85 @@ class _Reader:
             outcome.problems.append(_failure_problem(outcome.state, exc))
             return
         outcome.state = _succeeded(old, fetched, moved, self.now)
-        outcome.found = await self._full_text(found, outcome.problems) if source.full_text else found
+        if source.full_text:
+            found, late = await self._full_text(found, outcome.problems, budget.soft)
+            if late:
+                outcome.problems.append(budget.pages_problem(url, late))
+                # The items left out are read next run: the feed must then come whole, not as a 304.
+                outcome.state = replace(outcome.state, etag="", last_modified="")
+        outcome.found = found
 
-    async def _full_text(self, found: Parsed, problems: list[Problem]) -> Parsed:
-        """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
+    async def _full_text(self, found: Parsed, problems: list[Problem], until: float) -> tuple[Parsed, int]:
+        """Each recent teaser replaced with the article extracted from its page (a page that fails keeps
+        it), and how many were left out because their pages were not read by ``until`` (loop time).
+        """
         start = self.start
-        pages = (self._page(a, d, problems) if a.published > start else _same(a, d) for a, d in found)
-        return list(await asyncio.gather(*pages))
+        pages = [
+            asyncio.ensure_future(self._page(a, d, problems) if a.published > start else _same(a, d)) for a, d in found
+        ]
+        if pages:
+            await asyncio.wait(pages, timeout=max(0.0, until - asyncio.get_running_loop().time()))
+        for page in pages:
+            page.cancel()
+        await asyncio.gather(*pages, return_exceptions=True)
+        read = [page.result() for page in pages if not page.cancelled()]
+        return read, len(pages) - len(read)
 
     async def _page(self, article: Article, dated: bool, problems: list[Problem]) -> tuple[Article, bool]:
         if not article.url:
             return article, dated
         try:
             page = await self.fetcher.get(article.url, accept="text/html,application/xhtml+xml")
+            text = await self._work(article.url, page_text, page.body, page.content_type)
         except RefusedError as exc:
             # Not a page that happens to be down: the feed links to a private address, which its
             # owner may be probing for. The teaser stays; the report says why its page was not read.
             problems.append(Problem(exc.source, exc.message, exc.hint))
             return article, dated
+        except ParseError as exc:
+            problems.append(Problem(exc.source, exc.message + "; its teaser is kept", exc.hint))
+            return article, dated
         except FetchError as exc:
             log.warning("full text of %s not fetched: %s", article.url, exc)
             return article, dated
-        text = main_text(_decode(page))
         teaser = article.text or html_to_text(article.summary_html)
         return (replace(article, text=text) if len(text) > len(teaser) else article), dated
 
 
-def _pool_size(workers: int, feeds: int, *, preparing: bool) -> int:
-    """Processes to parse feeds in, so a long list uses every core; none (0) for a short one.
+class _Budget:
+    """One source's time: a soft deadline for its full-text pages, then a hard one for the rest.
 
-    With one parser (this process) a long list still gets one worker to prepare the window's items in,
-    when there is a second core: preparing them costs about half as much as parsing, and it is done
-    while this process fetches and parses instead of after it.
+    Past the soft deadline no further page is waited for; the hard one (a parse budget later) stops
+    whatever still runs, so a source's read always ends.
     """
-    cores = os.cpu_count() or 1
-    workers = workers or cores
-    if feeds < _POOL_MIN_FEEDS or (workers == 1 and not (preparing and cores > 1)):
-        return 0
-    return min(workers, feeds)
 
+    def __init__(self, settings: FetchConfig) -> None:
+        self.settings = settings
+        self.hard: asyncio.Timeout
+        self.soft = float("inf")
 
-def _process_pool(workers: int) -> Executor:
-    # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    def begin(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self.soft = now + self.settings.source_seconds
+        self.hard.reschedule(self.soft + self.settings.parse_seconds + _GRACE_SECONDS)
 
-
-def _parse_job(
-    data: bytes, location: str, name: str, category: str, now: datetime, content_type: str
-) -> tuple[Parsed, list[Problem], Problem | None]:
-    """Parse in a worker process; the error comes back as a value (keyword-only context does not pickle)."""
-    problems: list[Problem] = []
-    try:
-        found = parse_feed(
-            data,
-            location=location,
-            name=name,
-            category=category,
-            now=now,
-            content_type=content_type,
-            problems=problems,
+    def problem(self, where: str) -> Problem:
+        return Problem(
+            where,
+            f"not read within fetch.source_seconds ({self.settings.source_seconds:g}s)",
+            "it is tried again next run; raise fetch.source_seconds if it is large but honest",
         )
-    except SourceError as exc:
-        return [], problems, Problem(exc.source, exc.message, exc.hint)
-    return found, problems, None
+
+    def pages_problem(self, url: str, late: int) -> Problem:
+        return Problem(
+            url,
+            f"{late} full-text pages not read within fetch.source_seconds ({self.settings.source_seconds:g}s)",
+            "those items are tried again next run; raise fetch.source_seconds if the site is just slow",
+        )
 
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
     return article, dated
-
-
-def _decode(page: Fetched) -> str:
-    charset = page.content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
-    try:
-        return page.body.decode(charset, errors="replace")
-    except LookupError:
-        return page.body.decode("utf-8", errors="replace")
 
 
 def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> FeedState:
