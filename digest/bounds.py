@@ -5,9 +5,10 @@ close, a formatting element to reopen?), so 60,000 nested ``<div>`` or 200,000 n
 ``<blockquote>`` cost the square of their number: minutes in lexbor, nh3 (html5ever) and lxml
 alike. A browser stops nesting at 512 levels; here an element opened past :data:`MAX_DEPTH` is
 left out (its text stays), and an element keeps its first :data:`MAX_ATTRIBUTES` attributes
-(parsers look each new one up among the ones before it). Python-Markdown's inline patterns rescan
-the rest of a paragraph for each ``[`` they try, so a paragraph keeps at most :data:`MAX_LINKS`
-links (the rest stay as their text) and blockquotes nest at most :data:`MAX_QUOTES` deep.
+(parsers look each new one up among the ones before it). Python-Markdown starts its inline
+patterns over after each link, emphasis, code span or escape it replaces, so a paragraph is cut
+into paragraphs of at most :data:`MAX_INLINE` of their marks, and blockquotes nest at most
+:data:`MAX_QUOTES` deep.
 
 The scan reads tag names only, with patterns that cannot backtrack: the standard library's
 ``html.parser`` still has quadratic paths on unterminated input in Python 3.11.
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_ATTRIBUTES", "MAX_DEPTH", "MAX_LINKS", "MAX_QUOTES", "bound_markdown", "bound_markup"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_DEPTH", "MAX_INLINE", "MAX_QUOTES", "bound_markdown", "bound_markup"]
 
 MAX_DEPTH = 256
 MAX_ATTRIBUTES = 128
-MAX_LINKS = 64
+MAX_INLINE = 32
 MAX_QUOTES = 16
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
@@ -53,6 +54,7 @@ _VOID = frozenset(
 _PEERS = frozenset(["p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "rb", "rt", "rp"])
 _QUOTES = re.compile(rf"(?m)^((?:[ \t]{{0,3}}>){{{MAX_QUOTES}}})(?:[ \t]{{0,3}}>)+")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_INLINE = re.compile(r"[\[*_`\\<&]")
 
 
 def bound_markup(markup: str, *, depth: int = MAX_DEPTH, attributes: int = MAX_ATTRIBUTES) -> str:
@@ -109,20 +111,32 @@ def _capped_attributes(tag: str, after_name: int, attributes: int) -> str | None
     return None
 
 
-def bound_markdown(text: str, *, links: int = MAX_LINKS) -> str:
-    """Markdown with blockquotes nested at most :data:`MAX_QUOTES` deep and at most ``links`` links a paragraph.
-
-    A ``[`` past the paragraph's ``links`` first is escaped: what it would have linked stays as text.
+def bound_markdown(text: str, *, inline: int = MAX_INLINE) -> str:
+    """Markdown with blockquotes nested at most :data:`MAX_QUOTES` deep and paragraphs of at most ``inline``
+    inline marks (``[ * _ ` \\ < &``): a longer one is cut into paragraphs of that many, at a line end or
+    a space where there is one. Every link still links and every word stays; only paragraph breaks are added.
     """
     if text.count(">") > MAX_QUOTES:
         text = _QUOTES.sub(r"\1", text)
-    if text.count("[") <= links:
+    if len(_INLINE.findall(text)) <= inline:
         return text
-    return "\n\n".join(_escape_brackets(block, links) for block in _PARAGRAPH.split(text))
+    return "\n\n".join(_cut(block, inline) for block in _PARAGRAPH.split(text))
 
 
-def _escape_brackets(block: str, links: int) -> str:
-    if block.count("[") <= links:
+def _cut(block: str, inline: int) -> str:
+    marks = [match.start() for match in _INLINE.finditer(block)]
+    if len(marks) <= inline:
         return block
-    head, *rest = block.split("[")
-    return head + "[" + "[".join(rest[:links]) + "".join("\\[" + part for part in rest[links:])
+    pieces, start = [], 0
+    for k in range(inline, len(marks), inline):
+        cut = marks[k]
+        # Back to the last line end, else space, after the previous mark: the piece keeps at most ``inline``.
+        for separator in ("\n", " "):
+            found = block.rfind(separator, marks[k - 1] + 1, cut)
+            if found >= 0:
+                cut = found + 1
+                break
+        pieces.append(block[start:cut])
+        start = cut
+    pieces.append(block[start:])
+    return "\n\n".join(piece.strip("\n") for piece in pieces)
