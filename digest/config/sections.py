@@ -167,8 +167,8 @@ class FetchConfig(_Table):
     parse_workers: int = 1
     # Seconds a worker may spend on one input before it is stopped (and replaced) and the input reported.
     parse_seconds: float = 30.0
-    # Seconds one source may take once its document has arrived: parsing it and its full_text pages.
-    # What is not read by then is reported and tried again next run.
+    # Seconds a full_text source's pages may take together, once its feed is parsed; the items whose pages
+    # are not read by then are reported and tried again next run (the feed is then read in full).
     source_seconds: float = 300.0
     # Seconds the whole source stage may take; sources not read by then are reported and tried next run.
     run_seconds: float = 1800.0

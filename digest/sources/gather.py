@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar, cast, runtime_checkable
 import httpx
 
 from .. import health
-from ..config import Config, FetchConfig, SourceConfig
+from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text
@@ -45,8 +45,6 @@ _T = TypeVar("_T")
 
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
-# Seconds past a source's budget and a parse budget after which whatever it still runs is stopped.
-_GRACE_SECONDS = 5.0
 
 
 class FeedStates(Protocol):
@@ -314,33 +312,22 @@ class _Reader:
     async def read(self, source: SourceConfig) -> _Outcome:
         """One source, every failure caught: a bug in one feed's handling must not lose the others.
 
-        Its budget (``fetch.source_seconds``) starts once its document is here: waiting for a turn
-        behind the other sources of a long list is not its doing. A source that does not finish in
-        time gives no article this run and is read in full again next run.
+        A source that fails after its feed was fetched gives no article this run and is read in full
+        again next run.
         """
         where = self.where(source)
         outcome = _Outcome()
-        budget = _Budget(self.config.fetch)
         try:
-            async with asyncio.timeout(None) as budget.hard:
-                if source.kind == "folder":
-                    budget.begin()
-                    outcome.found = await self._folder(Path(where), source, outcome.problems)
-                elif source.kind == "url":
-                    await self._read_url(source, outcome, budget)
-                else:
-                    data = await self._load(where)
-                    budget.begin()
-                    outcome.found = await self._parse(data, source, where, "", outcome.problems)
-                outcome.found = await self._prepared(outcome.found, where)
+            if source.kind == "folder":
+                outcome.found = await self._folder(Path(where), source, outcome.problems)
+            elif source.kind == "url":
+                await self._read_url(source, outcome)
+            else:
+                outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
+            outcome.found = await self._prepared(outcome.found, where)
         except SourceError as exc:
             outcome.unfinished()
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
-        except TimeoutError:
-            if not budget.hard.expired():
-                raise
-            outcome.unfinished()
-            outcome.problems.append(budget.problem(where))
         except Exception as exc:
             log.exception("unexpected error reading %s", where)
             outcome.unfinished()
@@ -417,7 +404,7 @@ class _Reader:
                     log.warning("worker processes unavailable, working in this process: %s", exc)
         return function(*args)
 
-    async def _read_url(self, source: SourceConfig, outcome: _Outcome, budget: _Budget) -> None:
+    async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
         url = source.url
         old = self.states.get(url, FeedState(url))
         if not health.due(old, self.config.fetch.quarantine_after):
@@ -426,7 +413,6 @@ class _Reader:
             return
         try:
             fetched = await self.fetcher.get(old.moved_to or url, etag=old.etag, last_modified=old.last_modified)
-            budget.begin()
             moved = fetched.moved_to or old.moved_to
             if moved:
                 outcome.problems.append(
@@ -443,17 +429,27 @@ class _Reader:
             return
         outcome.state = _succeeded(old, fetched, moved, self.now)
         if source.full_text:
-            found, late = await self._full_text(found, outcome.problems, budget.soft)
+            seconds = self.config.fetch.source_seconds
+            found, late = await self._full_text(found, outcome.problems, seconds)
             if late:
-                outcome.problems.append(budget.pages_problem(url, late))
+                outcome.problems.append(
+                    Problem(
+                        url,
+                        f"{late} full-text pages not read within fetch.source_seconds ({seconds:g}s)",
+                        "those items are tried again next run; raise fetch.source_seconds if the site is just slow",
+                    )
+                )
                 # The items left out are read next run: the feed must then come whole, not as a 304.
                 outcome.state = replace(outcome.state, etag="", last_modified="")
         outcome.found = found
 
-    async def _full_text(self, found: Parsed, problems: list[Problem], until: float) -> tuple[Parsed, int]:
+    async def _full_text(self, found: Parsed, problems: list[Problem], seconds: float) -> tuple[Parsed, int]:
         """Each recent teaser replaced with the article extracted from its page (a page that fails keeps
-        it), and how many were left out because their pages were not read by ``until`` (loop time).
+        it), and how many items were left out because their pages were not read within ``seconds``.
+
+        Without a budget, a feed of slow pages takes items ÷ per_host × the timeout: hours at 20 s a page.
         """
+        until = asyncio.get_running_loop().time() + seconds
         start = self.start
         pages = [
             asyncio.ensure_future(self._page(a, d, problems) if a.published > start else _same(a, d)) for a, d in found
@@ -485,38 +481,6 @@ class _Reader:
             return article, dated
         teaser = article.text or html_to_text(article.summary_html)
         return (replace(article, text=text) if len(text) > len(teaser) else article), dated
-
-
-class _Budget:
-    """One source's time: a soft deadline for its full-text pages, then a hard one for the rest.
-
-    Past the soft deadline no further page is waited for; the hard one (a parse budget later) stops
-    whatever still runs, so a source's read always ends.
-    """
-
-    def __init__(self, settings: FetchConfig) -> None:
-        self.settings = settings
-        self.hard: asyncio.Timeout
-        self.soft = float("inf")
-
-    def begin(self) -> None:
-        now = asyncio.get_running_loop().time()
-        self.soft = now + self.settings.source_seconds
-        self.hard.reschedule(self.soft + self.settings.parse_seconds + _GRACE_SECONDS)
-
-    def problem(self, where: str) -> Problem:
-        return Problem(
-            where,
-            f"not read within fetch.source_seconds ({self.settings.source_seconds:g}s)",
-            "it is tried again next run; raise fetch.source_seconds if it is large but honest",
-        )
-
-    def pages_problem(self, url: str, late: int) -> Problem:
-        return Problem(
-            url,
-            f"{late} full-text pages not read within fetch.source_seconds ({self.settings.source_seconds:g}s)",
-            "those items are tried again next run; raise fetch.source_seconds if the site is just slow",
-        )
 
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:

@@ -59,11 +59,15 @@ class _Failed(Exception):
 
 
 def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
-    """A worker's loop: import what the jobs need, say so, then run jobs until the pipe closes."""
+    """A worker's loop: import what the jobs need (calling a module's ``warm()``), say so, then run jobs
+    until the pipe closes.
+    """
     import importlib
 
     for name in preload:
-        importlib.import_module(name)
+        warm = getattr(importlib.import_module(name), "warm", None)
+        if callable(warm):
+            warm()
     conn.send(_READY)
     while True:
         try:
