@@ -364,8 +364,8 @@ allow_networks = ["127.0.0.1/32"]
 max_bytes = {max_bytes}
 timeout = {timeout}
 retries = 0
-# The intake cases: a parser kept busy is stopped after a second, a source's full-text pages after 3 s.
-parse_seconds = 1.0
+# The intake cases: a parser kept busy is stopped after half a second, a source's full-text pages after 3 s.
+parse_seconds = 0.5
 source_seconds = 3.0
 
 [rank]

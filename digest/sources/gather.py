@@ -6,9 +6,8 @@ import asyncio
 import functools
 import logging
 import os
-import queue
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,11 +20,13 @@ from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text
+from .caller import CallerThread, Proxy, loop_running
 from .feeds import Parsed
-from .fetch import Fetched, Fetcher, Sleep
+from .fetch import Fetcher, Sleep
 from .folders import folder_files
 from .jobs import page_text, parse_feed_job, saved_file_job
 from .opml import read_opml
+from .states import failed, failure_problem, succeeded
 from .workers import Overrun, WorkerDied, WorkersUnavailable, shared_pool
 
 __all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
@@ -108,65 +109,15 @@ def gather(
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
     window = _Window(start, now, prepare)
-    if not _loop_running():
+    if not loop_running():
         return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
     # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
     # so the fetches get a loop of their own in a worker thread while this one waits.
-    caller = _CallerThread()
-    proxy = None if store is None else cast(FeedStates, _Proxy(store, caller))
+    caller = CallerThread()
+    proxy = None if store is None else cast(FeedStates, Proxy(store, caller))
     with ThreadPoolExecutor(1, thread_name_prefix="digest-gather") as pool:
         future = pool.submit(asyncio.run, _gather(config, fetcher, store=proxy, progress=progress, window=window))
         return caller.serve(future)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-class _CallerThread:
-    """Runs calls from a worker thread in the thread that made this, which waits meanwhile.
-
-    A state store's connection belongs to the thread that opened it (SQLite checks), so a worker
-    reads the store through here.
-    """
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = queue.SimpleQueue()
-
-    def call(self, function: Callable[[], _T]) -> _T:
-        done: Future[object] = Future()
-        self._calls.put((function, done))
-        return cast(_T, done.result())
-
-    def serve(self, future: Future[_T]) -> _T:
-        future.add_done_callback(lambda _: self._calls.put(None))
-        while (call := self._calls.get()) is not None:
-            function, done = call
-            try:
-                done.set_result(function())
-            except BaseException as exc:  # handed to the worker, which raises it
-                done.set_exception(exc)
-        return future.result()
-
-
-class _Proxy:
-    """``target``'s methods, each called in the thread of ``caller``."""
-
-    def __init__(self, target: object, caller: _CallerThread) -> None:
-        self._target = target
-        self._caller = caller
-
-    def __getattr__(self, name: str) -> Callable[..., object]:
-        method = getattr(self._target, name)
-
-        def call(*args: object, **kwargs: object) -> object:
-            return self._caller.call(lambda: method(*args, **kwargs))
-
-        return call
 
 
 async def _gather(
@@ -424,10 +375,10 @@ class _Reader:
                 else await self._parse(fetched.body, source, url, fetched.content_type, outcome.problems)
             )
         except SourceError as exc:
-            outcome.state = _failed(old, exc, self.now, self.config.fetch.quarantine_after)
-            outcome.problems.append(_failure_problem(outcome.state, exc))
+            outcome.state = failed(old, exc, self.now, self.config.fetch.quarantine_after)
+            outcome.problems.append(failure_problem(outcome.state, exc))
             return
-        outcome.state = _succeeded(old, fetched, moved, self.now)
+        outcome.state = succeeded(old, fetched, moved, self.now)
         if source.full_text:
             seconds = self.config.fetch.source_seconds
             found, late = await self._full_text(found, outcome.problems, seconds)
@@ -485,56 +436,3 @@ class _Reader:
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
     return article, dated
-
-
-def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> FeedState:
-    if fetched.not_modified:  # a 304 may omit the validators: keep the ones that earned it
-        etag, modified = fetched.etag or old.etag, fetched.last_modified or old.last_modified
-    else:
-        etag, modified = fetched.etag, fetched.last_modified
-    return replace(
-        old,
-        etag=etag,
-        last_modified=modified,
-        failures=0,
-        status=fetched.status,
-        error="",
-        moved_to=moved,
-        checked_at=now,
-        last_success=now,
-        gone=False,
-        skipped=0,
-    )
-
-
-def _failed(old: FeedState, exc: SourceError, now: datetime, quarantine_after: int) -> FeedState:
-    status = exc.status if isinstance(exc, FetchError) and exc.status else 0
-    # 410 Gone counts as a full streak of failures: the feed enters the quarantine schedule at once.
-    failures = max(old.failures + 1, quarantine_after) if status == 410 else old.failures + 1
-    # A body that does not parse must be fetched in full again next run, not answered with 304.
-    unparsed = isinstance(exc, ParseError)
-    return replace(
-        old,
-        etag="" if unparsed else old.etag,
-        last_modified="" if unparsed else old.last_modified,
-        failures=failures,
-        status=status,
-        error=exc.message,
-        gone=status == 410,
-        checked_at=now,
-        skipped=0,
-    )
-
-
-def _failure_problem(state: FeedState, exc: SourceError) -> Problem:
-    if state.gone:
-        return _gone_problem(state)
-    streak = f" (failed {state.failures} runs in a row)" if state.failures > 1 else ""
-    return Problem(state.url, exc.message + streak, exc.hint)
-
-
-def _gone_problem(state: FeedState) -> Problem:
-    since = f" since {state.checked_at:%Y-%m-%d}" if state.checked_at else ""
-    return Problem(
-        state.url, f"feed is dead (HTTP 410 Gone{since})", "remove it from the config; it is tried ever more rarely"
-    )
