@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from .config import Config, SourceConfig, load_config, parse_config
     from .errors import (
         ConfigError,
@@ -63,7 +64,8 @@ __all__ = [
     "write_renderings",
 ]
 
-__version__ = "0.1.0"
+# The distribution this package is installed as; its metadata holds the one version (pyproject.toml).
+DISTRIBUTION = "digest-news"
 
 # Where each public name lives; one table, so __all__ and the imports cannot drift apart unnoticed
 # (tests/test_imports.py resolves every name in __all__).
@@ -93,7 +95,31 @@ _HOME = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version, read from its metadata (never written twice)."""
+    from importlib import metadata  # here, not at the top: its import costs more than --help takes
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    # Not installed under this name: a source checkout on sys.path (or installed before the rename).
+    # Its pyproject.toml, if it is this project's, is where the version is written.
+    import tomllib
+    from pathlib import Path
+
+    try:
+        project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+    table = project.get("project", {})
+    return str(table.get("version", "0+unknown")) if table.get("name") == DISTRIBUTION else "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # looked up on first use: reading metadata costs an import nothing else pays
+        globals()[name] = value = _version()
+        return value
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,8 @@
 
 Exit codes: 0 sent and published (or nothing new, with a warning, unless ``digest.nothing_new_exit``
 says otherwise); 1 a config or fatal error (``Error: …`` on stderr, including another run holding
-the lock); 2 partial or failed delivery (what did not go out stays in the outbox for the next run).
+the lock); 2 partial or failed delivery (what did not go out stays in the outbox for the next run);
+3 no source could be read (every feed, file and folder failed: not "nothing new").
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .dates import iso_datetime
-from .errors import DigestError
+from .errors import ConfigError, DigestError, StoreError
 from .models import RunReport
+from .report import error_report, output_folder
 from .scaffold import init_project
 from .store import FeedHealth, Store, StoreStatus, is_address, open_store
 from .store.runs import RECENT_RUNS
@@ -36,9 +38,20 @@ def _now(value: str | None) -> datetime:
     return parsed
 
 
+class _Version(argparse.Action):
+    """``--version``: the version is read from the installed metadata only when asked for (it costs an import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from . import __version__
+
+        print(f"digest {__version__}")  # on stdout, as argparse's own version action does
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="digest", description="Weekly newsletter digests from feeds and folders.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the installed release and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="build, send and publish the week's digest")
     run_cmd.add_argument("--config", required=True, type=Path)
@@ -56,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write a starter digest.toml, templates/ and a GitHub workflow")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the site's public URL, e.g. https://you.github.io/your-digest/ (asked for on a terminal)",
+    )
     status = commands.add_parser("status", help="show the last runs, the outbox, feed health and store counts")
     status.add_argument("--config", required=True, type=Path)
     status.add_argument("--runs", type=int, default=RECENT_RUNS, help="how many recent runs to show")
@@ -107,13 +125,22 @@ def _print_report(report: RunReport) -> None:
         print(f"  window: {report.window_start:%Y-%m-%d %H:%M} – {report.now:%Y-%m-%d %H:%M} UTC")
     if report.skipped:
         print(f"  skipped (older than max_catch_up_days): {report.skipped}")
+    if report.before_window or report.after_window:
+        later = f", {report.after_window} after it (they wait for their own week)" if report.after_window else ""
+        print(f"  outside the window: {report.before_window} before it{later}")
+    if report.already_seen:
+        print(f"  already sent: {report.already_seen}")
+    if report.copies:
+        print(f"  copies folded: {report.copies}")
     for rule, count in report.filtered:
         print(f"  dropped by {rule}: {count}")
     for kind, path in report.outputs:
         print(f"  {kind}: {path}")
     if report.delivered_to:
         print(f"  delivered to: {', '.join(report.delivered_to)}")
-    if report.status == "nothing_new":
+    if report.status == "sources_failed":
+        print("Error: no source could be read (see the warnings above); nothing was sent", file=sys.stderr)
+    elif report.status == "nothing_new":
         print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
     elif report.status == "partial" and report.digest_id in report.completed:
         print("Warning: some recipients were refused; everyone else has the digest", file=sys.stderr)
@@ -174,25 +201,34 @@ def _progress_bar() -> Iterator[_Bar]:
         yield _Bar(stage, advance)
 
 
+# `digest run`'s exit code when no source could be read (README, "Exit codes").
+SOURCES_FAILED_EXIT = 3
+
+
 def _exit_code(report: RunReport, config: Config) -> int:
     if report.status in ("partial", "failed"):
         return 2
+    if report.status == "sources_failed":
+        return SOURCES_FAILED_EXIT
     if report.status == "nothing_new":
         return config.digest.nothing_new_exit
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    # Here, after the config is read: the pipeline loads numpy, scipy and scikit-learn, seconds that a
-    # config error, `digest init`, `status` or `--help` should not wait for (tests/test_imports.py).
-    from .pipeline import Pipeline, Services
-
     testing = args.command == "run" and bool(args.to)
+    config = _runnable_config(args)
     if testing:
         _check_addresses([args.to])
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
+    if args.command == "run" and not testing and not args.dry_run:
+        _check_lock(config, args)
+    # Here, after the config is read and the lock found free: the pipeline loads numpy, scipy and
+    # scikit-learn, seconds that a config error, a lock held, `digest init`, `status` or `--help`
+    # should not wait for (tests/test_imports.py).
+    from .pipeline import Pipeline, Services
+
     with _progress_bar() as bar:
         services = Services() if bar.on_stage is None else Services(on_stage=bar.on_stage, on_progress=bar.on_progress)
         pipeline = Pipeline(config, services)
@@ -208,16 +244,47 @@ def _run(args: argparse.Namespace) -> int:
         print(f"test send {sent}: nothing was marked seen and nothing stored; the readers got nothing")
     if args.explain:
         _print_ranking(report)
-    if testing:
+    if testing and report.status != "sources_failed":
         return 0 if report.delivered_to or not report.stories else 2
     return _exit_code(report, config) if args.command == "run" else 0
+
+
+def _runnable_config(args: argparse.Namespace) -> Config:
+    """The config, checked for a run; a config error of `digest run` is written to report.json too."""
+    try:
+        config = load_config(args.config)
+        config.check_runnable(str(args.config))
+    except ConfigError as exc:
+        if args.command == "run":
+            error_report(output_folder(args.config), exc, args.now or _now(None), dry_run=args.dry_run)
+        raise
+    return config
+
+
+def _check_lock(config: Config, args: argparse.Namespace) -> None:
+    """Fail at once when another run holds the lock, before the pipeline is loaded.
+
+    Only a first look: the run takes the lock for itself when it starts (and fails the same way if
+    another took it in between).
+    """
+    try:
+        with open_store(config.digest.state, base_dir=config.base_dir) as store, store.lock():
+            pass
+    except StoreError as exc:
+        error_report(config.resolve(config.digest.output), exc, args.now or _now(None))
+        raise
 
 
 def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with _open_store(config, readonly=True) as store:
         print(f"digest: {config.digest.key}")
-        _print_status(store.status(runs=args.runs, quarantine_after=config.fetch.quarantine_after))
+        fetch = config.fetch
+        _print_status(
+            store.status(
+                runs=args.runs, quarantine_after=fetch.quarantine_after, stale_days=fetch.stale_days, now=_now(None)
+            )
+        )
     return 0
 
 
@@ -249,6 +316,8 @@ def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
             flag = f" QUARANTINED{' (410 Gone)' if feed.gone else ''}, next try {when}"
         else:
             flag = ""
+        if feed.stale and feed.newest_item is not None:
+            flag += f" STALE: nothing new since {feed.newest_item:%Y-%m-%d}"
         error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
         print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
 
@@ -257,7 +326,10 @@ def _feeds(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.action is None:
         with _open_store(config, readonly=True) as store:
-            feeds = store.feeds.health(quarantine_after=config.fetch.quarantine_after)
+            fetch = config.fetch
+            feeds = store.feeds.health(
+                quarantine_after=fetch.quarantine_after, stale_days=fetch.stale_days, now=_now(None)
+            )
         print("feeds:" if feeds else "feeds: no health recorded yet (run digest first)")
         _print_feeds(feeds)
         return 0
@@ -300,9 +372,20 @@ def _unsubscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_base_url() -> str:
+    """The site's URL from the person at the terminal; empty (set it later) when no one is there."""
+    if not sys.stdin.isatty():
+        return ""
+    answer = input("The site's public URL (e.g. https://you.github.io/your-digest/; Enter to set it later): ")
+    return answer.strip()
+
+
 def _init(args: argparse.Namespace) -> int:
-    for path in init_project(args.dir, force=args.force):
+    base_url = args.base_url if args.base_url is not None else _ask_base_url()
+    for path in init_project(args.dir, force=args.force, base_url=base_url):
         print(f"wrote {path}")
+    if not base_url:
+        print("site.base_url is empty: set it in digest.toml to the site's public URL before the first run")
     print("next: edit digest.toml, then `digest run --config digest.toml --dry-run`")
     return 0
 

@@ -18,9 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as _babel_date
-from babel.numbers import format_decimal
-from babel.support import Translations
+
+# babel.dates, babel.numbers and babel.support are imported where they are used: the config imports
+# this module to check `language`, and a config error or a held lock should answer before they load.
 
 __all__ = [
     "DOMAIN",
@@ -69,8 +69,9 @@ def locale(language: str) -> Locale:
 @functools.lru_cache(maxsize=16)
 def translations(language: str) -> gettext.NullTranslations:
     """The catalog for ``language`` (``pt-BR`` falls back to ``pt``), or none: English as the templates say it."""
-    found = Translations.load(str(LOCALE_DIR), [_identifier(language)], DOMAIN)
-    return found
+    from babel.support import Translations
+
+    return Translations.load(str(LOCALE_DIR), [_identifier(language)], DOMAIN)
 
 
 def format_date(value: date | datetime, language: str, pattern: str = "long") -> str:
@@ -80,7 +81,9 @@ def format_date(value: date | datetime, language: str, pattern: str = "long") ->
     """
     if "%" in pattern:
         return value.strftime(pattern)
-    return str(_babel_date(value, format=pattern, locale=locale(language)))
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(value, format=pattern, locale=locale(language)))
 
 
 def language_names(codes: Sequence[str], language: str) -> str:
@@ -97,4 +100,6 @@ def language_names(codes: Sequence[str], language: str) -> str:
 
 def format_number(value: float, language: str) -> str:
     """``1,234`` in English, ``1.234`` in German, ``1 234`` in French."""
+    from babel.numbers import format_decimal
+
     return str(format_decimal(value, locale=locale(language)))

@@ -14,6 +14,8 @@ from enum import StrEnum
 
 __all__ = [
     "Article",
+    "Brief",
+    "BriefSentence",
     "CachedResponse",
     "Digest",
     "FeedState",
@@ -160,14 +162,35 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefSentence:
+    """One sentence of the week in brief and the stories it draws on, as indices into :attr:`Digest.stories`."""
+
+    text: str
+    stories: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """The week in brief: a few sentences on the week's top stories, each citing the stories it draws on.
+
+    ``written_by`` is ``"llm"`` when a model wrote it (and it passed the grounding check), else
+    ``"extractive"``: the lead sentence of each top story.
+    """
+
+    sentences: tuple[BriefSentence, ...] = ()
+    written_by: str = "extractive"
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
-    """One issue: the week it covers and its sections."""
+    """One issue: the week it covers, the week in brief (``None``: turned off) and its sections."""
 
     id: str
     title: str
     start: datetime
     end: datetime
     sections: tuple[Section, ...]
+    brief: Brief | None = None
 
     @property
     def stories(self) -> tuple[Story, ...]:
@@ -231,6 +254,8 @@ class FeedState:
     failed runs in a row (feed health); ``gone`` is set by HTTP 410; ``moved_to`` by a permanent redirect.
     ``checked_at`` is the last attempt, ``last_success`` the last one that worked, and ``skipped`` the
     runs a quarantined feed has been left out of since it was last tried (see :mod:`digest.health`).
+    ``newest_item`` is the date of the newest dated item the feed ever carried (not after its run's
+    ``now``): a feed that answers but publishes nothing new is stale, not healthy.
     """
 
     url: str
@@ -244,6 +269,7 @@ class FeedState:
     checked_at: datetime | None = None
     last_success: datetime | None = None
     skipped: int = 0
+    newest_item: datetime | None = None
 
 
 class RunStatus(StrEnum):
@@ -252,6 +278,7 @@ class RunStatus(StrEnum):
     PENDING = ""  # not decided yet: the report of a week built but not sent (a preview)
     SENT = "sent"
     NOTHING_NEW = "nothing_new"
+    SOURCES_FAILED = "sources_failed"  # not one source could be read: not "nothing new", a failure
     PARTIAL = "partial"  # some recipient refused, or the site failed
     FAILED = "failed"  # nothing went out; the outbox keeps it for the next run
     DRY_RUN = "dry_run"
@@ -287,6 +314,12 @@ class RunReport:
     skipped: int = 0
     # Addresses in email.to that are on the suppression list, so were not mailed.
     suppressed: int = 0
+    # Gathered articles outside the window: published before its start, or after now (they wait
+    # for their own week's issue); sent in an earlier issue; copies folded into another article.
+    before_window: int = 0
+    after_window: int = 0
+    already_seen: int = 0
+    copies: int = 0
     # What stopped the run, when status is ERROR.
     error: str = ""
 
@@ -319,4 +352,7 @@ class RunReport:
             },
             "skipped": self.skipped,
             "suppressed": self.suppressed,
+            "outside_window": {"before": self.before_window, "after": self.after_window},
+            "already_seen": self.already_seen,
+            "copies": self.copies,
         }

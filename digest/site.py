@@ -16,9 +16,11 @@ each issue once, and the feeds carry only the newest ``feed_items`` issues.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +32,15 @@ from .config import DigestSettings, SiteConfig
 from .render import IssueOutline, outline, render_template
 from .store import IssueRecord
 
-__all__ = ["IssueOutline", "build_site", "outline"]
+__all__ = ["IssueOutline", "build_site", "feed_id", "outline"]
+
+log = logging.getLogger(__name__)
+
+# What the feeds, the sitemap and the email's "read on the web" link are missing without a base_url.
+NO_BASE_URL = (
+    "site.base_url is empty: the site's feeds carry no links, no sitemap is written and the email has no "
+    "'read on the web' link; set it to the site's public URL, e.g. base_url = \"https://you.github.io/weekly/\""
+)
 
 
 def _outline_of(issue: IssueRecord) -> IssueOutline:
@@ -52,6 +62,8 @@ def build_site(
 ) -> Path:
     """Write the site for ``issues`` (newest first) to ``target``."""
     target = target.resolve()
+    if not base_url:
+        log.warning(NO_BASE_URL)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=target.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
@@ -63,6 +75,15 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def feed_id(site_title: str, base_url: str) -> str:
+    """The Atom feed's ``<id>``, an IRI: the site's URL, else a UUID URN derived from the title alone.
+
+    Without a URL there is no address to name the feed by; a name-based UUID (RFC 9562, version 5) of
+    the title is the same on every rebuild and on every machine, and holds no spaces or markup.
+    """
+    return base_url or uuid.uuid5(uuid.NAMESPACE_URL, "urn:digest:" + site_title).urn
 
 
 def _with_slash(base_url: str) -> str:
@@ -200,7 +221,7 @@ class _Writer:
             items=items,
             site_title=self.site_title,
             base_url=self.base_url,
-            feed_id=self.base_url or f"urn:digest:{self.site_title}",
+            feed_id=feed_id(self.site_title, self.base_url),
             updated=updated,
         )
         self.write("feed.xml", atom)

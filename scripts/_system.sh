@@ -9,9 +9,11 @@ need_system() {
   if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null && ! command -v pg_ctl >/dev/null; then
     wanted+=(postgresql)
   fi
+  # IMAP source tests start a throwaway Dovecot with its own config on a loopback port.
+  command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || wanted+=(dovecot-imapd)
   [ ${#wanted[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${wanted[*]} (Debian packages) for the browser and PostgreSQL tests" >&2
+    echo "installing ${wanted[*]} (Debian packages) for the browser, PostgreSQL and IMAP tests" >&2
     { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${wanted[@]}" >/dev/null; } ||
       echo "note: could not install ${wanted[*]}: those tests will be skipped" >&2
   else

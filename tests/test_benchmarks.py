@@ -161,3 +161,21 @@ def test_reader_week(tmp_path: Path) -> None:
     assert figures["email_stories"] == 2 and figures["email_share"] == 1.0 and 0 < figures["html_kb"] < 102
     assert figures["mixed"] == 0 and figures["repeated"] == 0 and figures["seed_stories"] == 2
     assert 1 <= figures["max_links"] <= 12 and figures["flagged"] == 0
+
+
+def test_install_footprint(tmp_path: Path) -> None:
+    # An environment measured as it is: a venv holding one made-up distribution of a 2 MB file.
+    import venv
+
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=False)
+    site = next(env.glob("lib/python3*/site-packages"))
+    (site / "ballast").mkdir()
+    (site / "ballast" / "table.bin").write_bytes(b"\0" * 2_000_000)
+    info = site / "ballast-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ballast\nVersion: 1.0\n", encoding="utf-8")
+    (info / "RECORD").write_text("ballast/table.bin,,\nballast-1.0.dist-info/METADATA,,\n", encoding="utf-8")
+    figures = run_benchmark("install_footprint", "--venv", str(env), "--modules", "json")
+    assert figures["distributions"] == 1 and 1.9 < figures["dependencies_mb"] < 2.1
+    assert figures["site_packages_mb"] >= 1.9 and "install_s" not in figures

@@ -182,6 +182,26 @@ def test_entity_tokens_keep_names_figures_and_dates() -> None:
     assert "&officials" not in tokens  # a capital that opens a sentence is not a name
 
 
+def test_a_headline_date_is_one_token_and_joins_nothing_alone() -> None:
+    from digest.cluster.features import featurize
+
+    headlines = [
+        "Crude oil fundamental analysis March 11, 2014 forecast",
+        "In brief | Nation & World, March 11, 2014",
+        "Quake on 11 March leaves thousands homeless",
+    ]
+    documents = [((title, 3),) for title in headlines]
+    titled = featurize(documents, titled=[True] * 3)
+    # Three headlines of one day share one date token and no word: "march", "11", "2014" are gone.
+    assert titled.entities.getnnz(axis=1).tolist() == [1, 1, 1]
+    assert (titled.words[0].multiply(titled.words[1])).nnz == 0
+    assert (titled.entities[0].multiply(titled.entities[1])).nnz == 1
+    assert (titled.entities[0].multiply(titled.entities[2])).nnz == 1
+    # In a body the date keeps month, day and year as words and entities.
+    body = featurize(documents)
+    assert (body.words[0].multiply(body.words[1])).nnz == 3
+
+
 def test_word_tokens_drop_stop_words_and_url_fragments() -> None:
     assert word_tokens("The quake hit http:// www. example. com at dawn") == ["quake", "hit", "example", "dawn"]
 

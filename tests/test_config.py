@@ -112,6 +112,7 @@ def test_every_choice_is_a_literal_checked_in_python_and_in_toml() -> None:
         "cluster.representation",
         "summary.backend",
         "email.mode",
+        "email.brief",
         "email.smtp.security",
         "filters[0].action",
     }

@@ -1,5 +1,5 @@
-"""Each default is declared once, in the config's tables: the README shows those values and the library's
-functions take theirs from there."""
+"""Each default is declared once, in the config's tables: the documentation's annotated example
+(docs/configuration.md) shows those values and the library's functions take theirs from there."""
 
 from __future__ import annotations
 
@@ -46,14 +46,14 @@ EXAMPLES = {
 }
 # The [[lists]] have no default entries: their README values are illustrations, but for these, which show
 # the default an entry takes.
-LIST_DEFAULTS = {"sources.full_text", "filters.action"}
+LIST_DEFAULTS = {"sources.full_text", "sources.max_messages", "filters.action"}
 LISTS = {"sources": SourceConfig, "sections": SectionRule, "filters": FilterRule}
 
 
 def _readme_config() -> dict[str, Any]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## Configuration\n.*?```toml\n(.*?)```", readme, re.S)
-    assert block, "the README's Configuration section has no TOML block"
+    readme = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = re.search(r"# Configuration: an annotated example\n.*?```toml\n(.*?)```", readme, re.S)
+    assert block, "docs/configuration.md has no TOML block"
     return tomllib.loads(block.group(1))
 
 
@@ -125,6 +125,8 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (dedupe.near_duplicates, "bands", "dedupe.bands"),
         (render.render, "email_budget", "email.max_html_bytes"),
         (render.render_email, "budget", "email.max_html_bytes"),
+        (render.render_email, "brief", "email.brief"),
+        (render.render, "brief_in_email", "email.brief"),
         (render.render, "remote_images", "email.remote_images"),
         (render.render_email, "remote_images", "email.remote_images"),
         (render.environment, "language", "digest.language"),
@@ -132,6 +134,8 @@ def _default_of(function: Callable[..., Any], name: str) -> Any:
         (site.build_site, "feed_items", "site.feed_items"),
         (FeedRepository.health, "quarantine_after", "fetch.quarantine_after"),
         (Store.status, "quarantine_after", "fetch.quarantine_after"),
+        (FeedRepository.health, "stale_days", "fetch.stale_days"),
+        (Store.status, "stale_days", "fetch.stale_days"),
         (GuardedTransport, "per_host", "fetch.per_host"),
         (GuardedTransport, "keep_hosts", "fetch.concurrency"),
         (extractive.lexrank, "damping", "summary.damping"),

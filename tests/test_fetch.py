@@ -19,6 +19,7 @@ import httpx
 import pytest
 import trustme
 
+import digest
 from digest.config import Config, FetchConfig, SourceConfig
 from digest.models import FeedState
 from digest.sources import Gathered, gather
@@ -215,7 +216,7 @@ def test_user_agent_and_compression(server: Server) -> None:
     gathered = gather(config(gz, br), now=NOW)
     assert sorted(guid(a) for a in gathered.articles) == ["a", "b"]
     headers = server.requests("/gz")[0]
-    assert headers["user-agent"].startswith("digest/")
+    assert headers["user-agent"].startswith(f"digest/{digest.__version__} (+https://")  # the release that asked
     assert "br" in headers["accept-encoding"] and "gzip" in headers["accept-encoding"]
 
 

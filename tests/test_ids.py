@@ -44,7 +44,7 @@ def test_id_fallback_chain() -> None:
     assert again.id == c.id, "the content hash is stable across runs"
 
 
-def test_undated_and_future_items_are_flagged_undated() -> None:
+def test_undated_items_are_flagged_undated_and_later_ones_keep_their_date() -> None:
     feed = _rss(
         "<item><guid>old</guid><title>A</title><pubDate>Tue, 17 Nov 2026 14:00:00 GMT</pubDate></item>"
         "<item><guid>none</guid><title>B</title></item>"
@@ -53,7 +53,7 @@ def test_undated_and_future_items_are_flagged_undated() -> None:
     dated = {a.id.removeprefix("f#guid:"): (a.published, ok) for a, ok in parse_feed(feed, location="f", now=NOW)}
     assert dated["old"] == (datetime(2026, 11, 17, 14, 0, tzinfo=UTC), True)
     assert dated["none"] == (NOW, False)
-    assert dated["future"] == (NOW, False)
+    assert dated["future"] == (datetime(2099, 11, 17, 14, 0, tzinfo=UTC), True)
 
 
 def test_two_feeds_sharing_a_guid_both_deliver(tmp_path: Path) -> None:

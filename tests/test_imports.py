@@ -12,8 +12,8 @@ import pytest
 
 import digest
 
-# What clustering, ranking and embeddings bring in: seconds of imports no command but a run needs.
-HEAVY = ("numpy", "scipy", "sklearn", "torch", "sentence_transformers")
+# What clustering, ranking, embeddings and reading dates bring in: seconds of imports only a run needs.
+HEAVY = ("numpy", "scipy", "sklearn", "torch", "sentence_transformers", "dateparser", "wordllama", "babel.dates")
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -69,6 +69,34 @@ def test_a_bad_config_is_reported_before_the_pipeline_is_loaded(tmp_path: Path) 
     elapsed = time.perf_counter() - started
     assert done.returncode == 1 and done.stderr.startswith("Error: ")
     assert elapsed < 2.0, f"{elapsed:.2f} s to report a config error"  # about 0.3 s on an idle machine
+
+
+@pytest.mark.slow
+def test_a_config_without_sources_is_reported_before_the_pipeline_is_loaded(tmp_path: Path) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text('[digest]\ntitle = "Weekly"\n', encoding="utf-8")
+    code = (
+        "import contextlib, io\nfrom digest.cli import main\n"
+        f"with contextlib.redirect_stderr(io.StringIO()):\n    assert main(['run', '--config', {str(config)!r}]) == 1"
+    )
+    assert _loaded_after(code) == []
+    assert (tmp_path / "output" / "report.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_held_lock_is_reported_before_the_pipeline_is_loaded(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>T</title></channel></rss>")
+    config = tmp_path / "digest.toml"
+    config.write_text('[digest]\ntitle = "Weekly"\n[[sources]]\npath = "feed.xml"\n', encoding="utf-8")
+    code = (
+        "import contextlib, io\nfrom digest.cli import main\nfrom digest.store import open_store\n"
+        f"with open_store({str(tmp_path / 'digest.db')!r}) as held, held.lock():\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        f"        assert main(['run', '--config', {str(config)!r}]) == 1\n"
+        "    assert 'another digest run is in progress' in err.getvalue(), err.getvalue()"
+    )
+    assert _loaded_after(code) == []
 
 
 def test_every_public_name_resolves() -> None:

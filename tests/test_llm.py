@@ -229,7 +229,7 @@ def test_preview_writes_no_cache_and_a_run_does(api: FakeApi, tmp_path: Path) ->
         report = Pipeline(config, store=store).preview(tmp_path / "preview", NOW)
         assert store.count("llm_cache") == 0 and report.stories > 3
         asked = len(api.requests)
-        assert asked == report.stories
+        assert asked == report.stories + 1, "one call per shown story, and one for the week in brief"
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
         assert report.delivered_to and not [p for p in report.problems if p.source.startswith("summary")]
         assert store.count("llm_cache") == asked
@@ -247,14 +247,14 @@ def test_an_answer_that_is_not_the_json_asked_for_falls_back_uncached(api: FakeA
     assert result.responses == () and len(api.requests) == 2, "one bad answer does not stop asking for the others"
 
 
-def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "") -> Path:
+def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "", summary: str = "") -> Path:
     body = (EXAMPLES / "digest.toml").read_text(encoding="utf-8")
     body = body.replace('opml = "subscriptions.opml"', f'opml = "{EXAMPLES / "subscriptions.opml"}"')
     body = body.replace('folder = "saved"', f'folder = "{EXAMPLES / "saved"}"')
     body = body.replace(
         "[summary]\nsentences = 2\n",
-        f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n'
-        f'allow_networks = ["127.0.0.1/32"]\n{llm}',
+        f'[summary]\nsentences = 2\nbackend = "llm"\n{summary}\n'
+        f'[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\nallow_networks = ["127.0.0.1/32"]\n{llm}',
     )
     body += f"\n[rank]\n{rank}\n"
     return write_config(tmp_path / "digest.toml", body)
@@ -265,7 +265,7 @@ def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_pa
     with open_store(tmp_path / "state" / "digest.db") as store:
         everything = Pipeline(config, store=store).preview(tmp_path / "all", NOW)
         assert everything.stories == 3
-        assert len(api.requests) == 3, "one call per shown story, none for the stories ranking cut"
+        assert len(api.requests) == 4, "one call per shown story and the brief, none for the stories ranking cut"
         shown = {r.label for r in everything.ranking}
         asked = {
             re.sub(r" \([^)]*\)\n.*", "", m["messages"][-1]["content"].split("\n\n[1] ", 1)[1], flags=re.S)
@@ -273,13 +273,14 @@ def test_only_the_stories_that_will_be_shown_are_summarized(api: FakeApi, tmp_pa
         }
         assert asked == shown, "the shown stories carry the LLM's headlines"
         report = Pipeline(config, Services(env={}), store=store).run(NOW)
-        assert report.delivered_to and store.count("llm_cache") == 3, "still cached: one answer per shown story"
-    assert len(api.requests) == 6, "a preview caches nothing, so the run asked for the same three again"
+        assert report.delivered_to and store.count("llm_cache") == 4, "cached: one answer per shown story, one brief"
+    assert len(api.requests) == 8, "a preview caches nothing, so the run asked for the same four again"
 
 
 def test_calls_run_in_parallel_up_to_the_limit(api: FakeApi, tmp_path: Path) -> None:
     api.together = threading.Barrier(2, timeout=10)
-    config = load_config(_examples_config(api, tmp_path, "max_stories = 5", "concurrency = 2\n"))
+    # No brief: its one call comes after the stories', alone, and would wait at the barrier for a partner.
+    config = load_config(_examples_config(api, tmp_path, "max_stories = 5", "concurrency = 2\n", "brief = false\n"))
     with open_store(tmp_path / "state" / "digest.db") as store:
         report = Pipeline(config, store=store).preview(tmp_path / "out", NOW)
     # The first alone, then two pairs.

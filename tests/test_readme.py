@@ -1,4 +1,5 @@
-"""The README's figures and commands name scripts that exist: a renamed benchmark breaks a test, not the docs."""
+"""The README and the documentation: their figures and commands name scripts that exist (a renamed benchmark
+breaks a test, not the docs), their Python example runs, and the README opens with the two commands."""
 
 from __future__ import annotations
 
@@ -10,11 +11,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+# The README and every page of the documentation site.
+PAGES = {"README.md": README} | {
+    str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in sorted(DOCS.rglob("*.md"))
+}
+
+
+def test_the_readme_opens_with_the_demo_and_the_test_commands() -> None:
+    opening = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split()[0] for line in opening] == ["./scripts/demo", "./scripts/test"]
+    assert README.index("./scripts/demo") < README.index("\n## ")
 
 
 def _quality_rows() -> list[str]:
-    """The rows of the section's first table, the one of figures."""
-    section = README.split("## Measured quality", 1)[1].split("\n## ", 1)[0]
+    """The rows of the quality page's first table, the one of figures."""
+    section = PAGES["docs/quality.md"].split("# Measured quality", 1)[1].split("\n## ", 1)[0]
     table = section[section.index("| What") :].split("\n\n", 1)[0]
     return table.splitlines()[2:]
 
@@ -29,15 +41,20 @@ def test_every_measured_figure_names_the_command_that_reproduces_it() -> None:
         assert (ROOT / script.group(1)).is_file(), script.group(1)
 
 
-def test_every_script_the_readme_names_exists() -> None:
-    named = set(re.findall(r"\b((?:benchmarks|scripts)/[\w.]+)", README))
-    assert any(n.startswith("benchmarks/") for n in named) and "scripts/test" in named
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_script_a_page_names_exists(page: str) -> None:
+    named = set(re.findall(r"\b((?:benchmarks|scripts)/[\w.]+)", PAGES[page]))
     missing = sorted(n for n in named if not (ROOT / n).exists())
-    assert not missing, f"the README names scripts that do not exist: {missing}"
+    assert not missing, f"{page} names scripts that do not exist: {missing}"
+
+
+def test_the_pages_name_the_benchmarks_and_the_test_script() -> None:
+    named = set(re.findall(r"\b((?:benchmarks|scripts)/[\w.]+)", "\n".join(PAGES.values())))
+    assert sum(n.startswith("benchmarks/") for n in named) >= 10 and "scripts/test" in named
 
 
 def _python_example() -> str:
-    section = README.split("### From Python", 1)[1].split("\n## ", 1)[0]
+    section = PAGES["docs/python.md"].split("# From Python", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
@@ -47,7 +64,7 @@ def test_the_python_example_builds_a_week_through_the_injected_transport(
     code = _python_example()
     assert len([line for line in code.splitlines() if line.strip()]) <= 16, "the example stays short"
     monkeypatch.chdir(tmp_path)  # the config's paths are relative to where it runs
-    exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+    exec(compile(code, "docs/python.md", "exec"), {"__name__": "readme_example"})
     printed = capsys.readouterr().out
     assert "Night ferry returns" in printed and "1 story" in printed
     assert list(tmp_path.iterdir()) == [], "building a week writes nothing"
@@ -59,7 +76,7 @@ def test_the_python_example_works_from_a_running_event_loop(
     monkeypatch.chdir(tmp_path)
 
     async def main() -> None:
-        exec(compile(_python_example(), "README.md", "exec"), {"__name__": "readme_example"})
+        exec(compile(_python_example(), "docs/python.md", "exec"), {"__name__": "readme_example"})
 
     asyncio.run(main())
     assert "Night ferry returns" in capsys.readouterr().out

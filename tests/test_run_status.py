@@ -20,6 +20,7 @@ def test_report_json_writes_the_status_words() -> None:
         RunStatus.PENDING: "",
         RunStatus.SENT: "sent",
         RunStatus.NOTHING_NEW: "nothing_new",
+        RunStatus.SOURCES_FAILED: "sources_failed",
         RunStatus.PARTIAL: "partial",
         RunStatus.FAILED: "failed",
         RunStatus.DRY_RUN: "dry_run",

@@ -7,13 +7,14 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from digest.cli import main
 from digest.errors import StoreError
+from digest.models import FeedState
 from digest.store import (
     MIGRATIONS,
     IssueRecord,
@@ -209,6 +210,25 @@ def test_feed_health_reads_the_feeds_table(store: Store) -> None:
     good, bad = store.feeds.health()
     assert (good.last_success, good.consecutive_failures, good.quarantined) == (NOW, 0, False)
     assert (bad.last_success, bad.consecutive_failures, bad.quarantined) == (None, 4, True)
+
+
+def test_a_feed_whose_newest_item_is_old_is_stale(store: Store) -> None:
+    fresh, dead, unknown = (
+        FeedState("https://a.example/feed", newest_item=NOW - timedelta(days=3), last_success=NOW),
+        FeedState("https://b.example/feed", newest_item=datetime(2015, 3, 2, tzinfo=UTC), last_success=NOW),
+        FeedState("https://c.example/feed", last_success=NOW),  # no dated item ever: cannot tell
+    )
+    with store.transaction():
+        store.feeds.record([fresh, dead, unknown])
+    assert store.feed_states([dead.url])[dead.url].newest_item == dead.newest_item
+    health = {h.feed: h for h in store.feeds.health(stale_days=30, now=NOW)}
+    assert [health[s.url].stale for s in (fresh, dead, unknown)] == [False, True, False]
+    assert health[dead.url].newest_item == dead.newest_item
+    assert not any(h.stale for h in store.feeds.health(stale_days=30)), "no now, no judgement"
+    # A state without a newest item (a 304, an empty feed) never forgets the one recorded.
+    with store.transaction():
+        store.feeds.record([FeedState(dead.url, last_success=NOW)])
+    assert store.feed_states([dead.url])[dead.url].newest_item == dead.newest_item
 
 
 SECRET = "s3cret-Hunter2"

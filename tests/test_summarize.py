@@ -183,12 +183,14 @@ def test_every_summary_rank_and_section_key_is_in_the_readme() -> None:
 
     from digest.config import LlmConfig, RankConfig, SectionRule
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
     for cls in (SummaryConfig, LlmConfig, RankConfig, SectionRule):
         for f in dataclasses.fields(cls):
             if dataclasses.is_dataclass(f.default):
                 continue  # a table of its own, checked by its class
-            assert f"\n{f.name} = " in readme, f"{cls.__name__}.{f.name} is not in the README's config section"
+            assert f"\n{f.name} = " in readme, (
+                f"{cls.__name__}.{f.name} is not in the annotated example (docs/configuration.md)"
+            )
 
 
 def test_headings_and_bullets_are_not_summary_sentences() -> None:

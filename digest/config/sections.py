@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import i18n
 from ..errors import ConfigError
@@ -119,16 +120,29 @@ class DigestSettings(_Table):
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig(_Table):
-    """One source: exactly one of ``url``, ``path``, ``opml`` or ``folder``."""
+    """One source: exactly one of ``url``, ``path``, ``opml``, ``folder`` or ``imap``."""
 
     name: str = ""
     url: str = ""
     path: str = ""
     opml: str = ""
     folder: str = ""
+    # A mailbox of newsletters: imaps://user@host/INBOX (implicit TLS) or imap://… (STARTTLS, required).
+    imap: str = ""
     category: str = ""
     # Fetch each new item's linked page and extract the article, for feeds that carry only a teaser.
     full_text: bool = False
+    # imap only. The environment variable holding the password: never the config file, never the URL.
+    password_env: str = ""
+    # imap only: read these mailboxes instead of the URL's; keep only mail from these senders (an
+    # address, or a part of one such as "@substack.com", matched as IMAP's FROM search does).
+    mailboxes: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    # imap only: the newest this many messages of the window, per mailbox; older ones are reported.
+    max_messages: int = 200
+    # imap only: a PEM file of the CA that signed the server's certificate (a self-hosted server),
+    # trusted besides the system's; relative to the config file. Certificates are always verified.
+    ca_file: str = ""
 
     @property
     def kind(self) -> str:
@@ -144,6 +158,41 @@ class SourceConfig(_Table):
                 "a source needs exactly one of " + ", ".join(SOURCE_KINDS),
                 hint='e.g. url = "https://example.org/feed.xml"',
             )
+        _require(self, lambda v: v >= 1, "must be at least 1", "max_messages")
+        if self.kind == "imap":
+            _check_imap(self)
+        else:
+            mail_only = ("password_env", "mailboxes", "senders", "ca_file")
+            stray = next((k for k in mail_only if getattr(self, k)), "")
+            if stray:
+                raise ConfigError("only an imap source takes this key", key=stray, hint="remove it")
+
+
+def _check_imap(source: SourceConfig) -> None:
+    try:
+        parts = urlsplit(source.imap)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"not an IMAP URL: {source.imap!r} ({exc})", key="imap", hint=_IMAP_EXAMPLE) from exc
+    if parts.scheme not in ("imaps", "imap") or not parts.hostname or not parts.username:
+        raise ConfigError(f"not an IMAP URL with a user: {source.imap!r}", key="imap", hint=_IMAP_EXAMPLE)
+    if parts.password is not None:
+        raise ConfigError(
+            "the IMAP URL carries a password",
+            key="imap",
+            hint="remove it from the URL; name the environment variable that holds it in password_env",
+        )
+    if parts.query or parts.fragment or (port is not None and not 0 < port < 65536):
+        raise ConfigError(f"not an IMAP URL: {source.imap!r}", key="imap", hint=_IMAP_EXAMPLE)
+    if not source.password_env:
+        raise ConfigError(
+            "an imap source needs password_env",
+            key="password_env",
+            hint='the name of the environment variable holding the password, e.g. "NEWSLETTER_PASSWORD"',
+        )
+
+
+_IMAP_EXAMPLE = 'e.g. imap = "imaps://me@mail.example.org/INBOX"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +202,8 @@ class FetchConfig(_Table):
     connect_timeout: float = 10.0
     # The largest response body, and the largest saved-article file a folder source reads.
     max_bytes: int = 10_000_000
-    user_agent: str = "digest/0.1 (+https://github.com/digest-news/digest)"
+    # Empty: "digest/<version> (+https://github.com/digest-news/digest)", the installed release (see agent).
+    user_agent: str = ""
     # Requests in flight at once, overall and to any one host (politeness: most servers throttle above ~4).
     concurrency: int = 64
     per_host: int = 4
@@ -179,9 +229,33 @@ class FetchConfig(_Table):
     # A feed that failed this many runs in a row (or answered 410 Gone) is quarantined: tried after 1
     # run left out, then 2, 4, 8 … instead of every run, until it works again or is revived.
     quarantine_after: int = 5
+    # A feed whose newest item is older than this many days is stale in `digest feeds`: it answers,
+    # but has published nothing (abandoned, or moved without a redirect).
+    stale_days: int = 30
+
+    @property
+    def agent(self) -> str:
+        """The User-Agent sent: ``user_agent``, else one naming the installed release and where to read of it.
+
+        Read when a fetch starts, not when the config is built: the version comes from the installed
+        metadata, which ``--help``, ``init`` and a config error need not wait for.
+        """
+        if self.user_agent:
+            return self.user_agent
+        from .. import __version__
+
+        return f"digest/{__version__} (+https://github.com/digest-news/digest)"
 
     def _check(self) -> None:
-        positive = ("timeout", "connect_timeout", "concurrency", "per_host", "max_bytes", "quarantine_after")
+        positive = (
+            "timeout",
+            "connect_timeout",
+            "concurrency",
+            "per_host",
+            "max_bytes",
+            "quarantine_after",
+            "stale_days",
+        )
         positive_seconds = ("parse_seconds", "source_seconds", "run_seconds")
         _require(self, lambda v: v > 0, "must be greater than 0", *positive, *positive_seconds)
         _require(
@@ -225,6 +299,20 @@ class Config(_Table):
             params["semantic_model"] = str(self.resolve(params["semantic_model"]))
         return params
 
+    def check_runnable(self, path: str = "") -> None:
+        """Raise :class:`ConfigError` (naming the file at ``path``) unless a run has something to read.
+
+        Not part of building a config, which a library user may do without sources (to render, to
+        read the store); a run with none would say "nothing new" every week and never fail.
+        """
+        if not self.sources:
+            raise ConfigError(
+                "none given, so the digest has nothing to read",
+                path=path,
+                key="sources",
+                hint='add at least one [[sources]] table, e.g. url = "https://example.org/feed.xml"',
+            )
+
     def _check(self) -> None:
         for i, source in enumerate(self.sources):
             self._check_source(source, f"sources[{i}]")
@@ -243,6 +331,12 @@ class Config(_Table):
         if source.kind == "url" and not location.startswith(("http://", "https://")):
             raise ConfigError(
                 f"not an http(s) URL: {location!r}", key=f"{key}.url", hint="use path = … for a local feed file"
+            )
+        if source.ca_file and not self.resolve(source.ca_file).is_file():
+            raise ConfigError(
+                f"no such file: {self.resolve(source.ca_file)}",
+                key=f"{key}.ca_file",
+                hint="a PEM file of CA certificates, relative to the config file",
             )
         if source.kind in ("path", "folder") or (source.kind == "opml" and "://" not in location):
             target = self.resolve(location)

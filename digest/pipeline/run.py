@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path
 
 from .. import deliver, rank, render, site
 from ..config import Config
 from ..errors import DeliveryError, DigestError
 from ..mailer import Mailer
 from ..models import FeedState, Problem, RunReport, RunStatus
+from ..report import write_report
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
 from .context import Context
 from .week import Week, build_week, write_renderings
@@ -77,7 +75,7 @@ def dry_run(ctx: Context, now: datetime) -> RunReport:
     """Build and render the week and write it, the message too, to the output folder; send and mark nothing."""
     config = ctx.config
     week = build_week(ctx, now)
-    report = replace(week.report(now, dry_run=True), status=RunStatus.DRY_RUN)
+    report = _unless_sources_failed(week.report(now, dry_run=True), RunStatus.DRY_RUN)
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)
@@ -99,7 +97,7 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     if normal_address(to) in store.suppression.addresses():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(ctx, now)
-    report = replace(week.report(now, dry_run=True), status=RunStatus.TEST_SEND)
+    report = _unless_sources_failed(week.report(now, dry_run=True), RunStatus.TEST_SEND)
     if not week.digest.stories:
         write_report(config, report)
         return report
@@ -119,6 +117,11 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     )
     write_report(config, report)
     return report
+
+
+def _unless_sources_failed(report: RunReport, status: RunStatus) -> RunReport:
+    """``report`` with ``status``, unless no source could be read: that failure is what it must say."""
+    return report if report.status is RunStatus.SOURCES_FAILED else replace(report, status=status)
 
 
 def _compose(config: Config, week: Week) -> EmailMessage:
@@ -278,10 +281,12 @@ def _record(
 
 def _status(report: RunReport, progress: _Progress) -> RunStatus:
     wanted = set(progress.resent) | ({report.digest_id} if report.stories else set())
+    if wanted and not wanted <= set(progress.completed):
+        return RunStatus.PARTIAL if progress.delivered_to else RunStatus.FAILED
+    if report.status is RunStatus.SOURCES_FAILED:  # an issue finished from the outbox does not hide it
+        return RunStatus.SOURCES_FAILED
     if not wanted:
         return RunStatus.NOTHING_NEW
-    if not wanted <= set(progress.completed):
-        return RunStatus.PARTIAL if progress.delivered_to else RunStatus.FAILED
     return RunStatus.PARTIAL if progress.refused else RunStatus.SENT
 
 
@@ -304,14 +309,3 @@ def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) ->
         log.error("site not published: %s", exc)
         return False
     return True
-
-
-def write_report(config: Config, report: RunReport) -> Path:
-    """Write the run report as ``<output>/report.json``, atomically, so a reader never sees half of one."""
-    folder = config.resolve(config.digest.output)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "report.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target

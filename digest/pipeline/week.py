@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from .. import dedupe, deliver, extract, filters, rank, render, sources, summarize
 from ..cluster import LeadPolicy, StoryClusterer, build_stories
 from ..config import Config
-from ..models import Article, CachedResponse, Digest, FeedState, Problem, RankedStory, RunReport, Section, Story
+from ..models import (
+    Article,
+    CachedResponse,
+    Digest,
+    FeedState,
+    Problem,
+    RankedStory,
+    RunReport,
+    RunStatus,
+    Section,
+    Story,
+)
 from ..store import Store
 from .context import Context
 
-__all__ = ["RENDERINGS", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
+__all__ = ["RENDERINGS", "Selected", "Week", "build_week", "catch_up_window", "preview", "write_renderings"]
 
 log = logging.getLogger(__name__)
 
 RENDERINGS = (("markdown", "digest.md"), ("html", "digest.html"), ("email_html", "email.html"), ("text", "digest.txt"))
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """How many gathered articles the select stage left out, and why (besides [[filters]]).
+
+    ``before_window`` were published before the window's start (sent already, or older than catch-up
+    reaches); ``after_window`` after ``now``: they wait for the issue whose window holds them.
+    ``already_seen`` were sent in an earlier issue; ``copies`` folded into another article.
+    """
+
+    before_window: int = 0
+    after_window: int = 0
+    already_seen: int = 0
+    copies: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +66,10 @@ class Week:
     filtered: tuple[tuple[str, int], ...] = ()
     # Unsent articles older than digest.max_catch_up_days allows, published since the last issue.
     skipped: int = 0
+    # Where the gathered articles went besides the new ones: what the select stage left out.
+    selected: Selected = field(default_factory=lambda: Selected())
+    # Whether there were sources and not one could be read: not "nothing new" but a failure.
+    sources_failed: bool = False
 
     def report(self, now: datetime, *, dry_run: bool = False, outputs: tuple[tuple[str, str], ...] = ()) -> RunReport:
         """What the run report says of this week before anything is sent."""
@@ -56,6 +86,11 @@ class Week:
             filtered=self.filtered,
             window_start=self.digest.start,
             skipped=self.skipped,
+            before_window=self.selected.before_window,
+            after_window=self.selected.after_window,
+            already_seen=self.selected.already_seen,
+            copies=self.selected.copies,
+            status=RunStatus.SOURCES_FAILED if self.sources_failed else RunStatus.PENDING,
         )
 
 
@@ -87,15 +122,19 @@ def build_week(ctx: Context, now: datetime) -> Week:
             since=start,
             sleep=ctx.async_sleep(),
             prepare=extract.extract_and_detect,
+            env=ctx.services.env,
         )
     known = store.seen.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
+    # The window is the window: an article dated after now is not this issue's, and is not marked
+    # seen with it; the run whose window holds it carries it (a backfill of past weeks, in any order).
     in_window = [a for a in dated if start < a.published <= now]
     skipped = _skipped(dated, store, last, start)
     with ctx.stage("select"):
         articles = dedupe.collapse_copies(in_window)
         seen = store.seen.ids(i for a in articles for i in a.ids)
         fresh = dedupe.drop_seen(articles, seen)
+        selected = _selected(dated, now, in_window=len(in_window), articles=articles, seen=seen, new=len(fresh))
         # After drop_seen, so only new articles are counted; before dedupe, so a dropped one is never a copy.
         # After language detection, so a rule on language sees the detected one.
         kept = filters.apply_filters(fresh, config.filters)
@@ -108,17 +147,21 @@ def build_week(ctx: Context, now: datetime) -> Week:
     with ctx.stage("summarize"):
         sections = _summarized(config, sections)
         sections, summaries = _llm_summaries(ctx, sections)
+        brief = _brief(ctx, sections)
     digest = Digest(
         id=digest_id_for(now, store.outbox.issue_ids()),
         title=config.digest.title,
         start=start,
         end=now,
         sections=sections,
+        brief=brief.brief if brief is not None else None,
     )
     with ctx.stage("render"):
         rendering = _render(config, digest, now)
     stamps = tuple(sorted((i, now) for i in gathered.undated if i not in known))
     problems = gathered.problems + summaries.problems + _skipped_problem(config, skipped, start)
+    problems += (brief.problem,) if brief is not None and brief.problem else ()
+    responses = summaries.responses + ((brief.response,) if brief is not None and brief.response else ())
     problems += _unknown_name(config, store, last)
     return Week(
         digest,
@@ -127,10 +170,26 @@ def build_week(ctx: Context, now: datetime) -> Week:
         len(fresh),
         stamps,
         problems,
-        summaries.responses,
+        responses,
         gathered.feeds,
         kept.dropped,
         skipped,
+        selected,
+        gathered.all_failed,
+    )
+
+
+def _selected(
+    dated: list[Article], now: datetime, *, in_window: int, articles: tuple[Article, ...], seen: Set[str], new: int
+) -> Selected:
+    """What the select stage left out: every gathered article is in one of these counts, or new."""
+    after = sum(1 for a in dated if a.published > now)
+    sent = sum(1 for a in articles if any(i in seen for i in a.ids))
+    return Selected(
+        before_window=len(dated) - in_window - after,
+        after_window=after,
+        already_seen=sent,
+        copies=in_window - sent - new,
     )
 
 
@@ -167,6 +226,7 @@ def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
         email_budget=config.email.max_html_bytes,
         remote_images=config.email.remote_images,
         policy=_lead_policy(config),
+        brief_in_email=config.email.brief,
     )
 
 
@@ -208,6 +268,20 @@ def _llm_summaries(ctx: Context, sections: tuple[Section, ...]) -> tuple[tuple[S
         )
     by_id = {story.id: story for story in done.stories}
     return tuple(replace(s, stories=tuple(by_id[x.id] for x in s.stories)) for s in sections), done
+
+
+def _brief(ctx: Context, sections: tuple[Section, ...]) -> summarize.BriefResult | None:
+    """The week in brief of the shown stories (``None``: turned off); the LLM's when it is configured."""
+    config = ctx.config
+    if not config.summary.brief:
+        return None
+    shown = [story for section in sections for story in section.stories]
+    if config.summary.backend != "llm" or not shown:
+        return summarize.BriefResult(summarize.extractive_brief(shown))
+    with ctx.llm_client() as client:
+        return summarize.week_brief(
+            shown, config=config.summary, client=client, env=ctx.services.env, cached=ctx.store.memory.cached_response
+        )
 
 
 def catch_up_window(config: Config, store: Store, now: datetime) -> tuple[datetime, datetime | None]:

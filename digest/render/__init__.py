@@ -41,6 +41,7 @@ from markupsafe import Markup
 from .. import i18n
 from ..cluster.lead import LeadPolicy
 from ..config import DigestSettings, EmailConfig
+from ..config.base import BriefInEmail
 from ..coverage import Telling, coverage, telling
 from ..errors import RenderError
 from ..escape import markdown_text, markdown_url, text_line, text_url
@@ -48,12 +49,16 @@ from ..extract import sanitize_html
 from ..models import Article, Digest, Section, Story
 from ..rank import DEFAULT_SECTION
 from ..textutil import safe_url
+from .brief import BriefLine, brief_lines
 from .outline import IssueOutline, headline_summary, outline
 
 __all__ = [
+    "BRIEF_IN_EMAIL",
     "EMAIL_BUDGET",
+    "BriefLine",
     "IssueOutline",
     "Rendering",
+    "brief_lines",
     "builtin_templates",
     "citations",
     "cited_sentences",
@@ -74,6 +79,8 @@ __all__ = [
 
 # Gmail clips a message whose HTML passes about 102 KB; the config's default stays clear of it.
 EMAIL_BUDGET = EmailConfig().max_html_bytes
+# Whether the email carries the week in brief: by default only when it costs the budget nothing.
+BRIEF_IN_EMAIL: BriefInEmail = EmailConfig().brief
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -251,18 +258,23 @@ def render_email(
     budget: int = EMAIL_BUDGET,
     remote_images: bool = EmailConfig().remote_images,
     told: Mapping[str, Telling] | None = None,
+    brief: BriefInEmail = BRIEF_IN_EMAIL,
 ) -> tuple[str, int]:
     """The email HTML with CSS inlined, and how many stories were cut from the tail to fit ``budget`` bytes.
 
     Over budget, the stories' lists of other links go first, from the last story up (their counts stay),
     then the stories themselves from the tail. The first story always stays: alone over budget, it is
     sent all the same, since an email without the digest is worse than one Gmail clips.
+    The week in brief is written above the sections when ``brief`` is ``"always"``, and with ``"fit"``
+    only when the whole email fits with it: it never costs a story or a list of links.
     """
     if not remote_images:
         digest = without_remote_images(digest)
     told = told if told is not None else tellings(digest)
     stories = digest.stories
     total = len(stories)
+    lines = brief_lines(digest) if brief != "never" else ()
+    shown = lines if brief == "always" else ()
 
     def attempt(keep: int, listed: int) -> str:
         # The first ``keep`` stories, the first ``listed`` of them with their lists of other links.
@@ -278,9 +290,16 @@ def render_email(
             total_stories=total,
             omitted=total - keep,
             preheader=describe(digest),
+            brief=shown,
         )
         return inline_css(html)
 
+    if lines and brief == "fit":
+        shown = lines
+        with_brief = attempt(total, total)
+        if wire_size(with_brief) <= budget:
+            return with_brief, 0
+        shown = ()
     full = attempt(total, total)
     if wire_size(full) <= budget:
         return full, 0
@@ -304,6 +323,7 @@ def render(
     email_budget: int = EMAIL_BUDGET,
     remote_images: bool = EmailConfig().remote_images,
     policy: LeadPolicy | None = None,
+    brief_in_email: BriefInEmail = BRIEF_IN_EMAIL,
 ) -> Rendering:
     """Render every format of ``digest``; the same digest and ``now`` give the same bytes.
 
@@ -318,6 +338,7 @@ def render(
         "site_url": site_url,
         "unsubscribe_url": unsubscribe_url,
         "citations": citations(digest),
+        "brief": brief_lines(digest),
     }
     body = render_template(env, "issue_body.html.j2", **context)
     email_html, omitted = render_email(
@@ -329,6 +350,7 @@ def render(
         budget=email_budget,
         remote_images=remote_images,
         told=told,
+        brief=brief_in_email,
     )
     page = render_template(
         env,

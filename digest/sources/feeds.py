@@ -2,8 +2,9 @@
 
 Released feedparser does not read JSON Feed, so a small reader fills that gap. Raw parser output
 never leaves this module: what comes out is :class:`~digest.models.Article` values, each paired
-with whether the feed gave it a usable date (a missing, unparseable or future date falls back to
-the time the article was first seen, which the state store remembers). An item's plain text is
+with whether the feed gave it a usable date (a missing or unparseable date falls back to the time
+the article was first seen, which the state store remembers). A date after the run's ``now`` is kept:
+the article belongs to a later week's window, and waits for the issue that covers it. An item's plain text is
 left for the extract stage to derive from its HTML, so the many items outside the week's window
 cost no HTML parsing.
 """
@@ -74,13 +75,13 @@ class _Feed:
         title = title or first_sentence(body)
         if published is None and written.strip():
             self.unreadable.append(f"{title or url or guid or '(untitled)'!r} ({written.strip()[:60]!r})")
-        dated = published is not None and published <= self.now
+        dated = published is not None
         article = Article(
             id=stable_id(guid, url, opening, html or text, feed=self.location),
             title=title or "(untitled)",
             url=url,
             source=self.source,
-            published=published if dated and published else self.now,
+            published=published or self.now,
             text=text,
             summary_html=html,
             author=author,

@@ -82,7 +82,7 @@ class Fetcher:
         self._sleep = sleep
         policy = DestinationPolicy.from_strings(settings.allow_networks)
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+            headers={"User-Agent": settings.agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             # Redirects are followed in get(), where each hop is checked and its body left unread.
             follow_redirects=False,

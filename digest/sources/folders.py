@@ -38,7 +38,7 @@ from ..models import Article, Problem
 from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
 
-__all__ = ["FOLDER_SUFFIXES", "folder_files", "read_folder", "read_folder_file", "read_saved"]
+__all__ = ["FOLDER_SUFFIXES", "folder_files", "read_folder", "read_folder_file", "read_message", "read_saved"]
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".eml")
 log = logging.getLogger(__name__)
@@ -221,10 +221,28 @@ def read_saved(
     return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now, problems=problems)
 
 
-def _parse_saved(
-    path: Path, raw: bytes, *, source: str, now: datetime, problems: list[SourceError] | None = None
+def read_message(
+    raw: bytes, *, where: str, source: str, now: datetime, problems: list[SourceError] | None = None
 ) -> tuple[Article, bool]:
-    reader = _READERS[".md" if path.suffix.lower() == ".markdown" else path.suffix.lower()]
+    """The bytes of one e-mail message (an ``.eml`` file's, or a message fetched over IMAP) as an article.
+
+    Read as a saved ``.eml`` file is; ``where`` names the message in errors and is its ``feed_url``.
+    """
+    return _parse_saved(where, raw, source=source, now=now, problems=problems, reader=_read_eml)
+
+
+def _parse_saved(
+    path: Path | str,
+    raw: bytes,
+    *,
+    source: str,
+    now: datetime,
+    problems: list[SourceError] | None = None,
+    reader: Callable[[bytes], _Saved] | None = None,
+) -> tuple[Article, bool]:
+    if reader is None:
+        suffix = Path(path).suffix.lower()
+        reader = _READERS[".md" if suffix == ".markdown" else suffix]
     try:
         saved = reader(raw)
     except (UnicodeDecodeError, ValueError, LookupError) as exc:
@@ -247,7 +265,8 @@ def _parse_saved(
                     hint="write the date as 2024-01-05 (or e.g. January 5, 2024)",
                 )
             )
-    dated = published is not None and published <= now
+    # A date after ``now`` is kept: the article waits for the week whose window holds it.
+    dated = published is not None
     url = link_url(saved.meta.get("url", ""))
     old = legacy_key(url) if url else ""
     article = Article(
@@ -255,7 +274,7 @@ def _parse_saved(
         title=saved.title or "(untitled)",
         url=url,
         source=saved.meta.get("source") or source,
-        published=published if dated and published else now,
+        published=published or now,
         text=saved.text,
         summary_html=saved.html,
         author=saved.meta.get("author", ""),

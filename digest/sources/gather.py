@@ -24,6 +24,7 @@ from .caller import CallerThread, Proxy, loop_running
 from .feeds import Parsed
 from .fetch import Fetcher, Sleep
 from .folders import folder_files
+from .imap import read_imap
 from .jobs import page_text, parse_feed_job, saved_file_job
 from .opml import read_opml
 from .states import failed, failure_problem, succeeded
@@ -66,13 +67,22 @@ class Gathered:
     """What the source stage returns: the articles, the ones with no date, what failed, and feed health.
 
     ``feeds`` is the new state of every fetched feed URL; the pipeline saves it with the run. Articles
-    published after the window's start have been through ``prepare`` when :func:`gather` was given one.
+    in the window (after its start, not after ``now``) have been through ``prepare`` when :func:`gather`
+    was given one.
     """
 
     articles: tuple[Article, ...]
     undated: frozenset[str]
     problems: tuple[Problem, ...]
     feeds: tuple[FeedState, ...] = ()
+    # Sources (feeds, files, folders, OPML lists) this run tried to read, and how many of them it could.
+    sources: int = 0
+    read: int = 0
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether there were sources to read and not one of them could be (nothing new would be a lie)."""
+        return self.sources > 0 and self.read == 0
 
 
 @dataclass
@@ -80,6 +90,8 @@ class _Outcome:
     found: Parsed = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     state: FeedState | None = None
+    # Whether the source was read (a 304 is read; a failure or a quarantined feed left out is not).
+    read: bool = False
 
     def unfinished(self) -> None:
         """Nothing of this source counts as read: no article, and its feed is fetched in full next run."""
@@ -98,6 +110,7 @@ def gather(
     since: datetime | None = None,
     sleep: Sleep = asyncio.sleep,
     prepare: Prepare | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Gathered:
     """Read every source in ``config``; failures are reported in :attr:`Gathered.problems`, never raised.
 
@@ -105,10 +118,11 @@ def gather(
     for the items from then on, the ones the digest can carry. ``sleep`` waits between retries.
     ``prepare`` is applied to those items of each source as the source is read, in a worker process
     when there are any: on a machine with a core to spare that work overlaps with fetching.
+    ``env`` holds the mailbox passwords ``password_env`` names (default: the process environment).
     """
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
-    window = _Window(start, now, prepare)
+    window = _Window(start, now, prepare, os.environ if env is None else env)
     if not loop_running():
         return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
     # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
@@ -165,7 +179,17 @@ async def _gather(
         if outcome.state is not None:
             states.append(outcome.state)
     undated = frozenset(article.id for article, dated in found if not dated)
-    return Gathered(tuple(article for article, _ in found), undated, tuple(problems), tuple(states))
+    # An OPML list that could not be read is a source that failed, though it lists no feed to try.
+    failed_lists = sum(1 for p in problems if p.source in reader.unread_lists)
+    read = sum(outcome.read for outcome in outcomes)
+    return Gathered(
+        tuple(article for article, _ in found),
+        undated,
+        tuple(problems),
+        tuple(states),
+        sources=len(listed) + failed_lists,
+        read=read,
+    )
 
 
 def _late(where: str, seconds: float) -> _Outcome:
@@ -201,6 +225,7 @@ class _Window:
     start: datetime
     now: datetime
     prepare: Prepare | None
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Reader:
@@ -210,7 +235,10 @@ class _Reader:
         self.now = window.now
         self.start = window.start
         self.prepare = window.prepare
+        self.env = window.env
         self.states: dict[str, FeedState] = {}
+        # OPML lists that could not be read (as their problems name them).
+        self.unread_lists: set[str] = set()
         self.pool = shared_pool()
         # Inputs parsed at once: one worker process each.
         self.slots = asyncio.Semaphore(config.fetch.parse_workers or os.cpu_count() or 1)
@@ -242,6 +270,7 @@ class _Reader:
             opml = read_opml(await self._load(location), location=location, category=category)
         except SourceError as exc:
             problems.append(Problem(exc.source, exc.message, exc.hint))
+            self.unread_lists.add(exc.source)
             return []
         if opml.self_references:
             problems.append(Problem(location, "the OPML list names itself as a feed", "remove that outline; skipped"))
@@ -271,10 +300,14 @@ class _Reader:
         try:
             if source.kind == "folder":
                 outcome.found = await self._folder(Path(where), source, outcome.problems)
+                outcome.read = True
             elif source.kind == "url":
                 await self._read_url(source, outcome)
+            elif source.kind == "imap":
+                outcome.found = await self._read_imap(source, outcome.problems)
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
+                outcome.read = True
             outcome.found = await self._prepared(outcome.found, where)
         except SourceError as exc:
             outcome.unfinished()
@@ -286,6 +319,19 @@ class _Reader:
                 Problem(where, f"unexpected error: {type(exc).__name__}: {exc}", "a bug in digest: please report it")
             )
         return outcome
+
+    async def _read_imap(self, source: SourceConfig, problems: list[Problem]) -> Parsed:
+        """A mailbox, read in a thread: imapclient blocks, and the feeds' fetches go on meanwhile."""
+        return await asyncio.to_thread(
+            read_imap,
+            source,
+            fetch=self.config.fetch,
+            start=self.start,
+            now=self.now,
+            env=self.env,
+            ca_file=self.config.resolve(source.ca_file) if source.ca_file else None,
+            problems=problems,
+        )
 
     async def _folder(self, folder: Path, source: SourceConfig, problems: list[Problem]) -> Parsed:
         """Each saved file parsed in a worker on its own budget: one hostile file is one problem."""
@@ -319,7 +365,7 @@ class _Reader:
 
     async def _prepared(self, found: Parsed, where: str) -> Parsed:
         """``found`` with its items in the window through ``prepare``; the older ones as they were."""
-        recent = [n for n, (article, _) in enumerate(found) if article.published > self.start]
+        recent = [n for n, (article, _) in enumerate(found) if self._in_window(article)]
         if self.prepare is None or not recent:
             return found
         ready = await self._work(where, self.prepare, tuple(found[n][0] for n in recent))
@@ -327,6 +373,10 @@ class _Reader:
         for n, article in zip(recent, ready, strict=True):
             prepared[n] = (article, found[n][1])
         return prepared
+
+    def _in_window(self, article: Article) -> bool:
+        """Whether the run can carry ``article``: the later ones wait for their own week, unprepared."""
+        return self.start < article.published <= self.now
 
     async def _work(self, where: str, function: Callable[..., _T], *args: object) -> _T:
         """``function(*args)`` in a worker process within ``fetch.parse_seconds``; :class:`ParseError` naming
@@ -378,7 +428,8 @@ class _Reader:
             outcome.state = failed(old, exc, self.now, self.config.fetch.quarantine_after)
             outcome.problems.append(failure_problem(outcome.state, exc))
             return
-        outcome.state = succeeded(old, fetched, moved, self.now)
+        outcome.state = succeeded(old, fetched, moved, self.now, found)
+        outcome.read = True
         if source.full_text:
             seconds = self.config.fetch.source_seconds
             found, late = await self._full_text(found, outcome.problems, seconds)
@@ -401,9 +452,8 @@ class _Reader:
         Without a budget, a feed of slow pages takes items ÷ per_host × the timeout: hours at 20 s a page.
         """
         until = asyncio.get_running_loop().time() + seconds
-        start = self.start
         pages = [
-            asyncio.ensure_future(self._page(a, d, problems) if a.published > start else _same(a, d)) for a, d in found
+            asyncio.ensure_future(self._page(a, d, problems) if self._in_window(a) else _same(a, d)) for a, d in found
         ]
         if pages:
             await asyncio.wait(pages, timeout=max(0.0, until - asyncio.get_running_loop().time()))

@@ -7,16 +7,24 @@ from datetime import datetime
 
 from ..errors import FetchError, ParseError, SourceError
 from ..models import FeedState, Problem
+from .feeds import Parsed
 from .fetch import Fetched
 
 __all__ = ["failed", "failure_problem", "succeeded"]
 
 
-def succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> FeedState:
+def succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime, found: Parsed) -> FeedState:
     if fetched.not_modified:  # a 304 may omit the validators: keep the ones that earned it
         etag, modified = fetched.etag or old.etag, fetched.last_modified or old.last_modified
+    elif any(article.published > now for article, dated in found if dated):
+        # Items dated after this run's now wait for a later window: a 304 then would hide them, so the
+        # feed is fetched in full next run (a backfill of past weeks, a publisher's clock ahead of ours).
+        etag, modified = "", ""
     else:
         etag, modified = fetched.etag, fetched.last_modified
+    newest = max((a.published for a, dated in found if dated and a.published <= now), default=None)
+    if old.newest_item is not None and (newest is None or newest < old.newest_item):
+        newest = old.newest_item
     return replace(
         old,
         etag=etag,
@@ -29,6 +37,7 @@ def succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime) -> Fe
         last_success=now,
         gone=False,
         skipped=0,
+        newest_item=newest,
     )
 
 

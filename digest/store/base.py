@@ -11,6 +11,7 @@ subclasses it and supplies the primitives; this module imports no backend.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from ..config import FetchConfig
 from ..models import FeedState
@@ -59,7 +60,14 @@ class Store(StoreCore):
     def suppression(self) -> SuppressionRepository:
         return SuppressionRepository(self)
 
-    def status(self, *, runs: int = RECENT_RUNS, quarantine_after: int = FetchConfig().quarantine_after) -> StoreStatus:
+    def status(
+        self,
+        *,
+        runs: int = RECENT_RUNS,
+        quarantine_after: int = FetchConfig().quarantine_after,
+        stale_days: int = FetchConfig().stale_days,
+        now: datetime | None = None,
+    ) -> StoreStatus:
         tables = sorted(self.tables() - {"schema_version"})
         return StoreStatus(
             location=self.location,
@@ -67,7 +75,7 @@ class Store(StoreCore):
             counts=tuple((t, self.count(t)) for t in tables),
             runs=self.runs.latest(runs) if "runs" in tables else (),
             outbox=self.outbox.pending() if "deliveries" in tables else (),
-            feeds=self.feeds.health(quarantine_after=quarantine_after),
+            feeds=self.feeds.health(quarantine_after=quarantine_after, stale_days=stale_days, now=now),
             suppressed=len(self.suppression.addresses()),
         )
 

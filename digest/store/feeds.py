@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .. import health
 from ..config import FetchConfig
 from ..errors import StoreError
 from ..models import FeedState
 from .core import Repository
-from .migrations import FEED_SCHEDULE
+from .migrations import FEED_NEWEST_ITEM, FEED_SCHEDULE
 from .records import FeedHealth
 
 __all__ = ["FeedRepository"]
@@ -26,6 +26,7 @@ class FeedRepository(Repository):
         out: dict[str, FeedState] = {}
         # A read-only store from before the schedule columns: the same state, with no last success recorded.
         extra = ", last_success, skipped" if self.version >= FEED_SCHEDULE.version else ", NULL, 0"
+        extra += ", newest_item" if self.version >= FEED_NEWEST_ITEM.version else ", NULL"
         mine, scope = self._mine()
         for url in urls:
             rows = self.query(
@@ -35,8 +36,10 @@ class FeedRepository(Repository):
             )
             if rows:
                 r = rows[0]
-                checked, success = (datetime.fromisoformat(t) if t else None for t in (r[7], r[8]))
-                out[url] = FeedState(url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked, success, r[9])
+                checked, success, newest = (datetime.fromisoformat(t) if t else None for t in (r[7], r[8], r[10]))
+                out[url] = FeedState(
+                    url, r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], checked, success, r[9], newest_item=newest
+                )
         return out
 
     def record(self, states: Iterable[FeedState], *, validators: bool = True) -> None:
@@ -68,14 +71,28 @@ class FeedRepository(Repository):
                     state.skipped,
                 ),
             )
+            if state.newest_item is not None and self.version >= FEED_NEWEST_ITEM.version:
+                self.execute(
+                    "UPDATE feeds SET newest_item = ? WHERE digest = ? AND url = ?",
+                    (state.newest_item.isoformat(), self._name, state.url),
+                )
             if validators:
                 self.execute(
                     "UPDATE feeds SET etag = ?, last_modified = ? WHERE digest = ? AND url = ?",
                     (state.etag, state.last_modified, self._name, state.url),
                 )
 
-    def health(self, *, quarantine_after: int = FetchConfig().quarantine_after) -> tuple[FeedHealth, ...]:
-        """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none."""
+    def health(
+        self,
+        *,
+        quarantine_after: int = FetchConfig().quarantine_after,
+        stale_days: int = FetchConfig().stale_days,
+        now: datetime | None = None,
+    ) -> tuple[FeedHealth, ...]:
+        """Per-feed health from the ``feeds`` table the source stage keeps; nothing where there is none.
+
+        With ``now``, a feed whose newest item is more than ``stale_days`` older is marked stale.
+        """
         if "feeds" not in self.tables():
             return ()
         try:
@@ -85,7 +102,8 @@ class FeedRepository(Repository):
             states = self.states(urls)
         except StoreError:  # a feeds table of another shape: status still shows everything else
             return ()
-        return tuple(_health(states[url], quarantine_after) for url in urls)
+        stale_before = now - timedelta(days=stale_days) if now is not None else None
+        return tuple(_health(states[url], quarantine_after, stale_before) for url in urls)
 
     def revive(self, url: str) -> bool:
         """End a feed's quarantine: fetched in full next run, its failures forgotten; False if unknown."""
@@ -100,9 +118,10 @@ class FeedRepository(Repository):
         return True
 
 
-def _health(state: FeedState, quarantine_after: int) -> FeedHealth:
+def _health(state: FeedState, quarantine_after: int, stale_before: datetime | None) -> FeedHealth:
     # Before last_success was kept, a feed whose last attempt worked had its last success then.
     success = state.last_success or (state.checked_at if not state.failures and not state.gone else None)
+    newest = state.newest_item
     return FeedHealth(
         feed=state.url,
         last_success=success,
@@ -112,4 +131,6 @@ def _health(state: FeedState, quarantine_after: int) -> FeedHealth:
         error=state.error,
         checked_at=state.checked_at,
         next_try=max(health.wait_runs(state, quarantine_after) - state.skipped, 0),
+        newest_item=newest,
+        stale=stale_before is not None and newest is not None and newest < stale_before,
     )

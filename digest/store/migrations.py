@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DIGESTS_APART",
+    "FEED_NEWEST_ITEM",
     "FEED_SCHEDULE",
     "ISSUE_OUTLINE",
     "MIGRATIONS",
@@ -203,6 +204,10 @@ DIGESTS_APART = Migration(
 # NULL for an issue stored before, which the site still reads from its body.
 ISSUE_OUTLINE = Migration(9, "issue outlines", "ALTER TABLE issues ADD COLUMN outline TEXT")
 
+# The date of the newest item each feed carried, so `digest feeds` can tell a feed that answers but
+# publishes nothing new (stale) from a healthy one; NULL until the feed is next read.
+FEED_NEWEST_ITEM = Migration(10, "feed newest item", "ALTER TABLE feeds ADD COLUMN newest_item TEXT")
+
 # The tables whose rows belong to one digest (the ``digest`` column); the others are facts any
 # digest may share: when an undated article was first seen, cached LLM answers.
 SCOPED_TABLES = ("seen", "issues", "deliveries", "story_memory", "feeds", "runs", "suppressed")
@@ -299,4 +304,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     FEED_SCHEDULE,
     DIGESTS_APART,
     ISSUE_OUTLINE,
+    FEED_NEWEST_ITEM,
 )

@@ -34,7 +34,7 @@ class PostgresStore(Store):
             import psycopg
         except ImportError as exc:
             raise StoreError(
-                "PostgreSQL support is not installed", path=self.location, hint="pip install 'digest[postgres]'"
+                "PostgreSQL support is not installed", path=self.location, hint="pip install 'digest-news[postgres]'"
             ) from exc
         self._errors: type[Exception] = psycopg.Error
         failure = ""

@@ -83,6 +83,10 @@ class FeedHealth:
     checked_at: datetime | None = None
     # Runs the feed is still left out of before its next try (0: fetched next run).
     next_try: int = 0
+    # The date of its newest item, and whether that is older than fetch.stale_days: it answers, but
+    # publishes nothing (moved elsewhere, abandoned).
+    newest_item: datetime | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

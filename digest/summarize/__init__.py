@@ -22,12 +22,23 @@ import httpx
 
 from ..config import SummaryConfig
 from ..models import CachedResponse, Problem, Story
+from .brief import BriefResult, extractive_brief, week_brief
 from .extractive import summarize_stories
 from .label import clean_title, keyphrases, story_label
 from .llm import PROMPT_VERSION, CacheLookup, LlmResult, llm_summarize, prompt, prompt_hash
 from .sentences import split_sentences
 
-__all__ = ["PROMPT_VERSION", "Summaries", "clean_title", "llm_pass", "split_sentences", "summarize"]
+__all__ = [
+    "PROMPT_VERSION",
+    "BriefResult",
+    "Summaries",
+    "clean_title",
+    "extractive_brief",
+    "llm_pass",
+    "split_sentences",
+    "summarize",
+    "week_brief",
+]
 
 
 @dataclass(frozen=True, slots=True)
