@@ -65,6 +65,8 @@ class Case:
     article: str = ""
     # What must never reach a rendering because of this case: its own secret, an unsafe link, the pixel.
     must_not: str = ""
+    # Anything else holding means, checked after the run (how often the server was asked, say).
+    check: Callable[[], bool] | None = None
 
 
 class Attacks:
@@ -188,6 +190,8 @@ def build(attacks: Attacks) -> None:
     url_case("tracking pixel", "/pixel", reply(pixel), article="Pixel", must_not="pixel")
     _private_cases(a)
     _folder_case(a)
+    _input_cases(a)
+    _input_folder_case(a)
     _intake_cases(a)
 
 
@@ -220,6 +224,89 @@ def _folder_case(a: Attacks) -> None:
         )
     )
     a.cases.append(Case("FIFO in a folder", [(str(folder / "pipe.txt"), "FIFO")]))
+
+
+def _input_cases(a: Attacks) -> None:
+    """Input that reaches the parsers: bad Unicode, nesting past any parser, OPML includes that fan out."""
+
+    def case(name: str, path: str, body: bytes, needle: str = "", article: str = "") -> None:
+        a.routes[path] = reply(body)
+        a.sources.append(f'url = "{a.url(path)}"')
+        a.cases.append(Case(name, [(a.url(path), needle)] if not article else [], article))
+
+    item = (
+        '{"id": "Lone \\ud800 id", "url": "https://e.example/\\udfff", "title": "Lone \\ud800 x", '
+        '"content_html": "<p>Lone \\ud800 body</p>", "date_published": "2026-11-21T10:00:00Z"}'
+    )
+    lone = '{"version": "https://jsonfeed.org/version/1.1", "title": "Feed \\ud800", "items": [' + item + "]}"
+    case("lone surrogates in a JSON Feed", "/lone.json", lone.encode(), article="Lone \ufffd x")
+    case(
+        "NUL in a GUID",
+        "/nul.xml",
+        feed(
+            "Nul guid survivor", link="https://news.example/nul", description="Harbour cranes idle after a NUL strike."
+        ).replace(b"<guid>", b"<guid>a&#0;b"),
+        article="Nul guid",
+    )
+    ansi = feed(
+        "Escapes\x1b[2J survivor", link="https://news.example/ansi", description="Terminal makers meet in Oslo."
+    ).replace(b"<title>Bench", b"<title>Bench\x1b[2J")
+    case("ANSI escapes in titles", "/ansi.xml", ansi, article="Escapes[2J survivor")
+    case(
+        "<b> nested 16,000 deep",
+        "/bold.xml",
+        feed("Deep bold", link="https://news.example/bold", description="&lt;b&gt;" * 16_000),
+        article="Deep bold",
+    )
+    # 50,000 levels: unbounded, lexbor and html5ever would each spend some 20 s on it (depth x tags).
+    divs = feed("Deep div", link="https://news.example/div", description="<![CDATA[" + "<div>" * 50_000 + "]]>")
+    case("<div> nested 50,000 deep", "/divs.xml", divs, article="Deep div")
+    deep_json = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    case("JSON nested 100,000 deep", "/deep.json", deep_json, "invalid JSON")
+    nested = '<outline text="f">' * 1100 + '<outline text="x" xmlUrl="https://deep.example/f"/>' + "</outline>" * 1100
+    a.routes["/deep.opml"] = reply(f'<opml version="2.0"><body>{nested}</body></opml>'.encode())
+    a.sources.append(f'opml = "{a.url("/deep.opml")}"')
+    a.cases.append(Case("OPML nested 1,100 deep", [(a.url("/deep.opml"), "nested more than")]))
+    _fan_out_case(a)
+
+
+def _fan_out_case(a: Attacks) -> None:
+    """Sixteen OPML lists in five levels, each including three of the next: each must be fetched once."""
+    levels = [[0], [1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]
+    asked: list[str] = []
+    a.routes["/fan-feed.xml"] = reply(
+        feed("Fan-out survivor", link="https://news.example/fan", description="Orchards bloom early in Kent.")
+    )
+    for level, lists in enumerate(levels):
+        below = levels[level + 1][:3] if level + 1 < len(levels) else []
+        for n in lists:
+            outlines = [f'<outline text="F" xmlUrl="{a.url("/fan-feed.xml")}"/>']
+            outlines += [f'<outline type="include" url="{a.url(f"/fan{m}.opml")}"/>' for m in below]
+            body = reply(f'<opml version="2.0"><body>{"".join(outlines)}</body></opml>'.encode())
+
+            def respond(out: BinaryIO, body: Respond = body, path: str = f"/fan{n}.opml") -> None:
+                asked.append(path)
+                body(out)
+
+            a.routes[f"/fan{n}.opml"] = respond
+    a.sources.append(f'opml = "{a.url("/fan0.opml")}"')
+    a.cases.append(Case("OPML includes read once", article="Fan-out survivor", check=lambda: len(asked) <= 16))
+
+
+def _input_folder_case(a: Attacks) -> None:
+    folder = a.work / "nested"
+    folder.mkdir()
+    (folder / "fine.txt").write_text("Innocent saved survivor\n\nA saved article beside files nested past any parser.")
+    (folder / "toml.md").write_text("+++\ntitle = " + "[" * 50_000 + "]" * 50_000 + "\n+++\nBody\n")
+    (folder / "from.eml").write_text("From: " + "(" * 50_000 + "\nSubject: Comment survivor\n\nBody text.\n")
+    parts = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(3000))
+    (folder / "parts.eml").write_text("Subject: Parts\n" + parts + "Content-Type: text/plain\n\nhello\n")
+    (folder / "utf7.eml").write_text("Subject: Seven survivor\nContent-Type: text/plain; charset=utf-7\n\nA +2AA- x\n")
+    a.sources.append(f'folder = "{folder}"\nname = "Nested"')
+    a.cases.append(Case("TOML front matter 50,000 deep", [(str(folder / "toml.md"), "nested")], "Innocent saved"))
+    a.cases.append(Case("3,000 nested multiparts", [(str(folder / "parts.eml"), "multipart")]))
+    a.cases.append(Case("From: of 50,000 comments", article="Comment survivor"))
+    a.cases.append(Case("UTF-7 lone surrogate", article="Seven survivor"))
 
 
 # ---- The intake: embedded IPv4 in IPv6, entity expansion, busy parsers, quadratic inputs, deadlines ----
@@ -372,6 +459,11 @@ source_seconds = 3.0
 # Every delivered article is looked for in the renderings: none may be cut for want of room.
 max_stories = 500
 
+[rank]
+# Every case's article must fit in the issue: no story is cut for want of room.
+max_stories = 1000
+max_per_section = 1000
+
 [site]
 dir = "site"
 """,
@@ -416,6 +508,8 @@ def judge(case: Case, problems: list[dict[str, str]], text: str, urls: list[str]
         line = [p for p in problems if p["source"] == source]
         if not line or needle.lower() not in (line[0]["message"] + " " + line[0]["hint"]).lower():
             return False
+    if case.check is not None and not case.check():
+        return False
     return not case.article or case.article in text
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import ConfigError, DigestError, StoreError
+from .escape import TerminalFormatter, terminal_text
 from .models import RunReport
 from .report import error_report, output_folder
 from .scaffold import init_project
@@ -114,7 +115,7 @@ def _writing(config: Config) -> Iterator[Store]:
 
 def _print_report(report: RunReport) -> None:
     for problem in report.problems:
-        print(f"Warning: {problem}", file=sys.stderr)
+        print(terminal_text(f"Warning: {problem}"), file=sys.stderr)
     for digest_id in report.resent:
         print(f"{digest_id}: finished from the outbox (a previous run did not complete it)")
     print(
@@ -151,7 +152,7 @@ def _print_report(report: RunReport) -> None:
 def _print_ranking(report: RunReport) -> None:
     for place, story in enumerate(report.ranking, 1):
         update = " (update)" if story.update else ""
-        print(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}")
+        print(terminal_text(f"{place:3d}. {story.score:8.2f}  [{story.section}] {story.label}{update}"))
         print("       " + " ".join(f"{name}={value:g}" for name, value in story.parts))
 
 
@@ -319,7 +320,8 @@ def _print_feeds(feeds: Sequence[FeedHealth]) -> None:
         if feed.stale and feed.newest_item is not None:
             flag += f" STALE: nothing new since {feed.newest_item:%Y-%m-%d}"
         error = f": {feed.error}" if feed.error and feed.consecutive_failures else ""
-        print(f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}")
+        line = f"  {feed.feed}: last success {last}, {feed.consecutive_failures} failures in a row{flag}{error}"
+        print(terminal_text(line))
 
 
 def _feeds(args: argparse.Namespace) -> int:
@@ -403,11 +405,14 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    # Log lines quote feeds (titles, URLs, error text): none may reach the terminal as a control sequence.
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         return COMMANDS[args.command](args)
     except DigestError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(terminal_text(f"Error: {exc}"), file=sys.stderr)
         return 1
 
 

@@ -14,13 +14,14 @@ feed controls goes through one of the filters here before it is written.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from urllib.parse import quote
 
 from .textutil import safe_url
 
-__all__ = ["markdown_text", "markdown_url", "text_line", "text_url"]
+__all__ = ["TerminalFormatter", "markdown_text", "markdown_url", "terminal_text", "text_line", "text_url"]
 
 # RFC 3986 never allows these in a URL literally; a mail client's link detection stops at some of them,
 # so one in the middle would make the link clicked differ from the link shown.
@@ -76,3 +77,20 @@ def markdown_text(text: str) -> str:
         else:
             out.append(_MARKDOWN_ENTITIES.get(ch, ch))
     return "".join(out)
+
+
+# What a terminal acts on rather than shows: C0 controls but tab and line feed (so also ESC, which starts
+# "\x1b[2J"), DEL, C1 controls (CSI among them), and bidirectional overrides and isolates.
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` for a terminal or a log: each character a terminal would act on written as its escape."""
+    return _TERMINAL.sub(lambda match: match.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+class TerminalFormatter(logging.Formatter):
+    """A log formatter whose lines never carry a control character from a feed (a title's ``\x1b[2J``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))

@@ -16,6 +16,7 @@ from types import MappingProxyType
 import nh3
 
 from .bounds import bound_markup
+from .htmldepth import cut_depth
 from .language import detect_languages
 from .models import Article
 from .textutil import html_to_text, safe_url
@@ -148,6 +149,8 @@ def sanitize_html(markup: str, *, remote_images: bool = True) -> str:
         attribute_filter=_filter_url,
         filter_style_properties={"width", "height"},
     ).strip()
+    # Bounded here, before any rendering: the email's CSS inliner (Rust) overflows its stack on deep nesting.
+    clean = cut_depth(clean)
     return _IMG.sub(lambda match: _rewrite_image(match.group(0), remote_images=remote_images), clean)
 
 

@@ -78,6 +78,18 @@ class Article:
     copies: tuple[Link, ...] = ()
     aliases: tuple[str, ...] = ()
 
+    def is_from(self, entry: str) -> bool:
+        """Whether a config entry (``lead_sources``, ``pinned_sources``…) names this article's source.
+
+        By its configured name, its feed's URL, or a folder (absolute) that holds its file. A name a
+        feed gives itself never equals a name the config uses: the source stage makes it its own.
+        """
+        if not entry:
+            return False
+        if entry in (self.source, self.feed_url):
+            return True
+        return "://" not in entry and entry.startswith("/") and self.feed_url.startswith(entry.rstrip("/") + "/")
+
     @property
     def ids(self) -> tuple[str, ...]:
         """This article's id, its copies' and those of every article it stands for: marked seen together."""

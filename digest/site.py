@@ -28,6 +28,7 @@ from pathlib import Path
 import jinja2
 
 from . import i18n
+from .clean import clean_text
 from .config import DigestSettings, SiteConfig
 from .render import IssueOutline, outline, render_template
 from .store import IssueRecord
@@ -114,7 +115,8 @@ class _Writer:
     def write(self, path: str, text: str) -> None:
         out = self.root / path
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8", newline="\n")
+        # Issues stored before sources were cleaned may hold a lone surrogate: UTF-8 cannot write one.
+        out.write_text(clean_text(text), encoding="utf-8", newline="\n")
 
     def page(
         self, path: str, title: str, body: str, *, description: str = "", canonical: str = "", **extra: object
@@ -211,8 +213,16 @@ class _Writer:
 
     def feeds(self, issues: Sequence[IssueRecord], outlines: Sequence[IssueOutline], *, now: datetime) -> None:
         updated = (issues[0].end if issues else now).isoformat()
+        # Cleaned again here: an issue stored before its sources' text was cleaned could hold a character
+        # XML forbids (a control, a lone surrogate), and one such character makes the whole feed unreadable.
         items = [
-            {"id": self.entry_id(issue), "url": self.url(_issue_path(issue)), "title": _title(issue), "issue": issue}
+            {
+                "id": self.entry_id(issue),
+                "url": self.url(_issue_path(issue)),
+                "title": clean_text(_title(issue)),
+                "issue": issue,
+                "body": clean_text(issue.body_html),
+            }
             for issue in issues
         ]
         atom = render_template(
@@ -233,8 +243,8 @@ class _Writer:
                 "id": item["id"],
                 **({"url": item["url"]} if item["url"] else {}),
                 "title": item["title"],
-                "summary": shape.description,
-                "content_html": issue.body_html,
+                "summary": clean_text(shape.description),
+                "content_html": item["body"],
                 "date_published": issue.end.isoformat(),
             }
             for item, issue, shape in zip(items, issues, outlines, strict=True)

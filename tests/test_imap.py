@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from digest.clean import MAX_TITLE
 from digest.config import Config, parse_config
 from digest.errors import ConfigError
 from digest.sources import gather
@@ -100,7 +101,8 @@ def test_newsletters_arrive_and_stay_unseen(filled: ImapServer, tmp_path: Path) 
     assert "400" in problems and "larger than 300000" in problems  # judged on RFC822.SIZE
     assert "x-no-such-charset" in problems
     assert "3000 multipart parts: skipped" in problems  # refused before the email package spends seconds on it
-    assert by_title["A" * 300].source == "huge@example.net"  # a 200 kB subject is cut
+    # A 200 kB subject is cut at the length every title is (clean_article), and says so.
+    assert by_title["A" * (MAX_TITLE - 1) + "…"].source == "huge@example.net"
     # Nothing was marked seen, moved or changed.
     assert filled.seen_flags() == [""] * len(filled.seen_flags())
     # The same messages give the same ids next run: dedupe and seen-marking hold across runs.

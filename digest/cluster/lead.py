@@ -46,13 +46,17 @@ class LeadPolicy:
 
 
 def _is_derivative(article: Article, policy: LeadPolicy) -> bool:
-    return article.source in policy.derivative_sources or bool(_WIRE_CREDIT.match(article.text))
+    return any(article.is_from(e) for e in policy.derivative_sources) or bool(_WIRE_CREDIT.match(article.text))
 
 
 def choose_lead(members: Sequence[Article], centrality: Sequence[float], policy: LeadPolicy) -> Article:
     """The lead of one story (see the module docstring)."""
     top = max(centrality) if len(centrality) else 0.0
-    pinned = {name: rank for rank, name in reversed(list(enumerate(policy.lead_sources)))}
+    first = len(policy.lead_sources)
+
+    def pinned(article: Article) -> int:
+        return next((n for n, entry in enumerate(policy.lead_sources) if article.is_from(entry)), first)
+
     # Headlines and full texts are not measured on one scale: titles count only when no text is there.
     titles_only = not any(article.text.strip() for article in members)
 
@@ -64,7 +68,7 @@ def choose_lead(members: Sequence[Article], centrality: Sequence[float], policy:
     def key(item: tuple[Article, float]) -> tuple[int, bool, float, float, str]:
         article, central = item
         quality = (central / top if top > 0 else 0.0) + completeness(article)
-        rank = pinned.get(article.source, len(pinned))
+        rank = pinned(article)
         return (rank, _is_derivative(article, policy), -round(quality, 2), article.published.timestamp(), article.id)
 
     return min(zip(members, centrality, strict=True), key=key)[0]

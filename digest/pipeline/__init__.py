@@ -33,12 +33,14 @@ mailer, clock, sleep, environment, stage events) and the state store; its method
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ..clean import clean_text
 from ..config import Config
 from ..errors import DigestError
 from ..mailer import Mailer, mailer_for
@@ -50,6 +52,8 @@ from .context import Context
 from .run import write_report
 from .services import STAGES, Services
 from .week import Week, write_renderings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["STAGES", "Pipeline", "Services", "Week", "write_renderings", "write_report"]
 
@@ -129,8 +133,13 @@ class Pipeline:
         try:
             self.config.check_runnable()
             yield
-        except DigestError as exc:
-            write_report(
-                self.config, RunReport(digest_id="", now=now, dry_run=dry_run, status=RunStatus.ERROR, error=str(exc))
-            )
+        except Exception as exc:
+            # Whatever stopped the run (a bug included), report.json says so: a reader of the last
+            # report must never take an older run's for this one's.
+            error = str(exc) if isinstance(exc, DigestError) else f"unexpected {type(exc).__name__}: {exc}"
+            report = RunReport(digest_id="", now=now, dry_run=dry_run, status=RunStatus.ERROR, error=clean_text(error))
+            try:
+                write_report(self.config, report)
+            except OSError as failed:
+                log.error("run report not written: %s", failed)
             raise

@@ -210,7 +210,15 @@ def _stories(ctx: Context, articles: tuple[Article, ...]) -> tuple[Story, ...]:
 
 def _lead_policy(config: Config) -> LeadPolicy:
     """How a story's lead is chosen, and so which of its other links are written first."""
-    return LeadPolicy(config.cluster.lead_sources, config.cluster.derivative_sources)
+    return LeadPolicy(
+        _by_location(config, config.cluster.lead_sources), _by_location(config, config.cluster.derivative_sources)
+    )
+
+
+def _by_location(config: Config, entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Source entries with each configured folder or file as the absolute path its articles carry."""
+    local = {s.location for s in config.sources if s.kind in ("folder", "path")}
+    return tuple(str(config.resolve(e)) if e in local else e for e in entries)
 
 
 def _render(config: Config, digest: Digest, now: datetime) -> render.Rendering:
@@ -240,7 +248,8 @@ def _ranked_sections(config: Config, stories: tuple[Story, ...], start: datetime
     """
     if _topic_sections(config):
         stories = tuple(summarize.summarize(stories, config=config.summary).stories)
-    return rank.rank(stories, rules=config.sections, config=config.rank, start=start, end=now)
+    ranking = replace(config.rank, pinned_sources=_by_location(config, config.rank.pinned_sources))
+    return rank.rank(stories, rules=config.sections, config=ranking, start=start, end=now)
 
 
 def _topic_sections(config: Config) -> bool:

@@ -46,6 +46,11 @@ def _domain(url: str) -> str:
     return host.removeprefix("www.")
 
 
+def _pinned(story: Story, names: set[str], pinned: tuple[str, ...]) -> bool:
+    """Whether a pinned source covers ``story``: one of its articles (by name, feed or folder) or a copy's outlet."""
+    return bool(names & set(pinned)) or any(a.is_from(entry) for a in story.articles for entry in pinned)
+
+
 def score(story: Story, *, config: RankConfig, start: datetime, end: datetime) -> Story:
     """``story`` with its score and the parts it is the sum of."""
     span = max((end - start).total_seconds(), 1.0)
@@ -61,6 +66,6 @@ def score(story: Story, *, config: RankConfig, start: datetime, end: datetime) -
         ("weight", max(weights, default=0.0)),
         ("recency", round(config.recency_weight * max(0.0, min(1.0, 1 - (end - latest).total_seconds() / span)), 4)),
         ("keywords", float(keywords)),
-        ("pinned", PINNED if names & set(config.pinned_sources) else 0.0),
+        ("pinned", PINNED if _pinned(story, names, config.pinned_sources) else 0.0),
     )
     return replace(story, score=round(sum(v for _, v in parts), 4), score_parts=parts)

@@ -15,7 +15,7 @@ import functools
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
 from ..bounds import bound_markup
+from ..clean import clean_article, clean_name, clean_text
 from ..config import FetchConfig
 from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
@@ -56,6 +57,8 @@ class _Feed:
     language: str
     now: datetime
     unreadable: list[str] = field(default_factory=list)
+    # Items that could not be read at all, as "item N: what went wrong"; the feed's other items still count.
+    failed: list[str] = field(default_factory=list)
     dates: DateBudget = field(default_factory=DateBudget)
 
     def article(
@@ -90,11 +93,32 @@ class _Feed:
             feed_url=self.location,
             aliases=_aliases(guid, url),
         )
-        return article, dated
+        return clean_article(article), dated
+
+    def items(self, entries: Iterable[Any], read: Callable[[Any, _Feed], tuple[Article, bool]]) -> Parsed:
+        """Each entry read by ``read``; one that fails is noted in :attr:`failed` and the others go on."""
+        found = []
+        for number, entry in enumerate(entries, 1):
+            try:
+                found.append(read(entry, self))
+            except Exception as exc:  # any one item, however odd, must not cost the feed its others
+                self.failed.append(f"item {number}: {type(exc).__name__}: {clean_text(str(exc))[:200]}")
+        return found
 
     def report(self, problems: list[Problem] | None) -> None:
         """One problem naming the items whose dates could not be read (they keep their first-seen time)."""
-        if not self.unreadable or problems is None:
+        if problems is None:
+            return
+        if self.failed:
+            others = f" and {len(self.failed) - 1} more" if len(self.failed) > 1 else ""
+            problems.append(
+                Problem(
+                    self.location,
+                    f"unreadable {self.failed[0]}{others}: skipped",
+                    "the feed's other items were read; tell its publisher if this one matters",
+                )
+            )
+        if not self.unreadable:
             return
         named = "; ".join(self.unreadable[:_NAMED_UNDATED])
         more = len(self.unreadable) - _NAMED_UNDATED
@@ -172,14 +196,14 @@ def _parse_xml_feed(
     feed = parsed.get("feed", {})
     base = feed.get("link") or (location if "://" in location else "")
     context = _Feed(
-        source=name or normalize_space(feed.get("title", "")) or location,
+        source=name or clean_name(_text(feed.get("title", ""))) or location,
         location=location,
         base=base if isinstance(base, str) else "",
         category=category,
-        language=str(feed.get("language", "") or ""),
+        language=_text(feed.get("language")),
         now=now,
     )
-    return context, [_entry(entry, context) for entry in parsed.entries]
+    return context, context.items(parsed.entries, _entry)
 
 
 def _amplified(reason: object) -> bool:
@@ -220,11 +244,11 @@ def _entry(entry: Any, feed: _Feed) -> tuple[Article, bool]:
     # call (and warns when it maps updated to published), which costs more than the rest of this.
     field = functools.partial(dict.get, entry)
     content = field("content") or []
-    body = max((str(c.get("value", "")) for c in content if hasattr(c, "get")), key=len, default="")
+    body = max((_text(c.get("value", "")) for c in content if hasattr(c, "get")), key=len, default="")
     html = body or _text(field("summary"))
     published = from_struct(field("published_parsed")) or from_struct(field("updated_parsed"))
     written = "" if published else _text(field("published")) or _text(field("updated"))
-    tags = [str(t.get("term")) for t in field("tags") or [] if hasattr(t, "get") and t.get("term")]
+    tags = [_text(t.get("term")) for t in field("tags") or [] if hasattr(t, "get") and t.get("term")]
     return feed.article(
         guid=_text(field("id")),
         url=_text(field("link")),
@@ -278,7 +302,7 @@ def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, no
         )
     base = _text(doc.get("home_page_url")) or (location if "://" in location else "")
     feed = _Feed(
-        source=name or normalize_space(_text(doc.get("title"))) or location,
+        source=name or clean_name(_text(doc.get("title"))) or location,
         location=location,
         base=base,
         category=category,
@@ -287,15 +311,11 @@ def _parse_json_feed(data: bytes, *, location: str, name: str, category: str, no
     )
     feed_author = _authors(doc)
     items = doc.get("items")
-    found = (
-        [_json_item(item, feed, feed_author) for item in items if isinstance(item, dict)]
-        if isinstance(items, list)
-        else []
-    )
-    return feed, found
+    dicts = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    return feed, feed.items(dicts, functools.partial(_json_item, feed_author=feed_author))
 
 
-def _json_item(item: dict[str, Any], feed: _Feed, feed_author: str) -> tuple[Article, bool]:
+def _json_item(item: dict[str, Any], feed: _Feed, *, feed_author: str) -> tuple[Article, bool]:
     html = _text(item.get("content_html"))
     text = "" if html else normalize_space(_text(item.get("content_text")) or _text(item.get("summary")))
     tags = item.get("tags")
@@ -308,7 +328,7 @@ def _json_item(item: dict[str, Any], feed: _Feed, feed_author: str) -> tuple[Art
         html=html,
         text=text,
         author=_authors(item) or feed_author,
-        tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        tags=[_text(t) for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
         published=published,
         date_text=written,
         language=_text(item.get("language")),
@@ -334,7 +354,8 @@ def _authors(obj: dict[str, Any]) -> str:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A string the feed gave, clean (:func:`~.clean.clean_text`): anything else is no text."""
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 def _iso_date(value: Any) -> datetime | None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ import yaml
 from selectolax.lexbor import LexborHTMLParser
 
 from ..bounds import bound_markdown, bound_markup
+from ..clean import clean_article, clean_text
 from ..config import FetchConfig
 from ..dates import http_date, parse_date
 from ..errors import ParseError, SourceError
@@ -48,6 +51,10 @@ _MAX_BYTES = FetchConfig().max_bytes
 # appears there afterwards is refused rather than followed out of the folder.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+# The deepest nesting a saved file may hold (TOML front matter's arrays and tables, an e-mail's parts):
+# the parsers recurse once a level, so a file nested 50,000 deep would otherwise exhaust the stack.
+MAX_NESTING = 100
+_MULTIPART = re.compile(rb"multipart/", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,9 @@ def read_folder(
             results.append(_parse_saved(shown, raw, source=source, now=now, problems=walk.warnings))
         except SourceError as exc:
             walk.refused.append(exc)
+        except Exception as exc:  # a parser's own failure on one odd file must not cost the folder its others
+            message = f"cannot read saved article: {type(exc).__name__}: {clean_text(str(exc))[:200]}"
+            walk.refused.append(ParseError(message, source=str(shown), hint="fix or remove the file"))
     if walk.refused and problems is None:
         raise walk.refused[0]
     if problems is not None:
@@ -125,6 +135,9 @@ def read_folder_file(
         found = _parse_saved(shown, _read_capped(target, shown, max_bytes), source=source, now=now, problems=warnings)
     except SourceError as exc:
         found, warnings = None, [exc, *warnings]
+    except Exception as exc:  # a parser's own failure on one odd file must not cost the folder its others
+        message = f"cannot read saved article: {type(exc).__name__}: {clean_text(str(exc))[:200]}"
+        found, warnings = None, [ParseError(message, source=str(shown), hint="fix or remove the file"), *warnings]
     return found, [Problem(exc.source, exc.message, exc.hint) for exc in warnings]
 
 
@@ -247,7 +260,13 @@ def _parse_saved(
         saved = reader(raw)
     except (UnicodeDecodeError, ValueError, LookupError) as exc:
         raise ParseError(
-            f"cannot read saved article: {exc}", source=str(path), hint="save it as UTF-8 text, Markdown or HTML"
+            f"cannot read saved article: {clean_text(str(exc))[:200]}",
+            source=str(path),
+            hint="save it as UTF-8 text, Markdown or HTML",
+        ) from exc
+    except RecursionError as exc:
+        raise ParseError(
+            "cannot read saved article: nested too deeply", source=str(path), hint="fix or remove the file"
         ) from exc
     if not saved.text and saved.title in ("", "(untitled)"):
         raise ParseError("no text in the saved article", source=str(path), hint="the file is empty: remove it")
@@ -281,14 +300,15 @@ def _parse_saved(
         feed_url=str(path),
         aliases=(old,) if old and old != identity_key(url) else (),
     )
-    return article, dated
+    return clean_article(article), dated
 
 
 def _decode(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("cp1252")  # the usual encoding of old saved files that are not UTF-8
+        text = raw.decode("cp1252")  # the usual encoding of old saved files that are not UTF-8
+    return clean_text(text)
 
 
 def _read_text(raw: bytes) -> _Saved:
@@ -323,16 +343,29 @@ def _read_html(raw: bytes) -> _Saved:
 
 
 def _read_eml(raw: bytes) -> _Saved:
+    # The parser recurses once per nested part: a message of thousands is refused before it is parsed.
+    if len(_MULTIPART.findall(raw)) > MAX_NESTING:
+        raise ValueError(f"more than {MAX_NESTING} multipart parts")
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    meta: dict[str, str] = {"author": str(message["from"] or "")}
-    if message["date"]:
-        when = http_date(str(message["date"]))
-        meta["date"] = when.isoformat() if when else str(message["date"])
+    meta: dict[str, str] = {"author": _header(message, "from")}
+    date = _header(message, "date")
+    if date:
+        when = http_date(date)
+        meta["date"] = when.isoformat() if when else date
     body = message.get_body(preferencelist=("plain", "html"))
-    content = body.get_content() if body is not None else ""
+    content = clean_text(str(body.get_content())) if body is not None else ""
     is_html = body is not None and body.get_content_type() == "text/html"
-    text = main_text(content) if is_html else normalize_space(str(content))
-    return _Saved(normalize_space(str(message["subject"] or "")), text, "", meta)
+    text = main_text(content) if is_html else normalize_space(content)
+    return _Saved(normalize_space(_header(message, "subject")), text, "", meta)
+
+
+def _header(message: EmailMessage | Message, name: str) -> str:
+    """One header as clean text; one that the parser cannot read (a From: of 50,000 comments) is none."""
+    try:
+        return clean_text(str(message[name] or ""))
+    except RecursionError:
+        log.warning("unreadable %s: header skipped", name)
+        return ""
 
 
 _READERS: dict[str, Callable[[bytes], _Saved]] = {
@@ -381,11 +414,22 @@ def front_matter(content: str) -> tuple[dict[str, str], str]:
 
 
 def _toml(head: str) -> dict[str, str]:
+    if _nesting(head) > MAX_NESTING:
+        raise ValueError(f"TOML front matter nested more than {MAX_NESTING} deep")
     try:
         data = tomllib.loads(head)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"bad TOML front matter: {exc}") from exc
     return {str(k).lower(): _scalar(v) for k, v in data.items() if _scalar(v)}
+
+
+def _nesting(text: str) -> int:
+    """The deepest run of open brackets in ``text``, a bound on TOML's nesting (brackets in strings count too)."""
+    depth = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth = max(0, depth + (1 if match.group(0) in "[{" else -1))
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _yaml(head: str) -> dict[str, str]:

@@ -12,14 +12,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar, cast, runtime_checkable
+from urllib.parse import urlsplit
 
 import httpx
 
 from .. import health
+from ..clean import clean_problem
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
 from ..textutil import html_to_text
+from ..urls import identity_key
 from .caller import CallerThread, Proxy, loop_running
 from .feeds import Parsed
 from .fetch import Fetcher, Sleep
@@ -47,6 +50,10 @@ _T = TypeVar("_T")
 
 # An OPML list may include others; past this depth it is surely a loop through ever-new URLs.
 _MAX_INCLUDE_DEPTH = 8
+# The most OPML lists one run reads, includes and all, and the most feeds they may list together: each
+# list is read once however often it is included, and a fan-out past these is cut with one problem.
+MAX_OPML_LISTS = 64
+MAX_OPML_FEEDS = 20_000
 
 
 class FeedStates(Protocol):
@@ -148,6 +155,7 @@ async def _gather(
     async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
+        reader.reserved = _reserved_names(config, listed)
         urls = [s.url for s in listed if s.url]
         reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
         done = 0
@@ -182,10 +190,12 @@ async def _gather(
     # An OPML list that could not be read is a source that failed, though it lists no feed to try.
     failed_lists = sum(1 for p in problems if p.source in reader.unread_lists)
     read = sum(outcome.read for outcome in outcomes)
+    # Problem lines quote what feeds sent (titles, error text): they reach a terminal and the store.
+    cleaned = tuple(clean_problem(p) for p in problems)
     return Gathered(
         tuple(article for article, _ in found),
         undated,
-        tuple(problems),
+        cleaned,
         tuple(states),
         sources=len(listed) + failed_lists,
         read=read,
@@ -218,6 +228,48 @@ def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
     return out
 
 
+_ALREADY_READ = "already read"
+
+
+@dataclass
+class _Lists:
+    """The OPML lists one run has read, by normalized location, and the feeds they listed so far."""
+
+    seen: set[str] = field(default_factory=set)
+    feeds: int = 0
+    refused: bool = False
+
+    def admit(self, location: str) -> str:
+        """ "" if ``location`` is to be read now; else why not (:data:`_ALREADY_READ` needs no problem line)."""
+        key = identity_key(location) if "://" in location else location
+        if key in self.seen:
+            return _ALREADY_READ
+        if len(self.seen) >= MAX_OPML_LISTS:
+            first, self.refused = not self.refused, True
+            # One line for the whole cut, not one per list refused after it.
+            return (
+                f"more than {MAX_OPML_LISTS} OPML lists included: this one and later ones not read"
+                if first
+                else _ALREADY_READ
+            )
+        self.seen.add(key)
+        return ""
+
+    def take(self, location: str, feeds: list[SourceConfig], problems: list[Problem]) -> list[SourceConfig]:
+        room = max(0, MAX_OPML_FEEDS - self.feeds)
+        if len(feeds) > room:
+            problems.append(
+                Problem(
+                    location,
+                    f"OPML lists name more than {MAX_OPML_FEEDS} feeds together: the rest not read",
+                    "split the lists",
+                )
+            )
+            feeds = feeds[:room]
+        self.feeds += len(feeds)
+        return feeds
+
+
 @dataclass(frozen=True, slots=True)
 class _Window:
     """The run's window, and what the items in it go through as they are read."""
@@ -237,6 +289,8 @@ class _Reader:
         self.prepare = window.prepare
         self.env = window.env
         self.states: dict[str, FeedState] = {}
+        # Source names the config gives (casefolded): no feed may call itself by one of them.
+        self.reserved: frozenset[str] = frozenset()
         # OPML lists that could not be read (as their problems name them).
         self.unread_lists: set[str] = set()
         self.pool = shared_pool()
@@ -251,20 +305,26 @@ class _Reader:
         """The configured sources with every OPML list replaced by the feeds it lists, each feed once."""
         listed: dict[str, SourceConfig] = {}
         problems: list[Problem] = []
+        lists = _Lists()
         for source in self.config.sources:
             if source.kind == "opml":
-                for feed in await self._opml(self.where(source), source.category, (), problems):
+                for feed in await self._opml(self.where(source), source.category, (), problems, lists):
                     listed.setdefault(feed.location, feed)
             else:
                 listed.setdefault(self.where(source), source)
         return list(listed.values()), problems
 
     async def _opml(
-        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem]
+        self, location: str, category: str, chain: tuple[str, ...], problems: list[Problem], lists: _Lists
     ) -> list[SourceConfig]:
         if location in chain or len(chain) > _MAX_INCLUDE_DEPTH:
             loop = " → ".join((*chain, location))
             problems.append(Problem(chain[0], f"OPML lists include each other in a loop: {loop}", "remove one include"))
+            return []
+        refusal = lists.admit(location)
+        if refusal:
+            if refusal != _ALREADY_READ:
+                problems.append(Problem(location, refusal, "split the subscription lists or include fewer"))
             return []
         try:
             opml = read_opml(await self._load(location), location=location, category=category)
@@ -272,13 +332,17 @@ class _Reader:
             problems.append(Problem(exc.source, exc.message, exc.hint))
             self.unread_lists.add(exc.source)
             return []
+        problems.extend(
+            Problem(location, note, "flatten the list: export it again from your reader") for note in opml.cut
+        )
         if opml.self_references:
             problems.append(Problem(location, "the OPML list names itself as a feed", "remove that outline; skipped"))
         feeds = [f for f in opml.feeds if f.location not in chain]
         if len(feeds) < len(opml.feeds):
             problems.append(Problem(location, "lists an OPML list that includes it as a feed", "remove that outline"))
+        feeds = lists.take(location, feeds, problems)
         for include in opml.includes:
-            feeds.extend(await self._opml(include, category, (*chain, location), problems))
+            feeds.extend(await self._opml(include, category, (*chain, location), problems, lists))
         return feeds
 
     async def _load(self, location: str) -> bytes:
@@ -308,7 +372,7 @@ class _Reader:
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
                 outcome.read = True
-            outcome.found = await self._prepared(outcome.found, where)
+            outcome.found = _own_names(await self._prepared(outcome.found, where), source, where, self.reserved)
         except SourceError as exc:
             outcome.unfinished()
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
@@ -482,6 +546,29 @@ class _Reader:
             return article, dated
         teaser = article.text or html_to_text(article.summary_html)
         return (replace(article, text=text) if len(text) > len(teaser) else article), dated
+
+
+def _reserved_names(config: Config, listed: Iterable[SourceConfig]) -> frozenset[str]:
+    """Every source name the config (or an OPML list it names) gives or ranks by, casefolded."""
+    names = [s.name for s in (*config.sources, *listed)]
+    names += [*config.cluster.lead_sources, *config.cluster.derivative_sources, *config.rank.pinned_sources]
+    names += list(config.rank.source_weights)
+    return frozenset(n.casefold() for n in names if n)
+
+
+def _own_names(found: Parsed, source: SourceConfig, where: str, reserved: frozenset[str]) -> Parsed:
+    """``found`` with every source name the feed gave itself that the config reserves made its own.
+
+    A feed that titles itself "Editor's picks" must not be taken for the configured source of that
+    name (pinned, leading stories, weighted): its name gets its address added.
+    """
+    out: Parsed = []
+    for article, dated in found:
+        if article.source != source.name and article.source.casefold() in reserved:
+            host = urlsplit(where).hostname if "://" in where else where
+            article = replace(article, source=f"{article.source} ({host or where})")
+        out.append((article, dated))
+    return out
 
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:

@@ -35,6 +35,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError
 from selectolax.lexbor import LexborHTMLParser
 
+from ..clean import clean_article, clean_text
 from ..config import FetchConfig, SourceConfig
 from ..errors import FetchError, RefusedError, SourceError
 from ..models import Article, Problem
@@ -54,8 +55,6 @@ _BATCH = 8
 # over a few thousand nested ones, then fails with RecursionError.
 _MAX_MULTIPARTS = 50
 _MULTIPART = re.compile(rb"content-type:\s*multipart/", re.I)
-# A title longer than this is a hostile header, not a subject line: it is cut.
-_MAX_TITLE = 300
 # The words of a newsletter's "view in browser" link, in the languages of the shipped locales and a few
 # more; matched against the anchor's whole text, case-folded.
 _VIEW_ONLINE = re.compile(
@@ -265,17 +264,18 @@ def _newsletter(
         fallback = source.name or urlsplit(source.imap).hostname or "mail"
         article, dated = read_message(raw, where=where, source=fallback, now=now, problems=noted)
         message = BytesParser(policy=policy.default).parsebytes(raw)
-        html = _html(message)
+        html = clean_text(_html(message))
         text = main_text(html) if html else ""
         url = view_online_link(html) if html else ""
-        article = replace(
-            article,
-            id=_message_id(message, raw),
-            url=url or article.url,
-            text=text if len(text) > len(article.text) else article.text,
-            source=_source_name(message) or article.source,
-            title=article.title[:_MAX_TITLE],
-            categories=(source.category,) if source.category else (),
+        article = clean_article(
+            replace(
+                article,
+                id=_message_id(message, raw),
+                url=url or article.url,
+                text=text if len(text) > len(article.text) else article.text,
+                source=_source_name(message) or article.source,
+                categories=(source.category,) if source.category else (),
+            )
         )
     except SourceError as exc:
         problems.append(Problem(where, exc.message, "skipped; the others are read"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ..clean import clean_text
 from ..errors import SourceError
 from ..language import LanguageDetector
 from ..models import Article, Problem
@@ -49,13 +50,15 @@ def saved_file_job(
 
 
 def page_text(body: bytes, content_type: str) -> str:
-    """The article text of a fetched web page, decoded by the charset its Content-Type names."""
+    """The article text of a fetched web page, decoded by the charset its Content-Type names, as clean
+    text (a charset such as UTF-7 can still decode to a lone surrogate).
+    """
     charset = content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
     try:
         page = body.decode(charset, errors="replace")
     except LookupError:
         page = body.decode("utf-8", errors="replace")
-    return main_text(page)
+    return main_text(clean_text(page))
 
 
 def warm() -> None:

@@ -17,10 +17,16 @@ from urllib.parse import urljoin
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from ..clean import clean_name, clean_text
 from ..config import SourceConfig
 from ..errors import ParseError
 
-__all__ = ["Opml", "read_opml", "resolve"]
+__all__ = ["MAX_OUTLINES", "MAX_OUTLINE_DEPTH", "Opml", "read_opml", "resolve"]
+
+# Folders nested deeper than this are not read (a real reader's export nests two or three deep); nor are
+# outlines past the first MAX_OUTLINES of one list. Each cut is one problem line.
+MAX_OUTLINE_DEPTH = 32
+MAX_OUTLINES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,8 @@ class Opml:
     feeds: tuple[SourceConfig, ...]
     includes: tuple[str, ...] = ()
     self_references: int = 0
+    # What was cut from the list (too deep, too many outlines), as problem messages.
+    cut: tuple[str, ...] = ()
 
 
 def resolve(base: str, target: str) -> str:
@@ -97,7 +105,7 @@ def read_opml(data: bytes, *, location: str, category: str = "") -> Opml:
         raise ParseError("not an OPML document (no <opml><body>)", source=location, hint="export the list again")
     walk = _Walk(location)
     walk.outlines(body, category)
-    return Opml(tuple(walk.feeds), tuple(dict.fromkeys(walk.includes)), walk.self_references)
+    return Opml(tuple(walk.feeds), tuple(dict.fromkeys(walk.includes)), walk.self_references, walk.cut())
 
 
 class _Walk:
@@ -106,21 +114,44 @@ class _Walk:
         self.feeds: list[SourceConfig] = []
         self.includes: list[str] = []
         self.self_references = 0
+        self.too_deep = 0
+        self.too_many = 0
 
     def outlines(self, node: ET.Element, category: str) -> None:
-        for outline in node.findall("outline"):
+        """Every outline under ``node`` in document order, walked with a stack: nesting costs no recursion."""
+        todo = [(outline, category, 1) for outline in reversed(node.findall("outline"))]
+        seen = 0
+        while todo:
+            outline, category, depth = todo.pop()
+            seen += 1
+            if seen > MAX_OUTLINES:
+                self.too_many = 1 + len(todo)
+                return
             attrs = {k.lower(): v for k, v in outline.attrib.items()}
             kind = attrs.get("type", "").lower()
-            label = (attrs.get("title") or attrs.get("text") or "").strip()
-            feed_url = attrs.get("xmlurl", "").strip()
+            label = clean_name(attrs.get("title") or attrs.get("text") or "")
+            feed_url = clean_text(attrs.get("xmlurl", "")).strip()
             if not feed_url and kind in ("rss", "atom") and attrs.get("url"):
-                feed_url = attrs["url"].strip()  # some OPML 1.0 writers put the feed in url=
+                feed_url = clean_text(attrs["url"]).strip()  # some OPML 1.0 writers put the feed in url=
             if kind == "include" and attrs.get("url"):
-                self._include(resolve(self.location, attrs["url"]))
+                self._include(resolve(self.location, clean_text(attrs["url"])))
             elif feed_url:
                 self._feed(resolve(self.location, feed_url), label, category)
+            children = outline.findall("outline")
+            if children and depth >= MAX_OUTLINE_DEPTH:
+                self.too_deep += 1
+                continue
             # An outline with children is a folder: its title is the category of what it holds.
-            self.outlines(outline, label if not feed_url and label else category)
+            inner = label if not feed_url and label else category
+            todo.extend((child, inner, depth + 1) for child in reversed(children))
+
+    def cut(self) -> tuple[str, ...]:
+        notes = []
+        if self.too_deep:
+            notes.append(f"outlines nested more than {MAX_OUTLINE_DEPTH} deep were not read")
+        if self.too_many:
+            notes.append(f"more than {MAX_OUTLINES} outlines: the rest were not read")
+        return tuple(notes)
 
     def _include(self, target: str) -> None:
         if target == self.location:
