@@ -456,10 +456,6 @@ parse_seconds = 0.5
 source_seconds = 3.0
 
 [rank]
-# Every delivered article is looked for in the renderings: none may be cut for want of room.
-max_stories = 500
-
-[rank]
 # Every case's article must fit in the issue: no story is cut for want of room.
 max_stories = 1000
 max_per_section = 1000
