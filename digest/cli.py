@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .addresses import check_mailbox
 from .config import Config, load_config
 from .dates import iso_datetime
 from .errors import ConfigError, DigestError, StoreError
@@ -24,7 +25,7 @@ from .escape import TerminalFormatter, terminal_text
 from .models import RunReport
 from .report import error_report, output_folder
 from .scaffold import init_project
-from .store import FeedHealth, Store, StoreStatus, is_address, open_store
+from .store import FeedHealth, Store, StoreStatus, open_store
 from .store.runs import RECENT_RUNS
 
 __all__ = ["main"]
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write a starter digest.toml, templates/ and a GitHub workflow")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
     init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument(
+        "--unsubscribe",
+        default=None,
+        metavar="URL_OR_ADDRESS",
+        help="where readers leave: an https URL (one-click) or an address; asked for on a terminal",
+    )
     init.add_argument(
         "--base-url",
         metavar="URL",
@@ -145,6 +152,8 @@ def _print_report(report: RunReport) -> None:
         print("Warning: nothing new since the last digest; nothing was sent", file=sys.stderr)
     elif report.status == "partial" and report.digest_id in report.completed:
         print("Warning: some recipients were refused; everyone else has the digest", file=sys.stderr)
+    elif report.needs_fix:
+        print("Warning: delivery failed: fix what is named above; the issue waits in the outbox", file=sys.stderr)
     elif report.status in ("partial", "failed"):
         print(f"Warning: delivery {report.status}; the next run finishes it", file=sys.stderr)
 
@@ -220,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     testing = args.command == "run" and bool(args.to)
     config = _runnable_config(args)
     if testing:
-        _check_addresses([args.to])
+        check_mailbox(args.to, key="--to", display_name=False)
     if testing and args.dry_run:
         raise DigestError("--to and --dry-run do not go together", hint="--to already sends to that address only")
     if args.command == "run" and not testing and not args.dry_run:
@@ -355,14 +364,9 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_addresses(addresses: Sequence[str]) -> None:
-    bad = [a for a in addresses if not is_address(a)]
-    if bad:
-        raise DigestError(f"not an e-mail address: {bad[0]!r}", hint="give the plain address, e.g. ann@example.org")
-
-
 def _unsubscribe(args: argparse.Namespace) -> int:
-    _check_addresses(args.address)
+    for address in args.address:
+        check_mailbox(address, key="ADDRESS", display_name=False)
     config = load_config(args.config)
     with _writing(config) as store:
         if args.undo:
@@ -382,9 +386,20 @@ def _ask_base_url() -> str:
     return answer.strip()
 
 
+def _ask_unsubscribe() -> str:
+    """Where readers leave, from the person at the terminal; empty (every issue warns) when no one is there."""
+    if not sys.stdin.isatty():
+        return ""
+    try:
+        return input("Where do readers unsubscribe? An https URL or an address (Enter to set it later): ").strip()
+    except EOFError:  # Ctrl-D, or input that ended: later, as for Enter
+        return ""
+
+
 def _init(args: argparse.Namespace) -> int:
     base_url = args.base_url if args.base_url is not None else _ask_base_url()
-    for path in init_project(args.dir, force=args.force, base_url=base_url):
+    unsubscribe = args.unsubscribe if args.unsubscribe is not None else _ask_unsubscribe()
+    for path in init_project(args.dir, force=args.force, base_url=base_url, unsubscribe=unsubscribe):
         print(f"wrote {path}")
     if not base_url:
         print("site.base_url is empty: set it in digest.toml to the site's public URL before the first run")

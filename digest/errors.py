@@ -110,11 +110,18 @@ class RenderError(DigestError):
 
 
 class DeliveryError(DigestError):
-    """Raised when the digest could not be delivered to some or all recipients."""
+    """Raised when the digest could not be delivered to some or all recipients.
 
-    def __init__(self, message: str, *, recipients: tuple[str, ...] = (), hint: str = "") -> None:
+    ``permanent``: sending again will not help until the config or the server is fixed (a refused
+    login, a missing password); otherwise the failure may pass (a server down, a 4xx reply).
+    """
+
+    def __init__(
+        self, message: str, *, recipients: tuple[str, ...] = (), hint: str = "", permanent: bool = False
+    ) -> None:
         super().__init__(message, hint=hint)
         self.recipients = recipients
+        self.permanent = permanent
 
 
 class SummaryError(DigestError):

@@ -7,8 +7,9 @@ when nothing could be attempted, so the pipeline records who got the issue and r
 
 - :class:`SmtpMailer` sends through :func:`digest.deliver.deliver`, one message per recipient (or
   one Bcc), retrying transient failures with the ``sleep`` it was given.
-- :class:`OutboxMailer` writes ``<name>.eml`` into a folder, for a mail client or a later step to send.
-  It stands for every reader at once, so an issue waiting for it is addressed to :data:`OUTBOX`.
+- :class:`OutboxMailer` writes into a folder what SMTP would send, for a mail client or a later step
+  to send: in ``mode = "each"`` one ``<name>/<address>.eml`` per recipient, each addressed to its
+  reader with its own unsubscribe link; in ``"bcc"`` one ``<name>.eml`` with the readers in ``Bcc``.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 from typing import Protocol
 
 from . import deliver
+from .addresses import header
 from .config import Config, EmailConfig
 
 __all__ = ["OUTBOX", "Mailer", "OutboxMailer", "Sent", "SmtpMailer", "mailer_for"]
 
 OUTBOX = "outbox"
-"""The one recipient an issue for the outbox folder waits for (kept in the state store's deliveries)."""
+"""Whom an issue for the outbox folder waits for when ``email.to`` names nobody: the folder itself, which
+gets one ``<name>.eml`` addressed to no one, for a later step to address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +80,32 @@ class SmtpMailer:
 
 
 class OutboxMailer:
-    """Writes each message to ``folder`` as ``<name>.eml``; every recipient counts as delivered once it is written."""
+    """Writes the messages SMTP would send into ``folder``; a recipient counts as delivered once written."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, config: EmailConfig | None = None) -> None:
         self.folder = folder
+        self.config = config or EmailConfig()
 
     def addressees(self, to: Sequence[str]) -> tuple[str, ...]:
-        return (OUTBOX,)
+        return tuple(to) or (OUTBOX,)
 
     def send(self, message: EmailMessage, recipients: Sequence[str], *, name: str) -> Sent:
-        path = deliver.write_outbox(message, self.folder, name)
-        return Sent(tuple(deliver.Delivery(r, True) for r in recipients), (path,))
+        if OUTBOX in recipients:  # nobody named: the message as composed
+            path = deliver.write_outbox(deliver.addressed(message, self.config, ()), self.folder, name)
+            return Sent(tuple(deliver.Delivery(r, True) for r in recipients), (path,))
+        if self.config.mode == "bcc":
+            # The envelope SMTP would be given, for a later `sendmail -t` (which drops the header).
+            message = deliver.addressed(message, self.config, recipients)
+            message["Bcc"] = [header(r) for r in recipients]
+            paths = [deliver.write_outbox(message, self.folder, name)] if recipients else []
+        else:
+            paths = [
+                deliver.write_outbox(
+                    deliver.addressed(message, self.config, (reader,)), self.folder / name, deliver.outbox_name(reader)
+                )
+                for reader in recipients
+            ]
+        return Sent(tuple(deliver.Delivery(r, True) for r in recipients), tuple(paths))
 
 
 def mailer_for(
@@ -99,5 +117,5 @@ def mailer_for(
 ) -> Mailer:
     """The mailer ``config`` asks for: SMTP when ``[email.smtp]`` is set, else the outbox folder."""
     if config.email.smtp is None:
-        return OutboxMailer(config.resolve(config.email.outbox))
+        return OutboxMailer(config.resolve(config.email.outbox), config.email)
     return SmtpMailer(config.email, env=env, connect=connect, sleep=sleep)

@@ -334,6 +334,9 @@ class RunReport:
     copies: int = 0
     # What stopped the run, when status is ERROR.
     error: str = ""
+    # Delivery failed for a reason the next run cannot cure by itself (a refused login, sender or every
+    # recipient): the problems say what to fix. False when it may pass (a server down, a 4xx reply).
+    needs_fix: bool = False
 
     def __post_init__(self) -> None:
         # A status given as its word ("sent") is the member; a word that is not one is refused here.
@@ -364,6 +367,7 @@ class RunReport:
             },
             "skipped": self.skipped,
             "suppressed": self.suppressed,
+            "needs_fix": self.needs_fix,
             "outside_window": {"before": self.before_window, "after": self.after_window},
             "already_seen": self.already_seen,
             "copies": self.copies,

@@ -62,8 +62,8 @@ def test_test_send_without_smtp_writes_a_file_only(
 ) -> None:
     config = loopback_config.write(**_harbor(feed_server, None))
     assert main(["run", "--config", str(config), "--now", EXAMPLE_NOW, "--to", "me@example.org"]) == 0
-    [eml] = (tmp_path / "outbox").glob("*.eml")
-    assert eml.name.endswith("-test.eml")
+    [eml] = (tmp_path / "outbox").rglob("*.eml")
+    assert eml.parent.name.endswith("-test") and eml.name == "me@example.org.eml"
     assert "To: me@example.org" in eml.read_text()
     assert not (tmp_path / "site").exists()
     assert _tables(tmp_path / "state.db").get("seen", 0) == 0

@@ -66,7 +66,7 @@ def _backfill(order: list[str], server: FeedServer, loopback_config: LoopbackCon
     issues = {}
     for issue in WEEKS.values():
         message = BytesParser(policy=policy.default).parsebytes(
-            (config.parent / "outbox" / f"{issue}.eml").read_bytes()
+            (config.parent / "outbox" / issue / "ann@example.org.eml").read_bytes()  # the reader's copy
         )
         assert isinstance(message, EmailMessage)
         issues[issue] = article_ids_in(message)

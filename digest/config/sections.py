@@ -299,6 +299,16 @@ class Config(_Table):
             params["semantic_model"] = str(self.resolve(params["semantic_model"]))
         return params
 
+    def secrets(self) -> tuple[tuple[str, str], ...]:
+        """The environment variables a real run reads, each with the key that names it: ``(key, variable)``."""
+        needed = []
+        smtp = self.email.smtp
+        if smtp is not None and smtp.password_env:
+            needed.append(("email.smtp.password_env", smtp.password_env))
+        if self.summary.backend == "llm" and self.summary.llm.api_key_env:
+            needed.append(("summary.llm.api_key_env", self.summary.llm.api_key_env))
+        return tuple(needed)
+
     def check_runnable(self, path: str = "") -> None:
         """Raise :class:`ConfigError` (naming the file at ``path``) unless a run has something to read.
 

@@ -9,12 +9,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 from .. import deliver, rank, render, site
+from ..addresses import check_mailbox
 from ..config import Config
-from ..errors import DeliveryError, DigestError
+from ..errors import ConfigError, DeliveryError, DigestError
 from ..mailer import Mailer
 from ..models import FeedState, Problem, RunReport, RunStatus
 from ..report import write_report
-from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, is_address, normal_address
+from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, normal_address
 from .context import Context
 from .week import Week, build_week, write_renderings
 
@@ -35,6 +36,7 @@ class _Progress:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     marked_seen: int = 0
     published: bool = False
+    needs_fix: bool = False  # see RunReport.needs_fix
 
 
 def run(ctx: Context, now: datetime) -> RunReport:
@@ -43,6 +45,7 @@ def run(ctx: Context, now: datetime) -> RunReport:
     The caller holds the store's run lock.
     """
     config, store = ctx.config, ctx.store
+    _require_secrets(ctx)
     done = _Progress()
     for entry in store.outbox.pending():
         ctx.reached("resume", entry.issue.id)
@@ -74,12 +77,16 @@ def run(ctx: Context, now: datetime) -> RunReport:
 def dry_run(ctx: Context, now: datetime) -> RunReport:
     """Build and render the week and write it, the message too, to the output folder; send and mark nothing."""
     config = ctx.config
+    unset = _unset_secrets(ctx)  # a warning here: what the dry run shows is still worth seeing
     week = build_week(ctx, now)
     report = _unless_sources_failed(week.report(now, dry_run=True), RunStatus.DRY_RUN)
+    report = replace(report, problems=(*unset, *report.problems))
     if week.digest.stories:
         out_dir = config.resolve(config.digest.output) / week.digest.id
         outputs = write_renderings(week.rendering, out_dir)
-        eml = deliver.write_outbox(_compose(config, week), out_dir, "digest")
+        # As the first reader gets it: their To, their unsubscribe link.
+        message = deliver.addressed(_compose(config, week), config.email, config.email.to[:1])
+        eml = deliver.write_outbox(message, out_dir, "digest")
         report = replace(report, outputs=(*outputs, ("eml", str(eml))))
     write_report(config, report)
     return report
@@ -92,8 +99,8 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     is not taken for a copy of this one and hidden.
     """
     config, store = ctx.config, ctx.store
-    if not is_address(to):
-        raise DeliveryError(f"not an e-mail address: {to!r}", hint="give the plain address, e.g. me@example.org")
+    check_mailbox(to, key="--to", display_name=False)
+    _require_secrets(ctx)
     if normal_address(to) in store.suppression.addresses():
         raise DeliveryError(f"{to} is on the suppression list", hint=f"digest unsubscribe --undo {to} to mail it again")
     week = build_week(ctx, now)
@@ -119,12 +126,37 @@ def send_test(ctx: Context, to: str, now: datetime) -> RunReport:
     return report
 
 
+def _unset_secrets(ctx: Context) -> tuple[Problem, ...]:
+    """The environment variables the config names for a secret that are not set (or empty)."""
+    return tuple(
+        Problem(key, f"environment variable {variable} is not set", "export it; a real run stops here")
+        for key, variable in ctx.config.secrets()
+        if not ctx.services.env.get(variable)
+    )
+
+
+def _require_secrets(ctx: Context) -> None:
+    """Stop before any work when a secret the run needs is missing: an hour of gathering would be lost."""
+    for problem in _unset_secrets(ctx):
+        raise ConfigError(
+            problem.message,
+            key=problem.source,
+            hint="export it before the run; in GitHub Actions, a repository secret of that name",
+        )
+
+
 def _unless_sources_failed(report: RunReport, status: RunStatus) -> RunReport:
     """``report`` with ``status``, unless no source could be read: that failure is what it must say."""
     return report if report.status is RunStatus.SOURCES_FAILED else replace(report, status=status)
 
 
 def _compose(config: Config, week: Week) -> EmailMessage:
+    if not deliver.reaches_unsubscribe(config.email):
+        log.warning(
+            "%s goes out without an unsubscribe link: set email.unsubscribe_url (an https URL gets one-click "
+            "unsubscribe) or email.unsubscribe_mailto",
+            week.digest.id,
+        )
     return deliver.compose(
         config=config.email,
         digest_id=week.digest.id,
@@ -173,6 +205,7 @@ def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progre
         except DeliveryError as exc:
             log.error("delivery of %s failed: %s", digest_id, exc)
             progress.problems.append(Problem(", ".join(exc.recipients) or "email", exc.message, exc.hint))
+            progress.needs_fix = progress.needs_fix or exc.permanent
             return False
         ctx.reached("accepted", digest_id)
         if not _record_deliveries(store, entry, results, now, progress):
@@ -223,7 +256,10 @@ def _record_deliveries(
     accepted = [r.recipient for r in results if r.accepted]
     if not accepted and not entry.recipients("sent"):
         reasons = "; ".join(dict.fromkeys(r.reason for r in results))
-        progress.problems.append(Problem(", ".join(r.recipient for r in results), reasons, "the next run retries"))
+        permanent = all(r.permanent for r in results)
+        progress.needs_fix = progress.needs_fix or permanent
+        hint = _fix(results) if permanent else "the next run retries"
+        progress.problems.append(Problem(", ".join(r.recipient for r in results), reasons, hint))
         return False
     refused = [r for r in results if not r.accepted and r.permanent]
     with store.transaction():
@@ -236,6 +272,15 @@ def _record_deliveries(
     retry = [r for r in results if not r.accepted and not r.permanent]
     progress.problems.extend(Problem(r.recipient, r.reason or "not sent", "the next run retries") for r in retry)
     return not retry
+
+
+def _fix(results: tuple[deliver.Delivery, ...]) -> str:
+    """What to fix when the server refused everyone for good (5xx); the issue waits in the outbox meanwhile."""
+    if all(r.reason.startswith(deliver.SENDER_REFUSED) for r in results):
+        return (
+            "check email.sender: the server does not take mail from it (for this login); the issue waits in the outbox"
+        )
+    return "check email.to and that the server relays for this sender; the issue waits in the outbox"
 
 
 def _send(
@@ -270,6 +315,7 @@ def _record(
         resent=tuple(progress.resent),
         completed=tuple(progress.completed),
         status=status,
+        needs_fix=progress.needs_fix and status is RunStatus.FAILED,
     )
     with store.transaction():
         store.seen.record_first_seen(dict(first_seen))

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..config import EmailConfig
 from ..errors import ConfigError
 
 __all__ = ["FILES", "check_base_url", "init_project"]
@@ -48,13 +49,16 @@ def check_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def init_project(target: Path, *, force: bool = False, base_url: str = "") -> tuple[Path, ...]:
+def init_project(target: Path, *, force: bool = False, base_url: str = "", unsubscribe: str = "") -> tuple[Path, ...]:
     """Write the starter files into ``target``; returns the paths written.
 
     ``base_url`` is the site's public URL, written as ``site.base_url``; empty leaves it for later.
+    ``unsubscribe``, an http(s) URL or an address, goes into ``digest.toml`` as ``email.unsubscribe_url``
+    or ``email.unsubscribe_mailto``; it is checked as the config will check it.
     """
     base_url = check_base_url(base_url) if base_url else ""
     target = target.resolve()
+    edits = _unsubscribe_edit(unsubscribe)
     existing = [target / dest for _, dest in FILES if (target / dest).exists()]
     if existing and not force:
         raise ConfigError(
@@ -66,9 +70,32 @@ def init_project(target: Path, *, force: bool = False, base_url: str = "") -> tu
     for source, dest in FILES:
         path = target / dest
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_fill((HERE / source).read_text(encoding="utf-8"), source, base_url), encoding="utf-8")
+        text = _fill((HERE / source).read_text(encoding="utf-8"), source, base_url)
+        path.write_text(_edited(text, edits) if source == "digest.toml" else text, encoding="utf-8")
         written.append(path)
     return tuple(written)
+
+
+def _unsubscribe_edit(value: str) -> dict[str, str]:
+    """The ``[email]`` line ``value`` fills in: a URL by its scheme, else an address."""
+    value = value.strip()
+    if not value:
+        return {}
+    key = "unsubscribe_url" if value.lower().startswith(("http://", "https://")) else "unsubscribe_mailto"
+    try:
+        EmailConfig(unsubscribe_url=value) if key == "unsubscribe_url" else EmailConfig(unsubscribe_mailto=value)
+    except ConfigError as exc:
+        hint = "an https URL or an address, e.g. leave@example.org"
+        raise ConfigError(exc.message, key="--unsubscribe", hint=hint) from None
+    return {f'{key} = ""': f"{key} = {json.dumps(value, ensure_ascii=False)}"}
+
+
+def _edited(text: str, edits: dict[str, str]) -> str:
+    """``text`` with the start of each line that is a key of ``edits`` replaced by its value."""
+    lines = text.splitlines(keepends=True)
+    for old, new in edits.items():
+        lines = [new + line[len(old) :] if line.startswith(old) else line for line in lines]
+    return "".join(lines)
 
 
 def _fill(text: str, source: str, base_url: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parseaddr
 
+from ..addresses import parse_mailbox
 from .core import Repository
 
 __all__ = ["SuppressionRepository", "is_address", "normal_address"]
@@ -17,15 +18,12 @@ def normal_address(address: str) -> str:
 
 
 def is_address(text: str) -> bool:
-    """Whether ``text`` is one plain e-mail address (``ann@example.org``): no name, no line breaks, one ``@``."""
-    name, address = parseaddr(text)
-    return (
-        not name
-        and address == text.strip()
-        and address.count("@") == 1
-        and all(address.partition("@"))
-        and not any(c.isspace() or ord(c) < 32 for c in address)
-    )
+    """Whether ``text`` is one plain e-mail address (``ann@example.org``): no name, checked as the config's are."""
+    try:
+        parse_mailbox(text, display_name=False)
+    except ValueError:
+        return False
+    return True
 
 
 class SuppressionRepository(Repository):

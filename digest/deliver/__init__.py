@@ -10,15 +10,16 @@ generic folder would turn a long unsubscribe URL into encoded-words no client ca
 another's address) or one message to every recipient in the envelope (``mode = "bcc"``). It
 returns a :class:`Delivery` per recipient, so a refused address is reported while the others
 still get the digest. Transient failures (a dropped connection, a 4xx reply) are retried a
-bounded number of times; permanent ones (5xx) are not.
+bounded number of times; permanent ones (5xx) are not. Each reader's copy (its ``To``, its
+unsubscribe link in the headers and the footer) is made in :mod:`.readers`.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import ipaddress
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -28,29 +29,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from .config import EmailConfig, SmtpConfig
-from .errors import DeliveryError
-from .textutil import slugify
+from ..addresses import envelope, header
+from ..config import EmailConfig, SmtpConfig
+from ..errors import DeliveryError
+from ..textutil import slugify
+from .readers import addressed, reaches_unsubscribe, readdress, set_to, set_unsubscribe, unsubscribe_link
 
 __all__ = [
     "POLICY",
+    "SENDER_REFUSED",
     "Delivery",
     "SmtpFactory",
+    "addressed",
     "compose",
     "deliver",
     "list_id",
     "message_id",
+    "outbox_name",
+    "reaches_unsubscribe",
+    "readdress",
     "smtp_connector",
     "unsubscribe_link",
     "write_outbox",
 ]
 
 SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+
+# How a Delivery's reason begins when the server refused the sender (MAIL FROM), not the recipient.
+SENDER_REFUSED = "SMTP refused the sender"
 
 _UNFOLDED = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
@@ -61,7 +71,8 @@ class _MailPolicy(EmailPolicy):
     def fold(self, name: str, value: Any) -> str:
         if name.lower() not in _UNFOLDED:
             return str(super().fold(name, value))
-        items = [item.strip() for item in str(value).split(",")]
+        # Between items only: a comma inside a URL is part of it.
+        items = [item.strip() for item in re.split(r",(?=\s*<)", str(value))]
         return f"{name}: " + ("," + self.linesep + " ").join(items) + self.linesep
 
     def fold_binary(self, name: str, value: Any) -> bytes:
@@ -86,7 +97,7 @@ class Delivery:
 
 def message_id(digest_id: str, sender: str, digest_name: str = "") -> str:
     """The issue's Message-ID: the same for every send of it, different for another digest's issue of that week."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    domain = envelope(sender).rpartition("@")[2] or "localhost"
     seed = f"{digest_id}\x1f{sender}" + (f"\x1f{digest_name}" if digest_name else "")
     token = hashlib.sha256(seed.encode()).hexdigest()[:16]
     return f"<{digest_id}.{token}@{domain}>"
@@ -96,38 +107,9 @@ def list_id(config: EmailConfig, title: str) -> str:
     """``List-Id`` (RFC 2919): the configured one, else the title's slug under the sender's domain."""
     if config.list_id:
         return config.list_id
-    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "localhost"
+    domain = envelope(config.sender).rpartition("@")[2] or "localhost"
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return f"{title} <{slugify(ascii_title)}.{domain}>"
-
-
-def _set_unsubscribe(message: EmailMessage, config: EmailConfig, recipient: str = "") -> None:
-    """(Re)set ``List-Unsubscribe`` and, for an https URL, RFC 8058's one-click ``List-Unsubscribe-Post``.
-
-    A URL naming ``{recipient}`` is left out when there is no single recipient (Bcc, the outbox copy).
-    """
-    for name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
-        del message[name]
-    targets = []
-    if config.unsubscribe_mailto:
-        targets.append(f"<mailto:{config.unsubscribe_mailto.removeprefix('mailto:')}?subject=unsubscribe>")
-    url = config.unsubscribe_url
-    if url and (recipient or "{recipient}" not in url):
-        targets.append(f"<{url.replace('{recipient}', quote(recipient, safe=''))}>")
-    if targets:
-        message["List-Unsubscribe"] = ", ".join(targets)
-    if targets and targets[-1].startswith("<https://"):
-        # One click: mail providers POST to the URL instead of opening it in a browser.
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-
-
-def unsubscribe_link(config: EmailConfig) -> str:
-    """The unsubscribe link the message body may show: the same for every recipient, or none."""
-    if config.unsubscribe_url and "{recipient}" not in config.unsubscribe_url:
-        return config.unsubscribe_url
-    if config.unsubscribe_mailto:
-        return "mailto:" + config.unsubscribe_mailto.removeprefix("mailto:") + "?subject=unsubscribe"
-    return ""
 
 
 def compose(
@@ -143,12 +125,12 @@ def compose(
     """The digest as one message addressed to every recipient; :func:`deliver` readdresses it per send."""
     message = EmailMessage(policy=POLICY)
     message["Subject"] = config.subject.format(title=title, week=digest_id)
-    message["From"] = config.sender
-    message["To"] = ", ".join(config.to) or "undisclosed-recipients:;"
+    message["From"] = header(config.sender)
+    set_to(message, config.to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(digest_id, config.sender, digest_name)
     message["List-Id"] = list_id(config, title)
-    _set_unsubscribe(message, config)
+    set_unsubscribe(message, config)
     message.set_content(text)
     # Quoted-printable always, because that is the size render budgets the HTML for.
     message.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -166,6 +148,18 @@ def write_outbox(message: EmailMessage, folder: Path, digest_id: str) -> Path:
     tmp.write_bytes(message.as_bytes())
     os.replace(tmp, target)
     return target
+
+
+def outbox_name(recipient: str) -> str:
+    """The file name (without ``.eml``) of ``recipient``'s message: the address, made safe for a file system.
+
+    An address whose characters had to be replaced gets a hash of itself, so two never share a file.
+    """
+    address = envelope(recipient) or recipient
+    safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", address).lstrip(".") or "_"
+    if safe != address:
+        safe += "-" + hashlib.sha256(address.encode()).hexdigest()[:8]
+    return safe
 
 
 def _is_loopback(host: str) -> bool:
@@ -188,6 +182,7 @@ def smtp_connector(context: ssl.SSLContext | None = None) -> SmtpFactory:
             raise DeliveryError(
                 f"refusing to send in clear text to {smtp.host}",
                 hint='security = "none" is for a relay on this machine only; use starttls or ssl',
+                permanent=True,
             )
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         if smtp.security == "starttls":
@@ -205,7 +200,9 @@ def _password(smtp: SmtpConfig, env: Mapping[str, str]) -> str:
     password = env.get(smtp.password_env, "") if smtp.password_env else ""
     if smtp.password_env and not password:
         raise DeliveryError(
-            f"environment variable {smtp.password_env} is not set", hint="export the SMTP password in that variable"
+            f"environment variable {smtp.password_env} is not set",
+            hint="export the SMTP password in that variable",
+            permanent=True,
         )
     return password
 
@@ -220,14 +217,17 @@ def deliver(
 ) -> tuple[Delivery, ...]:
     """Send ``message`` to every recipient in ``config.to``; one :class:`Delivery` each, in that order.
 
-    Raises :class:`DeliveryError` when nothing can be attempted (no server, no recipients, no
-    password) or the server rejects the login; a refused recipient is a result, not an error.
+    The envelope (``MAIL FROM``, ``RCPT TO``) carries each configured address as
+    :func:`digest.addresses.envelope` reads it, the one a run reports. Raises :class:`DeliveryError`
+    when nothing can be attempted (no server, no recipients, no password) or the server rejects the
+    login or the connection's setup; ``permanent`` on it says that sending again will not help. A
+    refused recipient is a result, not an error.
     """
     smtp = config.smtp
     if smtp is None:
-        raise DeliveryError("no SMTP server configured", hint="set [email.smtp] or use the outbox")
+        raise DeliveryError("no SMTP server configured", hint="set [email.smtp] or use the outbox", permanent=True)
     if not config.to:
-        raise DeliveryError("no recipients", hint="set email.to")
+        raise DeliveryError("no recipients", hint="set email.to", permanent=True)
     session = _Session(message, config, smtp, _password(smtp, env), connect or smtp_connector())
     batches = [(r,) for r in config.to] if config.mode == "each" else [tuple(config.to)]
     for attempt in range(smtp.retries + 1):
@@ -248,12 +248,12 @@ class _Session:
     def __init__(
         self, message: EmailMessage, config: EmailConfig, smtp: SmtpConfig, password: str, connect: SmtpFactory
     ) -> None:
-        self.message = copy.deepcopy(message)
+        self.message = message
         self.config = config
         self.smtp = smtp
         self.password = password
         self.connect = connect
-        self.sender = parseaddr(config.sender)[1]
+        self.sender = envelope(config.sender)
         self.results: dict[str, Delivery] = {}
         self.last_error = ""
 
@@ -275,6 +275,14 @@ class _Session:
                 f"SMTP login refused: {_reply(exc.smtp_code, exc.smtp_error)}",
                 recipients=self.config.to,
                 hint=f"check email.smtp.username and the password in {self.smtp.password_env or 'its variable'}",
+                permanent=_permanent(exc.smtp_code),
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH, where the config asks for it
+            raise DeliveryError(
+                f"the SMTP server does not support what the config asks: {exc}",
+                recipients=self.config.to,
+                hint="check email.smtp.security and email.smtp.username against what the server offers",
+                permanent=True,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.last_error = f"SMTP failed: {exc}"
@@ -282,33 +290,45 @@ class _Session:
         return retry
 
     def _send_one(self, client: smtplib.SMTP, batch: tuple[str, ...]) -> list[tuple[str, ...]]:
-        self._address(batch)
+        message = addressed(self.message, self.config, batch)
+        # The envelope names each reader by the address the config was checked for, keyed back to its entry.
+        entries = {envelope(r): r for r in batch}
         try:
             refused: Mapping[str, tuple[int, bytes | str]] = client.send_message(
-                self.message, from_addr=self.sender, to_addrs=list(batch)
+                message, from_addr=self.sender, to_addrs=list(entries)
             )
         except smtplib.SMTPRecipientsRefused as exc:
             refused = dict(exc.recipients)
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-            refused = dict.fromkeys(batch, (exc.smtp_code, exc.smtp_error))
+        except smtplib.SMTPSenderRefused as exc:
+            reason = f"{SENDER_REFUSED} {self.sender}: {_reply(exc.smtp_code, exc.smtp_error)}"
+            return self._refuse_all(batch, exc.smtp_code, reason)
+        except smtplib.SMTPDataError as exc:
+            return self._refuse_all(
+                batch, exc.smtp_code, f"SMTP refused the message: {_reply(exc.smtp_code, exc.smtp_error)}"
+            )
         again: list[tuple[str, ...]] = []
+        refused_entries = {entries.get(address, address): reply for address, reply in refused.items()}
         for recipient in batch:
-            if recipient not in refused:
+            if recipient not in refused_entries:
                 self.results[recipient] = Delivery(recipient, True)
                 continue
-            code, text = refused[recipient]
-            self.last_error = f"SMTP refused: {_reply(code, text)}"
-            if 400 <= code < 500:
-                again.append((recipient,))
-            else:
-                self.results[recipient] = Delivery(recipient, False, self.last_error, permanent=True)
+            code, text = refused_entries[recipient]
+            again.extend(self._refuse_all((recipient,), code, f"SMTP refused: {_reply(code, text)}"))
         return again
 
-    def _address(self, batch: tuple[str, ...]) -> None:
-        each = self.config.mode == "each"
-        del self.message["To"]
-        self.message["To"] = batch[0] if each else "undisclosed-recipients:;"
-        _set_unsubscribe(self.message, self.config, batch[0] if each else "")
+    def _refuse_all(self, batch: tuple[str, ...], code: int, reason: str) -> list[tuple[str, ...]]:
+        """Record ``batch`` refused for good on a 5xx reply; returns it to try again on any other."""
+        self.last_error = reason
+        if not _permanent(code):
+            return [(r,) for r in batch]
+        for recipient in batch:
+            self.results[recipient] = Delivery(recipient, False, reason, permanent=True)
+        return []
+
+
+def _permanent(code: int) -> bool:
+    """A 5xx reply: the server will say the same next time (RFC 5321 4.2.1)."""
+    return 500 <= code < 600
 
 
 def _reply(code: int, text: bytes | str) -> str:
