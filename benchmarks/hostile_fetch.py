@@ -34,6 +34,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -192,6 +193,7 @@ def build(attacks: Attacks) -> None:
     _folder_case(a)
     _input_cases(a)
     _input_folder_case(a)
+    _intake_cases(a)
 
 
 def _private_cases(a: Attacks) -> None:
@@ -308,6 +310,115 @@ def _input_folder_case(a: Attacks) -> None:
     a.cases.append(Case("UTF-7 lone surrogate", article="Seven survivor"))
 
 
+# ---- The intake: embedded IPv4 in IPv6, entity expansion, busy parsers, quadratic inputs, deadlines ----
+
+# IPv6 forms that carry 169.254.169.254 (or 127.0.0.2, or a site of their own): each must be refused.
+EMBEDDED = [
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::a9fe:a9fe",
+    "::a9fe:a9fe",
+    "::127.0.0.2",
+    "::ffff:0:a9fe:a9fe",
+    "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378:8000:63bf:5601:5601",
+    "fec0::1",
+]
+
+
+INNOCENT_TOPICS = [
+    "The harbour ferry will run every ten minutes from March, the transit authority said.",
+    "A rare orchid flowered in the botanical garden's glasshouse for the first time in decades.",
+    "The city library extends its opening hours to Sunday afternoons after a council vote.",
+    "Volunteers counted four hundred migrating cranes over the wetland reserve at dawn.",
+    "The regional orchestra announced a free concert series in three village churches.",
+    "Engineers finished repairing the old stone bridge two weeks ahead of schedule.",
+    "A bakery cooperative opened its third shop, selling rye bread made with local grain.",
+]
+
+
+def slow(body: bytes, seconds: float) -> Respond:
+    def respond(out: BinaryIO) -> None:
+        time.sleep(seconds)
+        reply(body, **{"Content-Type": "text/html"})(out)
+
+    return respond
+
+
+def _intake_cases(a: Attacks) -> None:
+    """Each attack beside an innocent feed whose story must still be delivered."""
+    routes = a.routes
+    listed = [f"http://[{address}]:{a.port}/latest/meta-data/" for address in EMBEDDED]
+    a.sources += [f'url = "{url}"' for url in listed]
+    a.cases.append(Case("IPv6 forms carrying a private IPv4", [(u, "refused") for u in listed]))
+
+    def with_innocent(name: str, path: str, respond: Respond, needle: str) -> None:
+        routes[path] = respond
+        # A story of its own (its link and words): copies of one story would show one title only.
+        topic = INNOCENT_TOPICS[len(routes) % len(INNOCENT_TOPICS)]
+        innocent = feed(f"Innocent beside {name}", link=f"https://news.example{path}", description=topic)
+        routes[path + "-innocent"] = reply(innocent)
+        a.sources += [f'url = "{a.url(path)}"', f'url = "{a.url(path + "-innocent")}"']
+        problems = [(a.url(path), needle)] if needle else []
+        a.cases.append(Case(name, problems, article=f"Innocent beside {name}"))
+
+    bomb = f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{"x" * 5000}">\n]>\n' + feed("Bomb").decode()
+    bomb = bomb.replace("A line of text.", "&a;" * 25_000)  # 106 KB growing to 125 MB
+    with_innocent("entity bomb", "/entities", reply(bomb.encode()), "entities")
+    with_innocent("feed that keeps the parser busy", "/busy", reply(_busy_feed()), "longer than")
+    spam = b"<!doctype html><html><head>" + b"<link type='application/rss+xml' " * 6000
+    with_innocent("page of feed-link spam", "/link-spam", reply(spam, **{"Content-Type": "text/html"}), "HTML page")
+    nested = feed("Nested quotes", description="&lt;blockquote&gt;" * 50_000 + "deep")
+    with_innocent("50,000 nested blockquotes", "/nested", reply(nested), "")
+    a.cases[-1].article = "Nested quotes"
+    page = b"<html><body><article><p>" + b"The page text. " * 40 + b"</p></article></body></html>"
+    items = "".join(
+        f"<item><guid>p{n}</guid><title>Paged {n}</title><link>{a.url(f'/page{n}')}</link>"
+        f"<pubDate>{PUBLISHED}</pubDate><description>Teaser.</description></item>"
+        for n in range(12)
+    )
+    for n in range(12):
+        routes[f"/page{n}"] = slow(page, 2.0)
+    paged = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Paged</title>{items}</channel></rss>'
+    with_innocent("full-text pages past the source budget", "/paged", reply(paged.encode()), "full-text pages")
+    a.sources[-2] += "\nfull_text = true"
+    _quadratic_folder(a)
+
+
+def _busy_feed() -> bytes:
+    """Just under 1 MB and seconds of parsing: 6,000 items."""
+    items = "".join(
+        f"<item><guid>g{n}</guid><title>Item {n}</title><description>&lt;p&gt;Words {n}&lt;/p&gt;</description>"
+        f"<pubDate>{PUBLISHED}</pubDate></item>"
+        for n in range(6000)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title>{items}</channel></rss>'.encode()
+
+
+def _parse_budget() -> float:
+    """fetch.parse_seconds for the run: a third of what the busy feed takes to parse on this machine (at
+    least half a second), so the busy feed is stopped and the heavy inputs that must be read are not.
+    """
+    from digest.sources.feeds import parse_feed
+
+    started = time.perf_counter()
+    parse_feed(_busy_feed(), location="busy", now=datetime.fromisoformat(NOW))
+    return max(0.5, (time.perf_counter() - started) / 3)
+
+
+def _quadratic_folder(a: Attacks) -> None:
+    """Saved files that took minutes each: 40,000 <title>, 60,000 nested <div>, Markdown of 7,000 '[a]('."""
+    folder = a.work / "quadratic"
+    folder.mkdir()
+    (folder / "fine.txt").write_text("Fine beside quadratic files\n\nA saved article that must still be read.")
+    (folder / "titles.html").write_bytes(b"<title>" * 40_000)
+    (folder / "nested.html").write_bytes(b"<div>" * 60_000 + b"deep")
+    (folder / "attributes.html").write_text("<p><img " + " ".join(f"a{n}=x" for n in range(30_000)) + ">text</p>")
+    (folder / "brackets.md").write_text("[a](" * 7000)
+    (folder / "links.md").write_text(" ".join(f"[link {n}](https://e.example/{n})" for n in range(1000)))
+    a.sources.append(f'folder = "{folder}"\nname = "Quadratic"')
+    a.cases.append(Case("saved files that took minutes", article="Fine beside quadratic files"))
+
+
 class _Handler(socketserver.StreamRequestHandler):
     routes: dict[str, Respond]
 
@@ -337,7 +448,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(a: Attacks, max_bytes: int, timeout: float) -> Path:
+def write_config(a: Attacks, max_bytes: int, timeout: float, parse_seconds: float = 30.0) -> Path:
     sources = "".join(f"\n[[sources]]\n{s}\n" for s in a.sources)
     path = a.work / "digest.toml"
     path.write_text(
@@ -352,6 +463,10 @@ allow_networks = ["127.0.0.1/32"]
 max_bytes = {max_bytes}
 timeout = {timeout}
 retries = 0
+# The intake cases: a parser kept busy is stopped (at a third of the busy feed's parse time here), a
+# source's full-text pages after 3 s.
+parse_seconds = {parse_seconds:.2f}
+source_seconds = 3.0
 
 [rank]
 # Every case's article must fit in the issue: no story is cut for want of room.
@@ -419,7 +534,8 @@ def main() -> int:
         build(attacks)
         servers = [serve(attacks.routes, host, attacks.port) for host in ("127.0.0.1", "127.0.0.2")]
         try:
-            config = write_config(attacks, args.max_bytes, args.timeout)
+            parse_seconds = _parse_budget()
+            config = write_config(attacks, args.max_bytes, args.timeout, parse_seconds)
             command = [sys.executable, "-m", "digest.cli", "run", "--dry-run", "--config", str(config), "--now", NOW]
             started = time.perf_counter()
             try:
@@ -442,6 +558,7 @@ def main() -> int:
         held += ok
         print(f"{'held' if ok else 'FAILED':6} {case.name}")
     print(f"run exit {done.returncode} in {seconds:.1f}s, {len(problems)} problem lines")
+    print(f"fetch.parse_seconds {parse_seconds:.2f} (a third of the busy feed's parse here)")
     if done.returncode not in (0, 2, 3):
         print(done.stderr[-2000:], file=sys.stderr)
     print(f"cases={len(attacks.cases)} held={held} peak_mb={peak_mb:.0f}")

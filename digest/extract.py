@@ -15,7 +15,8 @@ from types import MappingProxyType
 
 import nh3
 
-from .htmldepth import bound_depth, cut_depth
+from .bounds import bound_markup
+from .htmldepth import cut_depth
 from .language import detect_languages
 from .models import Article
 from .textutil import html_to_text, safe_url
@@ -140,7 +141,7 @@ def sanitize_html(markup: str, *, remote_images: bool = True) -> str:
     if not markup:
         return ""
     clean = nh3.clean(
-        bound_depth(markup),
+        bound_markup(markup),
         tags=set(ALLOWED_TAGS),
         attributes=_READ_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

@@ -17,7 +17,7 @@ from functools import cache
 import sentencex
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .htmldepth import bound_depth
+from .bounds import bound_markup
 from .urls import identity_key
 
 __all__ = [
@@ -107,7 +107,7 @@ def html_to_text(markup: str) -> str:
 
 
 def _parse(markup: str) -> LexborHTMLParser:
-    tree = LexborHTMLParser(bound_depth(markup.replace("\x00", "")))
+    tree = LexborHTMLParser(bound_markup(markup.replace("\x00", "")))
     # Innermost and last first: mending one only copies and frees what follows it, all of it already mended.
     for node in reversed(tree.css(",".join(sorted(_INTERRUPTIONS)))):
         _mend_interrupted(node)
@@ -313,8 +313,8 @@ def main_text(page: str, *, library: bool = True) -> str:
     ``<article>``/``<main>`` element, or of the whole page when it has none, without menus,
     sidebars, footers and forms.
     """
-    page = bound_depth(page)
     extract_text = _trafilatura() if library else None
+    page = bound_markup(page)
     if extract_text is not None:
         try:
             found = extract_text(page, include_comments=False, favor_recall=True)

@@ -170,6 +170,7 @@ def test_each_service_limit_comes_from_apprise_and_a_merged_title_counts() -> No
 def test_a_channel_address_outside_the_fetch_policy_is_refused() -> None:
     assert "not public" in refused("json://169.254.169.254/latest", ())
     assert "not public" in refused("json://localhost:8080/", ())
+    assert "not public" in refused("json://[::ffff:169.254.169.254]/latest", ()), "an IPv6 form of the same address"
     assert refused("json://127.0.0.1:8080/", ["127.0.0.1/32"]) == ""
     assert refused("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", ()) == ""
 

@@ -208,12 +208,13 @@ def test_truncated_xml_keeps_the_complete_items() -> None:
     assert [a.id for a, _ in parse_feed(feed, location="f", now=NOW)][:3] == ["f#guid:g0", "f#guid:g1", "f#guid:g2"]
 
 
-def test_billion_laughs_is_harmless_and_fast() -> None:
+def test_billion_laughs_is_refused_fast() -> None:
     entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 12))
     bomb = f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{entities}]>'
     bomb += '<rss version="2.0"><channel><title>&l11;</title><item><title>x &l11;</title></item></channel></rss>'
-    found = parse_feed(bomb.encode(), location="f", now=NOW)
-    assert found and all(len(a.title) < 1000 for a, _ in found)
+    # expat stops at its amplification limit; what feedparser's loose parser would make of it is not used.
+    with pytest.raises(ParseError, match="entity expansion"):
+        parse_feed(bomb.encode(), location="f", now=NOW)
 
 
 def test_html_page_names_its_feed_in_the_hint() -> None:

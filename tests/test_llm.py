@@ -221,7 +221,8 @@ def test_preview_writes_no_cache_and_a_run_does(api: FakeApi, tmp_path: Path) ->
     body = body.replace('folder = "saved"', f'folder = "{EXAMPLES / "saved"}"')
     body = body.replace(
         "[summary]\nsentences = 2\n",
-        f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n',
+        f'[summary]\nsentences = 2\nbackend = "llm"\n\n[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n'
+        'allow_networks = ["127.0.0.1/32"]\n',
     )
     config = load_config(write_config(tmp_path / "digest.toml", body))
     with open_store(tmp_path / "state" / "digest.db") as store:
@@ -253,7 +254,7 @@ def _examples_config(api: FakeApi, tmp_path: Path, rank: str, llm: str = "", sum
     body = body.replace(
         "[summary]\nsentences = 2\n",
         f'[summary]\nsentences = 2\nbackend = "llm"\n{summary}\n'
-        f'[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\n{llm}',
+        f'[summary.llm]\nbase_url = "{api.base_url}"\nmodel = "m"\nallow_networks = ["127.0.0.1/32"]\n{llm}',
     )
     body += f"\n[rank]\n{rank}\n"
     return write_config(tmp_path / "digest.toml", body)

@@ -6,6 +6,7 @@ type allows (read with ``typing.get_args``, so the type is the list), then its o
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing
 from dataclasses import fields
@@ -68,6 +69,14 @@ def _require(table: object, test: typing.Callable[[Any], bool], message: str, *n
 
 def _share(value: float) -> bool:
     return 0.0 <= value <= 1.0
+
+
+def _check_networks(key: str, networks: typing.Iterable[str]) -> None:
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"not a network: {network!r}", key=key, hint='e.g. "10.0.0.0/8"') from exc
 
 
 def _check_patterns(key: str, patterns: typing.Iterable[str]) -> None:

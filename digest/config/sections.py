@@ -14,7 +14,6 @@ folder and a model folder exist, relative to ``base_dir``.
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,18 @@ from urllib.parse import urlsplit
 from .. import i18n
 from ..errors import ConfigError
 from ..textutil import slugify
-from .base import SOURCE_KINDS, Action, Backend, Mode, Representation, Security, _require, _Table, choices
+from .base import (
+    SOURCE_KINDS,
+    Action,
+    Backend,
+    Mode,
+    Representation,
+    Security,
+    _check_networks,
+    _require,
+    _Table,
+    choices,
+)
 from .channels import ChannelConfig
 from .delivery import EmailConfig, SiteConfig, SmtpConfig
 from .stories import (
@@ -209,10 +219,16 @@ class FetchConfig(_Table):
     retries: int = 2
     backoff: float = 1.0
     max_retry_after: float = 60.0
-    # Processes that parse feeds when a run reads 32 or more (0: one per core). 1, parsing in the fetching
-    # process, measured faster on two cores: workers cost start-up and pickling that parallel parsing
-    # only repays with cores to spare.
+    # Worker processes that parse feeds, saved files and article pages, one input each at a time (0: one
+    # per core). Parsing never runs in the fetching process: a hostile input would hold up every fetch.
     parse_workers: int = 1
+    # Seconds a worker may spend on one input before it is stopped (and replaced) and the input reported.
+    parse_seconds: float = 30.0
+    # Seconds a full_text source's pages may take together, once its feed is parsed; the items whose pages
+    # are not read by then are reported and tried again next run (the feed is then read in full).
+    source_seconds: float = 300.0
+    # Seconds the whole source stage may take; sources not read by then are reported and tried next run.
+    run_seconds: float = 1800.0
     # Networks (CIDR) that feeds, OPML lists, redirects and article pages may reach besides public
     # addresses, e.g. ["10.0.0.0/8"] for an intranet feed. Loopback, private, link-local and reserved
     # addresses are refused otherwise: a stranger's feed must not make the run read 169.254.169.254.
@@ -247,17 +263,12 @@ class FetchConfig(_Table):
             "quarantine_after",
             "stale_days",
         )
-        _require(self, lambda v: v > 0, "must be greater than 0", *positive)
+        positive_seconds = ("parse_seconds", "source_seconds", "run_seconds")
+        _require(self, lambda v: v > 0, "must be greater than 0", *positive, *positive_seconds)
         _require(
             self, lambda v: v >= 0, "must not be negative", "retries", "backoff", "max_retry_after", "parse_workers"
         )
-        for network in self.allow_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"not a network: {network!r}", key="allow_networks", hint='e.g. "10.0.0.0/8"'
-                ) from exc
+        _check_networks("allow_networks", self.allow_networks)
 
 
 # Embedding models named rather than found in a folder: they ship inside a Python package.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import ConfigError
-from .base import Action, Backend, Representation, _check_patterns, _require, _share, _Table
+from .base import Action, Backend, Representation, _check_networks, _check_patterns, _require, _share, _Table
 
 __all__ = [
     "LEAD_POLICY",
@@ -132,10 +132,14 @@ class LlmConfig(_Table):
     max_input_chars: int = 12_000
     # Requests in flight at once (local servers usually answer one at a time; hosted APIs take more).
     concurrency: int = 4
+    # Networks (CIDR) besides public addresses the endpoint may be on, e.g. ["127.0.0.1/32"] for a
+    # server on this machine: the same destination policy as feeds (fetch.allow_networks counts too).
+    allow_networks: tuple[str, ...] = ()
 
     def _check(self) -> None:
         _require(self, lambda v: v >= 1, "must be at least 1", "concurrency")
         _require(self, _share, "must be between 0 and 1", "min_overlap")
+        _check_networks("allow_networks", self.allow_networks)
 
 
 @dataclass(frozen=True, slots=True)

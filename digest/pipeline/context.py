@@ -13,7 +13,9 @@ import httpx
 
 from ..config import Config
 from ..mailer import Mailer
+from ..sources.client import GuardedSyncTransport
 from ..sources.fetch import Sleep
+from ..sources.guard import DestinationPolicy
 from ..store import Store
 from .services import Services
 
@@ -48,12 +50,22 @@ class Context:
 
     @contextmanager
     def llm_client(self) -> Iterator[httpx.Client]:
-        """The client the LLM is asked through: the given one, or one over the injected transport, or a real one."""
+        """The client the LLM is asked through: the given one, or one over the injected transport, or a real one.
+
+        A real one reaches only what the feeds may reach, plus the networks ``summary.llm.allow_networks``
+        names: the endpoint is held to the same destination policy, through the same proxies.
+        """
         if self.services.llm_client is not None:
             yield self.services.llm_client
             return
-        transport = self.services.http_transport
-        with httpx.Client(transport=transport if isinstance(transport, httpx.BaseTransport) else None) as client:
+        given = self.services.http_transport
+        if isinstance(given, httpx.BaseTransport):
+            transport: httpx.BaseTransport = given
+        else:
+            networks = (*self.config.fetch.allow_networks, *self.config.summary.llm.allow_networks)
+            transport = GuardedSyncTransport(DestinationPolicy.from_strings(networks))
+        # The transport reads the proxy variables itself, and .netrc has no business with the endpoint.
+        with httpx.Client(transport=transport, trust_env=False) as client:
             yield client
 
     def async_sleep(self) -> Sleep:

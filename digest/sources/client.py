@@ -17,16 +17,16 @@ import ipaddress
 import ssl
 import urllib.request
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 import httpcore
 import httpx
 
 from ..config import FetchConfig
-from .guard import DestinationPolicy, GuardedBackend, check_destination
+from .guard import DestinationPolicy, GuardedBackend, GuardedSyncBackend, check_destination, check_destination_now
 
-__all__ = ["GuardedTransport"]
+__all__ = ["GuardedSyncTransport", "GuardedTransport"]
 
 # Most specific first: httpcore's timeouts and network errors are subclasses of wider ones.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -176,6 +176,64 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         for pool in self._pools.values():
             await pool.aclose()
         self._pools.clear()
+
+
+class _SyncBody(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes], request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _mapped(self._request):
+            yield from self._stream
+
+    def close(self) -> None:
+        closer = getattr(self._stream, "close", None)
+        if closer is not None:
+            with _mapped(self._request):
+                closer()
+
+
+class GuardedSyncTransport(httpx.BaseTransport):
+    """A blocking client's transport (the LLM's) under the same destination policy and proxies.
+
+    A few requests to one endpoint: one pool, direct or through the environment's proxy.
+    """
+
+    def __init__(self, policy: DestinationPolicy, *, proxies: Mapping[str, str] | None = None) -> None:
+        self.policy = policy
+        self._ssl = httpx.create_ssl_context()
+        self._router = GuardedTransport(policy, proxies=proxies)  # only its proxy_for is used
+        self._direct = httpcore.ConnectionPool(ssl_context=self._ssl, network_backend=GuardedSyncBackend(policy))
+        self._proxied: dict[str, httpcore.HTTPProxy] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        proxy = self._router.proxy_for(url)
+        pool: httpcore.ConnectionPool = self._direct
+        if proxy:
+            check_destination_now(self.policy, url.host, url.port or _port(url.scheme))
+            pool = self._proxied.setdefault(proxy, httpcore.HTTPProxy(proxy_url=proxy, ssl_context=self._ssl))
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped(request):
+            response = pool.handle_request(core)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_SyncBody(response.stream, request),  # type: ignore[arg-type]
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._direct.close()
+        for pool in self._proxied.values():
+            pool.close()
 
 
 def _port(scheme: str) -> int:

@@ -22,25 +22,26 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from selectolax.lexbor import LexborHTMLParser
 
+from ..bounds import bound_markup
 from ..clean import clean_article, clean_name, clean_text
+from ..config import FetchConfig
 from ..dates import DateBudget, from_struct, iso_datetime
 from ..errors import ParseError
 from ..models import Article, Problem
 from ..textutil import content_hash, first_sentence, html_to_text, normalize_space
 from ..urls import identity_key, legacy_key, link_url
+from .entities import check_entities
 
 __all__ = ["Parsed", "parse_feed", "stable_id"]
 
-_ALTERNATE = re.compile(
-    rb"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>|"
-    rb"<link\b[^>]*\brel=[\"']alternate[\"'][^>]*\btype=[\"']application/feed\+json[\"'][^>]*>",
-    re.I,
-)
-_HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']", re.I)
+# A feed a web page names: <link rel="alternate" type="application/rss+xml" href="…">.
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 # Control characters are not text (XML forbids most of them; feedparser's loose mode lets them through).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Parsed = list[tuple[Article, bool]]
+_MAX_BYTES = FetchConfig().max_bytes
 # Items named one by one in the problems when their dates cannot be read; the rest are counted.
 _NAMED_UNDATED = 3
 
@@ -140,15 +141,18 @@ def parse_feed(
     now: datetime,
     content_type: str = "",
     problems: list[Problem] | None = None,
+    max_bytes: int = _MAX_BYTES,
 ) -> Parsed:
     """Articles of a feed document, each with whether the feed dated it; :class:`ParseError` if it is none.
 
-    Items whose dates cannot be read become one entry in ``problems`` (when given).
+    Items whose dates cannot be read become one entry in ``problems`` (when given). A feed whose
+    entities would expand it past ``max_bytes`` is refused before it is parsed.
     """
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in (b"{", b"["):
         feed, found = _parse_json_feed(data, location=location, name=name, category=category, now=now)
     else:
+        check_entities(data, location=location, max_bytes=max_bytes)
         feed, found = _parse_xml_feed(
             data, location=location, name=name, category=category, now=now, content_type=content_type
         )
@@ -179,6 +183,14 @@ def _parse_xml_feed(
         )
     except Exception as exc:  # feedparser has no error contract; one odd file must not sink the run
         raise ParseError(f"the feed parser failed: {exc}", source=location, hint="the feed is malformed") from exc
+    if _amplified(parsed.get("bozo_exception")):
+        # expat stopped at its amplification limit: what feedparser's loose parser made of it instead
+        # is the expansion expat refused, so none of it is used.
+        raise ParseError(
+            "entity expansion past the XML parser's limit",
+            source=location,
+            hint="an entity expansion attack on feed readers, or a broken feed: tell its publisher",
+        )
     if not parsed.get("version") and not parsed.entries:
         raise _not_a_feed(data, parsed.get("bozo_exception"), location)
     feed = parsed.get("feed", {})
@@ -194,14 +206,18 @@ def _parse_xml_feed(
     return context, context.items(parsed.entries, _entry)
 
 
+def _amplified(reason: object) -> bool:
+    text = str(reason or "").lower()
+    return "amplification" in text or "entity expansion" in text or "recursive entity" in text
+
+
 def _not_a_feed(data: bytes, reason: object, location: str) -> ParseError:
     sniff = data[:4096].lower()
     if not data.strip():
         return ParseError("empty response", source=location, hint="the server sent nothing: check the URL")
     if b"<html" in sniff or b"<!doctype html" in sniff:
-        match = _ALTERNATE.search(data[:200_000])
-        href = _HREF.search(match.group(0)) if match else None
-        link = urljoin(location, href.group(1).decode("utf-8", "replace")) if href else ""
+        href = _feed_link(data[:200_000].decode("utf-8", "replace"))
+        link = urljoin(location, href) if href else ""
         hint = f"use the page's feed instead: {link}" if link else "point the source at the site's RSS/Atom feed"
         return ParseError("an HTML page, not a feed", source=location, hint=hint)
     detail = f": {reason}" if reason else ""
@@ -210,6 +226,17 @@ def _not_a_feed(data: bytes, reason: object, location: str) -> ParseError:
         source=location,
         hint="check that the URL points at the feed itself",
     )
+
+
+def _feed_link(page: str) -> str:
+    """The first feed a web page links to, read from its parsed tree (a pattern over the page took minutes)."""
+    tree = LexborHTMLParser(bound_markup(page.replace("\x00", "")))
+    for node in tree.css("link[href][type]"):
+        kind = (node.attributes.get("type") or "").strip().lower()
+        rel = (node.attributes.get("rel") or "").lower().split()
+        if kind in _FEED_TYPES[:2] or (kind == _FEED_TYPES[2] and "alternate" in rel):
+            return (node.attributes.get("href") or "").strip()
+    return ""
 
 
 def _entry(entry: Any, feed: _Feed) -> tuple[Article, bool]:

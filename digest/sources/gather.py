@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import multiprocessing
 import os
-import queue
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,17 +17,21 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import health
-from ..clean import clean_problem, clean_text
+from ..clean import clean_problem
 from ..config import Config, SourceConfig
 from ..errors import FetchError, ParseError, RefusedError, SourceError
 from ..models import Article, FeedState, Problem
-from ..textutil import html_to_text, main_text
+from ..textutil import html_to_text
 from ..urls import identity_key
-from .feeds import Parsed, parse_feed
-from .fetch import Fetched, Fetcher, Sleep
-from .folders import read_folder
+from .caller import CallerThread, Proxy, loop_running
+from .feeds import Parsed
+from .fetch import Fetcher, Sleep
+from .folders import folder_files
 from .imap import read_imap
+from .jobs import page_text, parse_feed_job, saved_file_job
 from .opml import read_opml
+from .states import failed, failure_problem, succeeded
+from .workers import Overrun, WorkerDied, WorkersUnavailable, shared_pool
 
 __all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
 
@@ -52,8 +54,6 @@ _MAX_INCLUDE_DEPTH = 8
 # list is read once however often it is included, and a fan-out past these is cut with one problem.
 MAX_OPML_LISTS = 64
 MAX_OPML_FEEDS = 20_000
-# Below this many feeds, starting worker processes costs more than working in parallel saves.
-_POOL_MIN_FEEDS = 32
 
 
 class FeedStates(Protocol):
@@ -100,6 +100,12 @@ class _Outcome:
     # Whether the source was read (a 304 is read; a failure or a quarantined feed left out is not).
     read: bool = False
 
+    def unfinished(self) -> None:
+        """Nothing of this source counts as read: no article, and its feed is fetched in full next run."""
+        self.found = []
+        if self.state is not None:
+            self.state = replace(self.state, etag="", last_modified="")
+
 
 def gather(
     config: Config,
@@ -124,65 +130,15 @@ def gather(
     start = since if since is not None else now - timedelta(days=config.digest.window_days)
     fetcher = functools.partial(Fetcher, config.fetch, transport=transport, sleep=sleep)
     window = _Window(start, now, prepare, os.environ if env is None else env)
-    if not _loop_running():
+    if not loop_running():
         return asyncio.run(_gather(config, fetcher, store=store, progress=progress, window=window))
     # Called from a running event loop (a notebook, an async application): asyncio.run cannot nest,
     # so the fetches get a loop of their own in a worker thread while this one waits.
-    caller = _CallerThread()
-    proxy = None if store is None else cast(FeedStates, _Proxy(store, caller))
+    caller = CallerThread()
+    proxy = None if store is None else cast(FeedStates, Proxy(store, caller))
     with ThreadPoolExecutor(1, thread_name_prefix="digest-gather") as pool:
         future = pool.submit(asyncio.run, _gather(config, fetcher, store=proxy, progress=progress, window=window))
         return caller.serve(future)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-class _CallerThread:
-    """Runs calls from a worker thread in the thread that made this, which waits meanwhile.
-
-    A state store's connection belongs to the thread that opened it (SQLite checks), so a worker
-    reads the store through here.
-    """
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = queue.SimpleQueue()
-
-    def call(self, function: Callable[[], _T]) -> _T:
-        done: Future[object] = Future()
-        self._calls.put((function, done))
-        return cast(_T, done.result())
-
-    def serve(self, future: Future[_T]) -> _T:
-        future.add_done_callback(lambda _: self._calls.put(None))
-        while (call := self._calls.get()) is not None:
-            function, done = call
-            try:
-                done.set_result(function())
-            except BaseException as exc:  # handed to the worker, which raises it
-                done.set_exception(exc)
-        return future.result()
-
-
-class _Proxy:
-    """``target``'s methods, each called in the thread of ``caller``."""
-
-    def __init__(self, target: object, caller: _CallerThread) -> None:
-        self._target = target
-        self._caller = caller
-
-    def __getattr__(self, name: str) -> Callable[..., object]:
-        method = getattr(self._target, name)
-
-        def call(*args: object, **kwargs: object) -> object:
-            return self._caller.call(lambda: method(*args, **kwargs))
-
-        return call
 
 
 async def _gather(
@@ -194,14 +150,12 @@ async def _gather(
     window: _Window,
 ) -> Gathered:
     # Built inside the event loop: its client and semaphores belong to that loop.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + config.fetch.run_seconds
     async with fetcher_for() as fetcher:
         reader = _Reader(config, fetcher, window)
         listed, problems = await reader.expand()
         reader.reserved = _reserved_names(config, listed)
-        feeds = sum(s.kind not in ("folder", "imap") for s in listed)
-        workers = _pool_size(config.fetch.parse_workers, feeds, preparing=window.prepare is not None)
-        reader.pool = _process_pool(workers) if workers else None
-        reader.parse_apart = config.fetch.parse_workers != 1
         urls = [s.url for s in listed if s.url]
         reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
         done = 0
@@ -214,11 +168,16 @@ async def _gather(
                 progress(done, len(listed))
             return outcome
 
-        try:
-            outcomes = await asyncio.gather(*(one(s) for s in listed))
-        finally:
-            if reader.pool is not None:
-                reader.pool.shutdown(cancel_futures=True)
+        tasks = [asyncio.ensure_future(one(s)) for s in listed]
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+        for task in tasks:
+            task.cancel()  # past the run's deadline: what is still being read is tried next run
+        await asyncio.gather(*tasks, return_exceptions=True)
+        outcomes = [
+            task.result() if not task.cancelled() else _late(reader.where(source), config.fetch.run_seconds)
+            for source, task in zip(listed, tasks, strict=True)
+        ]
     found = [pair for outcome in outcomes for pair in outcome.found]
     if isinstance(store, KnownIds):
         found = _known_as_before(found, store)
@@ -241,6 +200,11 @@ async def _gather(
         sources=len(listed) + failed_lists,
         read=read,
     )
+
+
+def _late(where: str, seconds: float) -> _Outcome:
+    hint = "it is tried again next run; raise fetch.run_seconds if the sources are many or slow"
+    return _Outcome(problems=[Problem(where, f"not read within the run's deadline ({seconds:g}s)", hint)])
 
 
 def _known_as_before(found: Parsed, store: KnownIds) -> Parsed:
@@ -325,13 +289,13 @@ class _Reader:
         self.prepare = window.prepare
         self.env = window.env
         self.states: dict[str, FeedState] = {}
-        self.pool: Executor | None = None
-        # Whether feeds are parsed in the pool (parse_workers other than 1) or in this process.
-        self.parse_apart = False
         # Source names the config gives (casefolded): no feed may call itself by one of them.
         self.reserved: frozenset[str] = frozenset()
         # OPML lists that could not be read (as their problems name them).
         self.unread_lists: set[str] = set()
+        self.pool = shared_pool()
+        # Inputs parsed at once: one worker process each.
+        self.slots = asyncio.Semaphore(config.fetch.parse_workers or os.cpu_count() or 1)
 
     def where(self, source: SourceConfig) -> str:
         location = source.location
@@ -390,18 +354,16 @@ class _Reader:
             raise SourceError(f"cannot read: {exc.strerror or exc}", source=location, hint="check the path") from exc
 
     async def read(self, source: SourceConfig) -> _Outcome:
-        """One source, every failure caught: a bug in one feed's handling must not lose the others."""
+        """One source, every failure caught: a bug in one feed's handling must not lose the others.
+
+        A source that fails after its feed was fetched gives no article this run and is read in full
+        again next run.
+        """
         where = self.where(source)
         outcome = _Outcome()
         try:
             if source.kind == "folder":
-                outcome.found = read_folder(
-                    Path(where),
-                    name=source.name,
-                    now=self.now,
-                    problems=outcome.problems,
-                    max_bytes=self.config.fetch.max_bytes,
-                )
+                outcome.found = await self._folder(Path(where), source, outcome.problems)
                 outcome.read = True
             elif source.kind == "url":
                 await self._read_url(source, outcome)
@@ -410,11 +372,13 @@ class _Reader:
             else:
                 outcome.found = await self._parse(await self._load(where), source, where, "", outcome.problems)
                 outcome.read = True
-            outcome.found = _own_names(await self._prepared(outcome.found), source, where, self.reserved)
+            outcome.found = _own_names(await self._prepared(outcome.found, where), source, where, self.reserved)
         except SourceError as exc:
+            outcome.unfinished()
             outcome.problems.append(Problem(exc.source, exc.message, exc.hint))
         except Exception as exc:
             log.exception("unexpected error reading %s", where)
+            outcome.unfinished()
             outcome.problems.append(
                 Problem(where, f"unexpected error: {type(exc).__name__}: {exc}", "a bug in digest: please report it")
             )
@@ -433,24 +397,42 @@ class _Reader:
             problems=problems,
         )
 
+    async def _folder(self, folder: Path, source: SourceConfig, problems: list[Problem]) -> Parsed:
+        """Each saved file parsed in a worker on its own budget: one hostile file is one problem."""
+        files, refused = folder_files(folder)
+        problems.extend(refused)
+        name = source.name or folder.name
+        max_bytes = self.config.fetch.max_bytes
+
+        async def one(shown: Path, target: Path) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+            try:
+                return await self._work(str(shown), saved_file_job, str(shown), str(target), name, self.now, max_bytes)
+            except ParseError as exc:
+                return None, [Problem(exc.source, exc.message, exc.hint)]
+
+        found: Parsed = []
+        for article, noted in await asyncio.gather(*(one(shown, target) for shown, target in files)):
+            problems.extend(noted)
+            if article is not None:
+                found.append(article)
+        return found
+
     async def _parse(
         self, data: bytes, source: SourceConfig, where: str, content_type: str, problems: list[Problem]
     ) -> Parsed:
-        job = (data, where, source.name, source.category, self.now, content_type)
-        found, noted, problem = await self._call(self.parse_apart, _parse_job, *job)
+        job = (data, where, source.name, source.category, self.now, content_type, self.config.fetch.max_bytes)
+        found, noted, problem = await self._work(where, parse_feed_job, *job)
         problems.extend(noted)
         if problem is not None:
             raise ParseError(problem.message, source=problem.source, hint=problem.hint)
         return found
 
-    async def _prepared(self, found: Parsed) -> Parsed:
+    async def _prepared(self, found: Parsed, where: str) -> Parsed:
         """``found`` with its items in the window through ``prepare``; the older ones as they were."""
         recent = [n for n, (article, _) in enumerate(found) if self._in_window(article)]
         if self.prepare is None or not recent:
             return found
-        # Never here while there is a pool, even when its worker falls behind: work done here holds up
-        # the event loop, and with it the responses of the feeds still being fetched, against their deadline.
-        ready = await self._call(True, self.prepare, tuple(found[n][0] for n in recent))
+        ready = await self._work(where, self.prepare, tuple(found[n][0] for n in recent))
         prepared = list(found)
         for n, article in zip(recent, ready, strict=True):
             prepared[n] = (article, found[n][1])
@@ -460,17 +442,31 @@ class _Reader:
         """Whether the run can carry ``article``: the later ones wait for their own week, unprepared."""
         return self.start < article.published <= self.now
 
-    async def _call(self, apart: bool, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)`` in a worker process when ``apart`` and there is a pool, else in this one."""
-        if apart and self.pool is not None:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
-            except (BrokenExecutor, RuntimeError, OSError) as exc:
-                # No worker processes here (a caller without a __main__ guard, a sandbox): work in this one.
-                log.warning("worker processes unavailable, working in this process: %s", exc)
-                if self.pool is not None:
-                    self.pool.shutdown(wait=False, cancel_futures=True)
-                    self.pool = None
+    async def _work(self, where: str, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)`` in a worker process within ``fetch.parse_seconds``; :class:`ParseError` naming
+        ``where`` when it takes longer (the worker is replaced) or its process dies.
+
+        Never on the event loop's thread while worker processes can be started: CPU spent here holds up
+        the responses of every feed still being fetched, against their deadline.
+        """
+        seconds = self.config.fetch.parse_seconds
+        if not self.pool.unavailable:
+            async with self.slots:
+                try:
+                    return await self.pool.run(seconds, function, *args)
+                except Overrun as exc:
+                    raise ParseError(
+                        f"reading it {exc}: stopped",
+                        source=where,
+                        hint="raise fetch.parse_seconds if it is large but honest; else it attacks feed readers",
+                    ) from exc
+                except WorkerDied as exc:
+                    raise ParseError(
+                        str(exc), source=where, hint="it crashed the parser or ran it out of memory: tell its publisher"
+                    ) from exc
+                except WorkersUnavailable as exc:
+                    # No worker processes here (a caller without a __main__ guard, a sandbox): work in this one.
+                    log.warning("worker processes unavailable, working in this process: %s", exc)
         return function(*args)
 
     async def _read_url(self, source: SourceConfig, outcome: _Outcome) -> None:
@@ -493,73 +489,63 @@ class _Reader:
                 else await self._parse(fetched.body, source, url, fetched.content_type, outcome.problems)
             )
         except SourceError as exc:
-            outcome.state = _failed(old, exc, self.now, self.config.fetch.quarantine_after)
-            outcome.problems.append(_failure_problem(outcome.state, exc))
+            outcome.state = failed(old, exc, self.now, self.config.fetch.quarantine_after)
+            outcome.problems.append(failure_problem(outcome.state, exc))
             return
-        outcome.state = _succeeded(old, fetched, moved, self.now, found)
+        outcome.state = succeeded(old, fetched, moved, self.now, found)
         outcome.read = True
-        outcome.found = await self._full_text(found, outcome.problems) if source.full_text else found
+        if source.full_text:
+            seconds = self.config.fetch.source_seconds
+            found, late = await self._full_text(found, outcome.problems, seconds)
+            if late:
+                outcome.problems.append(
+                    Problem(
+                        url,
+                        f"{late} full-text pages not read within fetch.source_seconds ({seconds:g}s)",
+                        "those items are tried again next run; raise fetch.source_seconds if the site is just slow",
+                    )
+                )
+                # The items left out are read next run: the feed must then come whole, not as a 304.
+                outcome.state = replace(outcome.state, etag="", last_modified="")
+        outcome.found = found
 
-    async def _full_text(self, found: Parsed, problems: list[Problem]) -> Parsed:
-        """Replace each recent teaser with the article extracted from its page; a page that fails keeps it."""
-        pages = (self._page(a, d, problems) if self._in_window(a) else _same(a, d) for a, d in found)
-        return list(await asyncio.gather(*pages))
+    async def _full_text(self, found: Parsed, problems: list[Problem], seconds: float) -> tuple[Parsed, int]:
+        """Each recent teaser replaced with the article extracted from its page (a page that fails keeps
+        it), and how many items were left out because their pages were not read within ``seconds``.
+
+        Without a budget, a feed of slow pages takes items ÷ per_host × the timeout: hours at 20 s a page.
+        """
+        until = asyncio.get_running_loop().time() + seconds
+        pages = [
+            asyncio.ensure_future(self._page(a, d, problems) if self._in_window(a) else _same(a, d)) for a, d in found
+        ]
+        if pages:
+            await asyncio.wait(pages, timeout=max(0.0, until - asyncio.get_running_loop().time()))
+        for page in pages:
+            page.cancel()
+        await asyncio.gather(*pages, return_exceptions=True)
+        read = [page.result() for page in pages if not page.cancelled()]
+        return read, len(pages) - len(read)
 
     async def _page(self, article: Article, dated: bool, problems: list[Problem]) -> tuple[Article, bool]:
         if not article.url:
             return article, dated
         try:
             page = await self.fetcher.get(article.url, accept="text/html,application/xhtml+xml")
+            text = await self._work(article.url, page_text, page.body, page.content_type)
         except RefusedError as exc:
             # Not a page that happens to be down: the feed links to a private address, which its
             # owner may be probing for. The teaser stays; the report says why its page was not read.
             problems.append(Problem(exc.source, exc.message, exc.hint))
             return article, dated
+        except ParseError as exc:
+            problems.append(Problem(exc.source, exc.message + "; its teaser is kept", exc.hint))
+            return article, dated
         except FetchError as exc:
             log.warning("full text of %s not fetched: %s", article.url, exc)
             return article, dated
-        text = main_text(_decode(page))
         teaser = article.text or html_to_text(article.summary_html)
         return (replace(article, text=text) if len(text) > len(teaser) else article), dated
-
-
-def _pool_size(workers: int, feeds: int, *, preparing: bool) -> int:
-    """Processes to parse feeds in, so a long list uses every core; none (0) for a short one.
-
-    With one parser (this process) a long list still gets one worker to prepare the window's items in,
-    when there is a second core: preparing them costs about half as much as parsing, and it is done
-    while this process fetches and parses instead of after it.
-    """
-    cores = os.cpu_count() or 1
-    workers = workers or cores
-    if feeds < _POOL_MIN_FEEDS or (workers == 1 and not (preparing and cores > 1)):
-        return 0
-    return min(workers, feeds)
-
-
-def _process_pool(workers: int) -> Executor:
-    # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def _parse_job(
-    data: bytes, location: str, name: str, category: str, now: datetime, content_type: str
-) -> tuple[Parsed, list[Problem], Problem | None]:
-    """Parse in a worker process; the error comes back as a value (keyword-only context does not pickle)."""
-    problems: list[Problem] = []
-    try:
-        found = parse_feed(
-            data,
-            location=location,
-            name=name,
-            category=category,
-            now=now,
-            content_type=content_type,
-            problems=problems,
-        )
-    except SourceError as exc:
-        return [], problems, Problem(exc.source, exc.message, exc.hint)
-    return found, problems, None
 
 
 def _reserved_names(config: Config, listed: Iterable[SourceConfig]) -> frozenset[str]:
@@ -587,73 +573,3 @@ def _own_names(found: Parsed, source: SourceConfig, where: str, reserved: frozen
 
 async def _same(article: Article, dated: bool) -> tuple[Article, bool]:
     return article, dated
-
-
-def _decode(page: Fetched) -> str:
-    """An article page as clean text (a charset such as UTF-7 can still decode to a lone surrogate)."""
-    charset = page.content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
-    try:
-        return clean_text(page.body.decode(charset, errors="replace"))
-    except LookupError:
-        return clean_text(page.body.decode("utf-8", errors="replace"))
-
-
-def _succeeded(old: FeedState, fetched: Fetched, moved: str, now: datetime, found: Parsed) -> FeedState:
-    if fetched.not_modified:  # a 304 may omit the validators: keep the ones that earned it
-        etag, modified = fetched.etag or old.etag, fetched.last_modified or old.last_modified
-    elif any(article.published > now for article, dated in found if dated):
-        # Items dated after this run's now wait for a later window: a 304 then would hide them, so the
-        # feed is fetched in full next run (a backfill of past weeks, a publisher's clock ahead of ours).
-        etag, modified = "", ""
-    else:
-        etag, modified = fetched.etag, fetched.last_modified
-    newest = max((a.published for a, dated in found if dated and a.published <= now), default=None)
-    if old.newest_item is not None and (newest is None or newest < old.newest_item):
-        newest = old.newest_item
-    return replace(
-        old,
-        etag=etag,
-        last_modified=modified,
-        failures=0,
-        status=fetched.status,
-        error="",
-        moved_to=moved,
-        checked_at=now,
-        last_success=now,
-        gone=False,
-        skipped=0,
-        newest_item=newest,
-    )
-
-
-def _failed(old: FeedState, exc: SourceError, now: datetime, quarantine_after: int) -> FeedState:
-    status = exc.status if isinstance(exc, FetchError) and exc.status else 0
-    # 410 Gone counts as a full streak of failures: the feed enters the quarantine schedule at once.
-    failures = max(old.failures + 1, quarantine_after) if status == 410 else old.failures + 1
-    # A body that does not parse must be fetched in full again next run, not answered with 304.
-    unparsed = isinstance(exc, ParseError)
-    return replace(
-        old,
-        etag="" if unparsed else old.etag,
-        last_modified="" if unparsed else old.last_modified,
-        failures=failures,
-        status=status,
-        error=exc.message,
-        gone=status == 410,
-        checked_at=now,
-        skipped=0,
-    )
-
-
-def _failure_problem(state: FeedState, exc: SourceError) -> Problem:
-    if state.gone:
-        return _gone_problem(state)
-    streak = f" (failed {state.failures} runs in a row)" if state.failures > 1 else ""
-    return Problem(state.url, exc.message + streak, exc.hint)
-
-
-def _gone_problem(state: FeedState) -> Problem:
-    since = f" since {state.checked_at:%Y-%m-%d}" if state.checked_at else ""
-    return Problem(
-        state.url, f"feed is dead (HTTP 410 Gone{since})", "remove it from the config; it is tried ever more rarely"
-    )

@@ -22,6 +22,7 @@ import httpx
 from ..config import LlmConfig, SummaryConfig
 from ..errors import SummaryError
 from ..models import CachedResponse, Problem, Story, SummarySentence
+from ..sources.guard import Refused
 from ..tokens import content_words
 from .label import clean_title, outlet_names
 
@@ -144,6 +145,12 @@ def _complete(messages: list[dict[str, str]], llm: LlmConfig, *, client: httpx.C
         ) from exc
     except httpx.HTTPError as exc:
         raise SummaryError(f"cannot reach {url}: {exc}", status=503, hint="check summary.llm.base_url") from exc
+    except Refused as exc:
+        raise SummaryError(
+            f"refused: {exc}, a private or reserved address",
+            status=503,
+            hint=f'if the endpoint is yours, allow it: summary.llm.allow_networks = ["{_network(exc.address)}"]',
+        ) from exc
     if reply.status_code >= 400:
         hint = "try again later" if reply.status_code in _RETRYABLE else "check summary.llm.model and the API key"
         raise SummaryError(f"{url} answered HTTP {reply.status_code}", status=reply.status_code, hint=hint)
@@ -156,6 +163,10 @@ def _complete(messages: list[dict[str, str]], llm: LlmConfig, *, client: httpx.C
     if not isinstance(content, str):
         raise SummaryError("malformed answer: the message has no text")
     return content
+
+
+def _network(address: str) -> str:
+    return f"{address}/128" if ":" in address else f"{address}/32"
 
 
 def parse_answer(answer: str, story: Story) -> tuple[str, tuple[SummarySentence, ...]]:
