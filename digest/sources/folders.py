@@ -13,33 +13,25 @@ A symlink that stays inside the folder is read like the file it points at.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
-import re
 import stat
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
 
-import markdown
-import yaml
-from selectolax.lexbor import LexborHTMLParser
-
-from ..bounds import bound_markdown, bound_markup
 from ..clean import clean_article, clean_text
 from ..config import FetchConfig
-from ..dates import http_date, parse_date
+from ..dates import parse_date
 from ..errors import ParseError, SourceError
 from ..models import Article, Problem
-from ..textutil import content_hash, guess_title, html_to_text, main_text, normalize_space
+from ..textutil import content_hash
 from ..urls import identity_key, legacy_key, link_url
+from .saved import READERS, Saved
+from .saved import read_eml as _read_eml
+from .saved import read_html as _read_html  # noqa: F401 (imported from here by the intake tests)
+from .saved import read_markdown as _read_markdown  # noqa: F401 (imported from here by the intake tests)
 
 __all__ = ["FOLDER_SUFFIXES", "folder_files", "read_folder", "read_folder_file", "read_message", "read_saved"]
 
@@ -51,20 +43,6 @@ _MAX_BYTES = FetchConfig().max_bytes
 # appears there afterwards is refused rather than followed out of the folder.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
-# The deepest nesting a saved file may hold (TOML front matter's arrays and tables, an e-mail's parts):
-# the parsers recurse once a level, so a file nested 50,000 deep would otherwise exhaust the stack.
-MAX_NESTING = 100
-_MULTIPART = re.compile(rb"multipart/", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class _Saved:
-    title: str
-    text: str
-    html: str
-    meta: dict[str, str]
-    # What was wrong with the file but did not stop it being read (front matter that is not YAML).
-    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +229,11 @@ def _parse_saved(
     source: str,
     now: datetime,
     problems: list[SourceError] | None = None,
-    reader: Callable[[bytes], _Saved] | None = None,
+    reader: Callable[[bytes], Saved] | None = None,
 ) -> tuple[Article, bool]:
     if reader is None:
         suffix = Path(path).suffix.lower()
-        reader = _READERS[".md" if suffix == ".markdown" else suffix]
+        reader = READERS[".md" if suffix == ".markdown" else suffix]
     try:
         saved = reader(raw)
     except (UnicodeDecodeError, ValueError, LookupError) as exc:
@@ -301,165 +279,3 @@ def _parse_saved(
         aliases=(old,) if old and old != identity_key(url) else (),
     )
     return clean_article(article), dated
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # the usual encoding of old saved files that are not UTF-8
-    return clean_text(text)
-
-
-def _read_text(raw: bytes) -> _Saved:
-    title, text = _title_and_text(normalize_space(_decode(raw)), {})
-    return _Saved(title, text, "", {})
-
-
-def _read_markdown(raw: bytes) -> _Saved:
-    text = _decode(raw)
-    warning = ""
-    try:
-        meta, content = front_matter(text)
-    except _NotYaml as exc:
-        # Hand-written front matter is often YAML only nearly ("title: Why: a story"): read it line by
-        # line rather than lose the article, and say so.
-        meta, content, warning = exc.meta, exc.content, str(exc)
-    html = markdown.markdown(bound_markdown(content))
-    title, body = _title_and_text(html_to_text(html), meta)
-    return _Saved(title, body, html, meta, warning)
-
-
-def _read_html(raw: bytes) -> _Saved:
-    page = bound_markup(_decode(raw))
-    meta: dict[str, str] = {}
-    # From the parsed tree: a pattern looking for </title> after each of 16,000 <title> took minutes.
-    node = LexborHTMLParser(page.replace("\x00", "")).css_first("title")
-    if node is not None:
-        meta["title"] = normalize_space(node.text(deep=True)).replace("\n", " ")
-    # The whole page is no summary: templates show the extracted text instead.
-    title, text = _title_and_text(main_text(page), meta)
-    return _Saved(title, text, "", meta)
-
-
-def _read_eml(raw: bytes) -> _Saved:
-    # The parser recurses once per nested part: a message of thousands is refused before it is parsed.
-    if len(_MULTIPART.findall(raw)) > MAX_NESTING:
-        raise ValueError(f"more than {MAX_NESTING} multipart parts")
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    meta: dict[str, str] = {"author": _header(message, "from")}
-    date = _header(message, "date")
-    if date:
-        when = http_date(date)
-        meta["date"] = when.isoformat() if when else date
-    body = message.get_body(preferencelist=("plain", "html"))
-    content = clean_text(str(body.get_content())) if body is not None else ""
-    is_html = body is not None and body.get_content_type() == "text/html"
-    text = main_text(content) if is_html else normalize_space(content)
-    return _Saved(normalize_space(_header(message, "subject")), text, "", meta)
-
-
-def _header(message: EmailMessage | Message, name: str) -> str:
-    """One header as clean text; one that the parser cannot read (a From: of 50,000 comments) is none."""
-    try:
-        return clean_text(str(message[name] or ""))
-    except RecursionError:
-        log.warning("unreadable %s: header skipped", name)
-        return ""
-
-
-_READERS: dict[str, Callable[[bytes], _Saved]] = {
-    ".txt": _read_text,
-    ".md": _read_markdown,
-    ".html": _read_html,
-    ".htm": _read_html,
-    ".eml": _read_eml,
-}
-
-
-def _title_and_text(content: str, meta: dict[str, str]) -> tuple[str, str]:
-    if meta.get("title"):
-        title, body = guess_title(content)
-        return meta["title"], body if title == meta["title"] else normalize_space(content)
-    return guess_title(content)
-
-
-class _NotYaml(ValueError):
-    """Front matter fenced as YAML that YAML cannot read; carries what a line-by-line reading found."""
-
-    def __init__(self, message: str, meta: dict[str, str], content: str) -> None:
-        super().__init__(message)
-        self.meta = meta
-        self.content = content
-
-
-def front_matter(content: str) -> tuple[dict[str, str], str]:
-    """Split ``---``-fenced YAML or ``+++``-fenced TOML front matter from the body.
-
-    Top-level scalar values are kept, as text (a YAML or TOML date as ISO 8601); lists and tables
-    are skipped. Keys are lower-cased.
-    """
-    for fence in ("---", "+++"):
-        if content.startswith(fence + "\n") or content.startswith(fence + "\r\n"):
-            head, sep, rest = content[len(fence) :].lstrip("\r\n").partition("\n" + fence)
-            if sep:
-                body = rest.partition("\n")[2]
-                if fence == "+++":
-                    return _toml(head), body
-                try:
-                    return _yaml(head), body
-                except ValueError as exc:
-                    raise _NotYaml(str(exc), _yaml_lines(head), body) from exc
-    return {}, content
-
-
-def _toml(head: str) -> dict[str, str]:
-    if _nesting(head) > MAX_NESTING:
-        raise ValueError(f"TOML front matter nested more than {MAX_NESTING} deep")
-    try:
-        data = tomllib.loads(head)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"bad TOML front matter: {exc}") from exc
-    return {str(k).lower(): _scalar(v) for k, v in data.items() if _scalar(v)}
-
-
-def _nesting(text: str) -> int:
-    """The deepest run of open brackets in ``text``, a bound on TOML's nesting (brackets in strings count too)."""
-    depth = deepest = 0
-    for match in re.finditer(r"[\[\]{}]", text):
-        depth = max(0, depth + (1 if match.group(0) in "[{" else -1))
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _yaml(head: str) -> dict[str, str]:
-    try:
-        # safe_load builds plain values only (no Python objects); aliases share, never copy, a node.
-        data = yaml.safe_load(head)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 2})" if where is not None else ""
-        raise ValueError(f"front matter is not YAML{line}: {getattr(exc, 'problem', None) or exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError("front matter is not a YAML mapping of keys to values")
-    return {str(k).lower(): _scalar(v) for k, v in data.items() if _scalar(v)}
-
-
-def _yaml_lines(head: str) -> dict[str, str]:
-    """The flat ``key: value`` lines of front matter that YAML cannot read; a `` #`` comment is dropped."""
-    meta = {}
-    for line in head.splitlines():
-        key, colon, value = line.partition(":")
-        if colon and key.strip() and not key.startswith((" ", "\t", "-", "#")):
-            meta[key.strip().lower()] = value.partition(" #")[0].strip().strip("\"'")
-    return meta
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, dt.date | dt.time):  # YAML and TOML read dates themselves
-        return value.isoformat()
-    if isinstance(value, bool):
-        return ""
-    return str(value) if isinstance(value, str | int | float) else ""
