@@ -9,6 +9,7 @@ that take the whole timeout one after another.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 import tracemalloc
@@ -22,13 +23,14 @@ import pytest
 
 from digest.bounds import MAX_ATTRIBUTES, MAX_DEPTH, MAX_INLINE, MAX_QUOTES, bound_markdown, bound_markup
 from digest.config import Config, FetchConfig, SourceConfig
-from digest.errors import ParseError
+from digest.errors import ConfigError, ParseError
 from digest.extract import sanitize_html
 from digest.sources import gather, parse_feed
 from digest.sources.client import GuardedSyncTransport
 from digest.sources.feeds import _feed_link
 from digest.sources.folders import _read_html, _read_markdown
 from digest.sources.guard import DestinationPolicy, Refused, embedded_ipv4
+from digest.sources.workers import OutOfMemory, WorkerPool
 from digest.textutil import html_to_text, main_text
 
 from .conftest import free_port
@@ -355,3 +357,53 @@ def test_a_source_not_read_by_the_run_deadline_is_a_problem_and_the_others_are_r
     assert problem.source == stalled and "run's deadline" in problem.message and "next run" in problem.hint
     assert [a.title for a in gathered.articles] == ["First"]
     assert [s.url for s in gathered.feeds] == [innocent], "the stalled feed's state is left as it was"
+
+
+@pytest.mark.slow
+def test_a_saved_page_that_takes_the_workers_memory_is_stopped_and_an_innocent_feed_is_still_read(
+    tmp_path: Path,
+) -> None:
+    # A worker holds ~310 MB of address space once its models are loaded. This 8.8 MB page (under
+    # fetch.max_bytes) of 1.1 million elements takes its parser and extractor to ~1.7 GB: under a 600 MB
+    # cap its allocations fail (the HTML parser reports it cannot parse), and the innocent feed is read.
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "huge.html").write_text("<html><body>" + "<b>x</b>" * 1_100_000 + "</body></html>")
+    innocent = tmp_path / "feed.xml"
+    innocent.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour</title><item><guid>f1</guid>'
+        "<title>First</title><pubDate>Sat, 21 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    fetch = FetchConfig(parse_memory_mb=600, parse_workers=1)
+    sources = (SourceConfig(folder=str(folder)), SourceConfig(path=str(innocent)))
+    gathered = gather(Config(sources=sources, fetch=fetch), now=NOW)
+    [problem] = gathered.problems
+    assert problem.source == str(folder / "huge.html")
+    assert any(s in problem.message for s in ("more than 600 MB of memory", "died", "cannot read saved article"))
+    assert [a.title for a in gathered.articles] == ["First"]
+
+
+@pytest.mark.slow
+def test_a_worker_that_runs_out_of_memory_is_replaced_and_the_next_input_is_read() -> None:
+    pool = WorkerPool(preload=("digest.sources.jobs",), megabytes=600)
+
+    async def both() -> tuple[BaseException | None, int]:
+        try:
+            await pool.run(30.0, bytearray, 2**30)  # a real gigabyte, past the cap
+            failure: BaseException | None = None
+        except OutOfMemory as exc:
+            failure = exc
+        return failure, await pool.run(30.0, len, b"next input")
+
+    try:
+        failure, after = asyncio.run(both())
+    finally:
+        pool.close()
+    assert isinstance(failure, OutOfMemory) and str(failure) == "took more than 600 MB of memory"
+    assert after == len(b"next input")
+
+
+def test_a_worker_memory_cap_too_small_to_start_a_worker_is_refused() -> None:
+    with pytest.raises(ConfigError, match="parse_memory_mb"):
+        FetchConfig(parse_memory_mb=100)
+    assert FetchConfig(parse_memory_mb=0).parse_memory_mb == 0

@@ -31,7 +31,7 @@ from .imap import read_imap
 from .jobs import page_text, parse_feed_job, saved_file_job
 from .opml import read_opml
 from .states import failed, failure_problem, succeeded
-from .workers import Overrun, WorkerDied, WorkersUnavailable, shared_pool
+from .workers import OutOfMemory, Overrun, WorkerDied, WorkersUnavailable, shared_pool
 
 __all__ = ["FeedStates", "Gathered", "Prepare", "Progress", "gather"]
 
@@ -293,7 +293,7 @@ class _Reader:
         self.reserved: frozenset[str] = frozenset()
         # OPML lists that could not be read (as their problems name them).
         self.unread_lists: set[str] = set()
-        self.pool = shared_pool()
+        self.pool = shared_pool(config.fetch.parse_memory_mb)
         # Inputs parsed at once: one worker process each.
         self.slots = asyncio.Semaphore(config.fetch.parse_workers or os.cpu_count() or 1)
 
@@ -443,8 +443,8 @@ class _Reader:
         return self.start < article.published <= self.now
 
     async def _work(self, where: str, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)`` in a worker process within ``fetch.parse_seconds``; :class:`ParseError` naming
-        ``where`` when it takes longer (the worker is replaced) or its process dies.
+        """``function(*args)`` in a worker process within ``fetch.parse_seconds`` and ``fetch.parse_memory_mb``;
+        :class:`ParseError` naming ``where`` when it takes longer or more (the worker is replaced) or its process dies.
 
         Never on the event loop's thread while worker processes can be started: CPU spent here holds up
         the responses of every feed still being fetched, against their deadline.
@@ -459,6 +459,12 @@ class _Reader:
                         f"reading it {exc}: stopped",
                         source=where,
                         hint="raise fetch.parse_seconds if it is large but honest; else it attacks feed readers",
+                    ) from exc
+                except OutOfMemory as exc:
+                    raise ParseError(
+                        f"reading it {exc}: stopped",
+                        source=where,
+                        hint="raise fetch.parse_memory_mb if it is large but honest; else it attacks feed readers",
                     ) from exc
                 except WorkerDied as exc:
                     raise ParseError(

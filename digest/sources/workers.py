@@ -5,6 +5,9 @@ loop's thread it holds up every fetch in flight: one feed that keeps the parser 
 makes an innocent feed answering in 1.5 s time out. So every parse runs in a worker process, one
 input at a time, and an input that takes longer than its budget is abandoned: its worker is
 killed (a thread cannot be stopped, a process can) and a fresh one started for the next input.
+Each worker also caps its own address space at start (``RLIMIT_AS``, where the system has it): an
+input that makes the parser allocate without end fails there with :class:`MemoryError` (or the worker
+dies) long before the machine runs out, and is reported as :class:`OutOfMemory`; the worker is replaced.
 
 A :class:`concurrent.futures.ProcessPoolExecutor` cannot stop one task: its workers are only ever
 shut down together, after they finish. Here each worker is a process with a pipe; a thread of this
@@ -28,7 +31,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-__all__ = ["Overrun", "WorkerDied", "WorkerPool", "WorkersUnavailable", "shared_pool"]
+__all__ = ["OutOfMemory", "Overrun", "WorkerDied", "WorkerPool", "WorkersUnavailable", "shared_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ _T = TypeVar("_T")
 # Seconds a new worker may take to import what it parses with; past this, workers are unavailable.
 _START_SECONDS = 120.0
 _READY = "ready"
+_OUT_OF_MEMORY = "out of memory"
 
 
 class Overrun(Exception):
@@ -50,6 +54,14 @@ class WorkerDied(Exception):
     """The worker's process ended while it had the input (killed for its memory, crashed)."""
 
 
+class OutOfMemory(WorkerDied):
+    """The input made its worker allocate past its memory cap; the worker was stopped."""
+
+    def __init__(self, megabytes: int) -> None:
+        super().__init__(f"took more than {megabytes} MB of memory")
+        self.megabytes = megabytes
+
+
 class WorkersUnavailable(Exception):
     """No worker process could be started here (a sandbox, a script without a ``__main__`` guard)."""
 
@@ -58,12 +70,28 @@ class _Failed(Exception):
     """An exception raised in a worker, carried back as its type name and text."""
 
 
-def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
-    """A worker's loop: import what the jobs need (calling a module's ``warm()``), say so, then run jobs
-    until the pipe closes.
+def _cap_memory(megabytes: int) -> None:
+    """Cap this process's address space at ``megabytes`` (0: no cap); where the system cannot, say so."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    except (ImportError, AttributeError, ValueError, OSError) as exc:  # Windows; macOS refuses RLIMIT_AS
+        log.warning("worker memory not capped here (%s): fetch.parse_memory_mb has no effect", exc)
+
+
+def _serve(conn: Connection, preload: tuple[str, ...], megabytes: int = 0) -> None:
+    """A worker's loop: cap its memory, import what the jobs need (calling a module's ``warm()``), say
+    so, then run jobs until the pipe closes. One that runs out of memory says so and ends: what the
+    failed allocation left behind is not worth keeping.
     """
     import importlib
 
+    _cap_memory(megabytes)
     for name in preload:
         warm = getattr(importlib.import_module(name), "warm", None)
         if callable(warm):
@@ -76,16 +104,20 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
             return
         try:
             reply: tuple[bool, Any] = (True, function(*args))
+        except MemoryError:
+            reply = (False, _OUT_OF_MEMORY)
         except Exception as exc:  # the job's own failure goes back to the caller, the worker goes on
             reply = (False, f"{type(exc).__name__}: {exc}")
         conn.send(reply)
+        if reply == (False, _OUT_OF_MEMORY):
+            return
 
 
 class _Worker:
-    def __init__(self, preload: tuple[str, ...]) -> None:
+    def __init__(self, preload: tuple[str, ...], megabytes: int = 0) -> None:
         context = multiprocessing.get_context("spawn")  # fork is unsafe in a process running threads
         self.conn, child = context.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(child, preload), daemon=True)
+        self.process: BaseProcess = context.Process(target=_serve, args=(child, preload, megabytes), daemon=True)
         try:
             self.process.start()
         except (OSError, RuntimeError) as exc:
@@ -116,10 +148,13 @@ class _Worker:
 
 
 class WorkerPool:
-    """Up to ``size`` workers at once per caller; idle ones kept for the next input."""
+    """Workers started as inputs come, each capped at ``megabytes`` of address space (0: no cap); idle
+    ones kept for the next input.
+    """
 
-    def __init__(self, preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, preload: tuple[str, ...] = (), megabytes: int = 0) -> None:
         self._preload = preload
+        self.megabytes = megabytes
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="digest-worker")
@@ -129,7 +164,7 @@ class WorkerPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return _Worker(self._preload)
+        return _Worker(self._preload, self.megabytes)
 
     def _give(self, worker: _Worker) -> None:
         with self._lock:
@@ -156,6 +191,8 @@ class WorkerPool:
         except TimeoutError:
             raise Overrun(seconds) from None
         except _Failed as exc:
+            if str(exc) == _OUT_OF_MEMORY:
+                raise OutOfMemory(self.megabytes) from None
             done = True  # the worker caught it and is ready for the next input
             raise RuntimeError(str(exc)) from None
         except (EOFError, OSError) as exc:
@@ -174,15 +211,15 @@ class WorkerPool:
             worker.kill()
 
 
-_shared: WorkerPool | None = None
+_shared: dict[int, WorkerPool] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_pool() -> WorkerPool:
-    """The process's workers, started on first use and stopped at exit."""
-    global _shared
+def shared_pool(megabytes: int = 0) -> WorkerPool:
+    """The process's workers capped at ``megabytes`` each, started on first use and stopped at exit."""
     with _shared_lock:
-        if _shared is None:
-            _shared = WorkerPool(preload=("digest.sources.jobs",))
-            atexit.register(_shared.close)
-        return _shared
+        pool = _shared.get(megabytes)
+        if pool is None:
+            pool = _shared[megabytes] = WorkerPool(preload=("digest.sources.jobs",), megabytes=megabytes)
+            atexit.register(pool.close)
+        return pool
