@@ -247,7 +247,7 @@ def test_opml_includes_are_read_once_each(server: Server) -> None:
 
 
 def test_opml_lists_past_the_total_cap_are_one_problem(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules["digest.sources.gather"], "MAX_OPML_LISTS", 3)
+    monkeypatch.setattr(sys.modules["digest.sources.expand"], "MAX_OPML_LISTS", 3)
     feed = server.serve("/feed.xml", Reply(body=rss("Innocent story")))
     for n in range(6):
         server.serve(
