@@ -111,6 +111,33 @@ def test_newsletters_arrive_and_stay_unseen(filled: ImapServer, tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_a_message_that_keeps_the_parser_busy_is_stopped_and_the_others_are_read(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Each message is parsed in a worker process within fetch.parse_seconds, as a saved file is: this
+    # one (20,000 paragraphs of HTML, ~2.5 s of extraction) is stopped at 1 s; its worker is replaced.
+    busy = EmailMessage()
+    busy["From"], busy["Subject"] = "busy@example.net", "Busy"
+    busy["Date"] = "Sat, 21 Nov 2026 07:00:00 +0000"
+    busy.set_content("plain")
+    busy.add_alternative("<html><body>" + "<p>The ferry runs <b>every</b> ten minutes.</p>" * 20_000, subtype="html")
+    imap_server.deliver("busy", bytes(busy), folder="Busy")
+    innocent = _newsletter("Ferry news: winter timetable", sender="Ferry Club <club@ferry.example.net>")
+    imap_server.deliver("ferry", innocent, folder="Busy")
+    entry = {
+        "imap": f"imaps://{USER}@localhost:{imap_server.port}/Busy",
+        "password_env": "DIGEST_IMAP_PASSWORD",
+        "ca_file": str(imap_server.ca_file),
+    }
+    fetch = {"allow_networks": LOOPBACK, "max_bytes": 2_000_000, "timeout": 10.0, "parse_seconds": 1.0}
+    gathered = gather(parse_config({"sources": [entry], "fetch": fetch}, base_dir=tmp_path), now=NOW, env=ENV)
+    [problem] = gathered.problems
+    assert problem.source.endswith("/Busy;UID=1") and "longer than 1s" in problem.message
+    assert [a.title for a in gathered.articles] == ["Ferry news: winter timetable"]
+
+
+@pytest.mark.slow
 def test_sender_filter_and_cap(filled: ImapServer, tmp_path: Path) -> None:
     only = gather(_config(filled, tmp_path, senders=["@harbor.example.org"]), now=NOW, env=ENV)
     assert [a.title for a in only.articles] == ["Harbor Weekly: dredging"]

@@ -4,7 +4,9 @@
 fails without it), the password from the environment variable ``password_env`` names. Each message is
 read by the ``.eml`` reader of saved folders (:func:`~.folders.read_message`); on top of that its HTML
 part, when it has one, becomes the article text, its ``List-Id`` (else its sender) the source name,
-and its "view in browser" link the article's URL.
+and its "view in browser" link the article's URL. In a run each message is parsed in a worker process
+as it arrives, within ``fetch.parse_seconds`` and ``fetch.parse_memory_mb`` (see :mod:`.workers`): one
+hostile message is one problem naming its UID, and the mailbox's other messages are still read.
 
 Read-only: the mailbox is opened with EXAMINE and messages fetched with ``BODY.PEEK[]``, so none is
 marked seen, moved or changed. Bounded: at most ``max_messages`` a mailbox (the newest), none larger
@@ -15,12 +17,13 @@ the address judged being the one connected to, and its certificate is verified a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import socket
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
@@ -44,7 +47,7 @@ from ..urls import link_url
 from .folders import read_message
 from .guard import DestinationPolicy
 
-__all__ = ["Mailbox", "read_imap", "view_online_link"]
+__all__ = ["Mailbox", "ParseMessage", "message_article", "read_imap", "view_online_link"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,11 @@ class Mailbox:
         )
 
 
+ParseMessage = Callable[[bytes, str], tuple[tuple[Article, bool] | None, list[Problem]]]
+"""One fetched message's bytes and where it is (``imaps://host/INBOX;UID=7``) to its article, or ``None``,
+and its problems: :func:`message_article` here, or the same in a worker process within its budgets."""
+
+
 def read_imap(
     source: SourceConfig,
     *,
@@ -101,12 +109,16 @@ def read_imap(
     env: Mapping[str, str],
     ca_file: Path | None = None,
     problems: list[Problem],
+    parse: ParseMessage | None = None,
 ) -> list[tuple[Article, bool]]:
     """The messages of ``source``'s mailboxes since ``start``, as articles; blocking (run it in a thread).
 
     A message that cannot be read, or is too large, is one problem in ``problems``; a server that cannot
-    be reached or refuses the login raises :class:`SourceError` for the whole source.
+    be reached or refuses the login raises :class:`SourceError` for the whole source. Each message is
+    read by ``parse`` as it arrives (by default :func:`message_article`, in this thread).
     """
+    if parse is None:
+        parse = functools.partial(_parse_here, source=source, now=now)
     where = source.imap
     box = Mailbox.of(source)
     password = env.get(source.password_env, "")
@@ -127,7 +139,7 @@ def read_imap(
             for mailbox in box.mailboxes:
                 try:
                     found += _read_mailbox(
-                        client, mailbox, source, fetch=fetch, start=start, now=now, problems=problems
+                        client, mailbox, source, fetch=fetch, start=start, parse=parse, problems=problems
                     )
                 except IMAPClientError as exc:  # one mailbox missing: the others are still read
                     hint = "check the mailbox names (mailboxes, or the URL's path)"
@@ -200,7 +212,7 @@ def _read_mailbox(
     *,
     fetch: FetchConfig,
     start: datetime,
-    now: datetime,
+    parse: ParseMessage,
     problems: list[Problem],
 ) -> list[tuple[Article, bool]]:
     parts = urlsplit(source.imap)
@@ -232,7 +244,8 @@ def _read_mailbox(
             if not isinstance(raw, bytes) or len(raw) > fetch.max_bytes:
                 problems.append(Problem(f"{where};UID={uid}", "message body missing or too large: skipped"))
                 continue
-            article = _newsletter(raw, where=f"{where};UID={uid}", source=source, now=now, problems=problems)
+            article, noted = parse(raw, f"{where};UID={uid}")
+            problems.extend(noted)
             if article is not None:
                 found.append(article)
     return found
@@ -249,6 +262,20 @@ def _criteria(start: datetime, senders: Sequence[str]) -> list[Any]:
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def message_article(
+    raw: bytes, *, where: str, source: SourceConfig, now: datetime
+) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+    """One fetched message as an article (``None`` when it cannot be read), and its problems."""
+    problems: list[Problem] = []
+    return _newsletter(raw, where=where, source=source, now=now, problems=problems), problems
+
+
+def _parse_here(
+    raw: bytes, where: str, *, source: SourceConfig, now: datetime
+) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+    return message_article(raw, where=where, source=source, now=now)
 
 
 def _newsletter(

@@ -11,14 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 from ..clean import clean_text
+from ..config import SourceConfig
 from ..errors import SourceError
 from ..language import LanguageDetector
 from ..models import Article, Problem
 from ..textutil import main_text
 from .feeds import Parsed, parse_feed
 from .folders import read_folder_file
+from .imap import message_article
 
-__all__ = ["page_text", "parse_feed_job", "saved_file_job", "warm"]
+__all__ = ["message_job", "page_text", "parse_feed_job", "saved_file_job", "warm"]
 
 
 def parse_feed_job(
@@ -47,6 +49,13 @@ def saved_file_job(
 ) -> tuple[tuple[Article, bool] | None, list[Problem]]:
     """One saved article of a folder, read and parsed here."""
     return read_folder_file(Path(shown), Path(target), source=source, now=now, max_bytes=max_bytes)
+
+
+def message_job(
+    raw: bytes, where: str, source: SourceConfig, now: datetime
+) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+    """One message fetched from a mailbox, read here as a saved ``.eml`` file is (and its newsletter parts)."""
+    return message_article(raw, where=where, source=source, now=now)
 
 
 def page_text(body: bytes, content_type: str) -> str:

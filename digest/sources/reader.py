@@ -20,7 +20,7 @@ from .fetch import Fetcher
 from .folders import folder_files
 from .fulltext import read_url
 from .imap import read_imap
-from .jobs import parse_feed_job, saved_file_job
+from .jobs import message_job, parse_feed_job, saved_file_job
 from .workers import OutOfMemory, Overrun, WorkerDied, WorkersUnavailable, shared_pool
 
 __all__ = ["Outcome", "Prepare", "Reader", "Window"]
@@ -126,7 +126,15 @@ class Reader:
         return outcome
 
     async def _read_imap(self, source: SourceConfig, problems: list[Problem]) -> Parsed:
-        """A mailbox, read in a thread: imapclient blocks, and the feeds' fetches go on meanwhile."""
+        """A mailbox, read in a thread (imapclient blocks, and the feeds' fetches go on meanwhile); each
+        message parsed in a worker within its budgets as it arrives, as a saved ``.eml`` file is.
+        """
+        loop = asyncio.get_running_loop()
+
+        def parse(raw: bytes, where: str) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+            # The mailbox's thread waits for the event loop to hand the message to a worker.
+            return asyncio.run_coroutine_threadsafe(self._message(raw, where, source), loop).result()
+
         return await asyncio.to_thread(
             read_imap,
             source,
@@ -136,7 +144,16 @@ class Reader:
             env=self.env,
             ca_file=self.config.resolve(source.ca_file) if source.ca_file else None,
             problems=problems,
+            parse=parse,
         )
+
+    async def _message(
+        self, raw: bytes, where: str, source: SourceConfig
+    ) -> tuple[tuple[Article, bool] | None, list[Problem]]:
+        try:
+            return await self.work(where, message_job, raw, where, source, self.now)
+        except ParseError as exc:
+            return None, [Problem(exc.source, exc.message, exc.hint)]
 
     async def _folder(self, folder: Path, source: SourceConfig, problems: list[Problem]) -> Parsed:
         """Each saved file parsed in a worker on its own budget: one hostile file is one problem."""
