@@ -212,6 +212,25 @@ def read_saved(
     return _parse_saved(path, _read_capped(path, path, max_bytes), source=source, now=now, problems=problems)
 
 
+def _published(saved: Saved, path: Path | str, problems: list[SourceError] | None) -> datetime | None:
+    """The date ``saved`` gives itself, if it can be read; what is wrong with its front matter goes to ``problems``."""
+    written = saved.meta.get("date", "").strip()
+    # English unless the front matter names a language: detecting one costs ten times as much.
+    published = parse_date(written, languages=[saved.meta.get("lang") or "en"]) if written else None
+    if problems is not None:
+        if saved.warning:
+            problems.append(ParseError(saved.warning, source=str(path), hint="fix the front matter"))
+        if written and published is None:
+            problems.append(
+                ParseError(
+                    f"unreadable date {written[:60]!r}: dated by when first seen",
+                    source=str(path),
+                    hint="write the date as 2024-01-05 (or e.g. January 5, 2024)",
+                )
+            )
+    return published
+
+
 def read_message(
     raw: bytes, *, where: str, source: str, now: datetime, problems: list[SourceError] | None = None
 ) -> tuple[Article, bool]:
@@ -248,20 +267,7 @@ def _parse_saved(
         ) from exc
     if not saved.text and saved.title in ("", "(untitled)"):
         raise ParseError("no text in the saved article", source=str(path), hint="the file is empty: remove it")
-    written = saved.meta.get("date", "").strip()
-    # English unless the front matter names a language: detecting one costs ten times as much.
-    published = parse_date(written, languages=[saved.meta.get("lang") or "en"]) if written else None
-    if problems is not None:
-        if saved.warning:
-            problems.append(ParseError(saved.warning, source=str(path), hint="fix the front matter"))
-        if written and published is None:
-            problems.append(
-                ParseError(
-                    f"unreadable date {written[:60]!r}: dated by when first seen",
-                    source=str(path),
-                    hint="write the date as 2024-01-05 (or e.g. January 5, 2024)",
-                )
-            )
+    published = _published(saved, path, problems)
     # A date after ``now`` is kept: the article waits for the week whose window holds it.
     dated = published is not None
     url = link_url(saved.meta.get("url", ""))

@@ -110,34 +110,14 @@ async def _gather(
     window: Window,
 ) -> Gathered:
     # Built inside the event loop: its client and semaphores belong to that loop.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + config.fetch.run_seconds
+    deadline = asyncio.get_running_loop().time() + config.fetch.run_seconds
     async with fetcher_for() as fetcher:
         reader = Reader(config, fetcher, window)
         listed, problems = await expand(reader)
         reader.reserved = _reserved_names(config, listed)
         urls = [s.url for s in listed if s.url]
         reader.states = dict(store.feed_states(urls)) if store is not None and urls else {}
-        done = 0
-
-        async def one(source: SourceConfig) -> Outcome:
-            nonlocal done
-            outcome = await reader.read(source)
-            done += 1
-            if progress is not None:
-                progress(done, len(listed))
-            return outcome
-
-        tasks = [asyncio.ensure_future(one(s)) for s in listed]
-        if tasks:
-            await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
-        for task in tasks:
-            task.cancel()  # past the run's deadline: what is still being read is tried next run
-        await asyncio.gather(*tasks, return_exceptions=True)
-        outcomes = [
-            task.result() if not task.cancelled() else _late(reader.where(source), config.fetch.run_seconds)
-            for source, task in zip(listed, tasks, strict=True)
-        ]
+        outcomes = await _read_all(reader, listed, progress, deadline)
     found = [pair for outcome in outcomes for pair in outcome.found]
     if isinstance(store, KnownIds):
         found = _known_as_before(found, store)
@@ -160,6 +140,34 @@ async def _gather(
         sources=len(listed) + failed_lists,
         read=read,
     )
+
+
+async def _read_all(
+    reader: Reader, listed: list[SourceConfig], progress: Progress | None, deadline: float
+) -> list[Outcome]:
+    """Every source read at once until the run's ``deadline`` (event loop time); those left are late."""
+    loop = asyncio.get_running_loop()
+    done = 0
+
+    async def one(source: SourceConfig) -> Outcome:
+        nonlocal done
+        outcome = await reader.read(source)
+        done += 1
+        if progress is not None:
+            progress(done, len(listed))
+        return outcome
+
+    tasks = [asyncio.ensure_future(one(s)) for s in listed]
+    if tasks:
+        await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+    for task in tasks:
+        task.cancel()  # past the run's deadline: what is still being read is tried next run
+    await asyncio.gather(*tasks, return_exceptions=True)
+    seconds = reader.config.fetch.run_seconds
+    return [
+        task.result() if not task.cancelled() else _late(reader.where(source), seconds)
+        for source, task in zip(listed, tasks, strict=True)
+    ]
 
 
 def _late(where: str, seconds: float) -> Outcome:

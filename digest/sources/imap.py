@@ -135,16 +135,7 @@ def read_imap(
     try:
         with _connect(box, address, context, fetch) as client:
             client.login(box.user, password)
-            found: list[tuple[Article, bool]] = []
-            for mailbox in box.mailboxes:
-                try:
-                    found += _read_mailbox(
-                        client, mailbox, source, fetch=fetch, start=start, parse=parse, problems=problems
-                    )
-                except IMAPClientError as exc:  # one mailbox missing: the others are still read
-                    hint = "check the mailbox names (mailboxes, or the URL's path)"
-                    problems.append(Problem(f"{where} ({mailbox})", f"IMAP server refused: {_reason(exc)}", hint))
-            return found
+            return _read_mailboxes(client, box, source, fetch=fetch, start=start, parse=parse, problems=problems)
     except IMAPClientError as exc:
         raise FetchError(f"IMAP server refused: {_reason(exc)}", source=where, hint=_imap_hint(exc)) from exc
     except ssl.SSLError as exc:
@@ -159,6 +150,26 @@ def read_imap(
         raise FetchError(
             f"cannot connect: {exc.strerror or exc}", source=where, hint="check the host and port"
         ) from exc
+
+
+def _read_mailboxes(
+    client: imapclient.IMAPClient,
+    box: Mailbox,
+    source: SourceConfig,
+    *,
+    fetch: FetchConfig,
+    start: datetime,
+    parse: ParseMessage,
+    problems: list[Problem],
+) -> list[tuple[Article, bool]]:
+    found: list[tuple[Article, bool]] = []
+    for mailbox in box.mailboxes:
+        try:
+            found += _read_mailbox(client, mailbox, source, fetch=fetch, start=start, parse=parse, problems=problems)
+        except IMAPClientError as exc:  # one mailbox missing: the others are still read
+            hint = "check the mailbox names (mailboxes, or the URL's path)"
+            problems.append(Problem(f"{source.imap} ({mailbox})", f"IMAP server refused: {_reason(exc)}", hint))
+    return found
 
 
 def _allowed_address(box: Mailbox, guard: DestinationPolicy, where: str) -> str:
