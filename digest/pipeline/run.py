@@ -1,47 +1,33 @@
-"""Deliver the week through the outbox, publish the site, and mark the issue sent: the run's side effects."""
+"""Deliver the week through the outbox, publish the site, and mark the issue sent: the run's side effects.
+
+Who gets the stored issue and what they answered is :mod:`.delivery`; what the run did and the report it
+becomes is :mod:`.progress`.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
-from email.parser import BytesParser
 
 from .. import deliver, rank, render, site
 from ..addresses import check_mailbox
 from ..config import Config
 from ..errors import ConfigError, DeliveryError, DigestError
 from ..mailer import Mailer
-from ..models import FeedState, Problem, RunReport, RunStatus
+from ..models import Problem, RunReport, RunStatus
 from ..report import write_report
 from ..store import IssueRecord, OutboxEntry, SeenArticle, Store, normal_address
-from . import approval
+from . import approval, delivery
 from .context import Context
 from .posts import post_pending, posts_for
+from .progress import Progress, record
 from .week import Week, build_week, write_renderings
 
 __all__ = ["approve", "dry_run", "run", "send_test", "write_report"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Progress:
-    """What a run has done so far; becomes its :class:`RunReport`."""
-
-    delivered_to: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    resent: list[str] = field(default_factory=list)
-    completed: list[str] = field(default_factory=list)
-    outputs: list[tuple[str, str]] = field(default_factory=list)
-    marked_seen: int = 0
-    published: bool = False
-    needs_fix: bool = False  # see RunReport.needs_fix
-    posted: list[str] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
-    approved: list[str] = field(default_factory=list)
 
 
 def run(ctx: Context, now: datetime) -> RunReport:
@@ -51,25 +37,25 @@ def run(ctx: Context, now: datetime) -> RunReport:
     """
     config, store = ctx.config, ctx.store
     _require_secrets(ctx)
-    done = _Progress()
+    done = Progress()
     for entry in store.outbox.pending():
         ctx.reached("resume", entry.issue.id)
         done.resent.append(entry.issue.id)
         if not _complete(ctx, entry, now, done):
             report = RunReport(digest_id=entry.issue.id, now=now, dry_run=False)
-            return _record(config, store, report, done, ())
+            return record(config, store, report, done, ())
     held, stale = approval.waiting(config, store, now)
     if held:
         # Its articles are not seen until it is sent: a new issue now would carry them again.
         log.warning("%s is held for approval; no new issue is built until it is approved", held[0])
         done.held.extend(held)
         done.problems.extend(stale)
-        return _record(config, store, RunReport(digest_id=held[-1], now=now, dry_run=False), done, ())
+        return record(config, store, RunReport(digest_id=held[-1], now=now, dry_run=False), done, ())
     week = build_week(ctx, now)
     report = replace(week.report(now), suppressed=len(_suppressed(config, store)))
     if not week.digest.stories:
         log.info("nothing new for %s", week.digest.id)
-        return _record(config, store, report, done, week.first_seen, week.feeds)
+        return record(config, store, report, done, week.first_seen, week.feeds)
     outputs = write_renderings(week.rendering, config.resolve(config.digest.output) / week.digest.id)
     entry = _outbox_entry(config, ctx.mailer, week, _suppressed(config, store))
     _store_issue(ctx, week, entry, now)
@@ -77,9 +63,9 @@ def run(ctx: Context, now: datetime) -> RunReport:
     if config.digest.approval:
         done.held.append(entry.issue.id)
         done.problems.extend(approval.hold(ctx, entry, week.digest))
-        return _record(config, store, replace(report, outputs=outputs), done, ())
+        return record(config, store, replace(report, outputs=outputs), done, ())
     _complete(ctx, entry, now, done)
-    return _record(config, store, replace(report, outputs=outputs), done, ())
+    return record(config, store, replace(report, outputs=outputs), done, ())
 
 
 def _store_issue(ctx: Context, week: Week, entry: OutboxEntry, now: datetime) -> None:
@@ -111,19 +97,19 @@ def approve(ctx: Context, digest_id: str, now: datetime) -> RunReport:
         raise DigestError(f"no issue {digest_id!r} in the state store", hint="digest status lists the held issues")
     if state not in ("held", "pending", "sent"):
         raise DigestError(f"{digest_id} was {state}", hint="a later issue carries its articles")
-    done = _Progress(approved=[digest_id])
+    done = Progress(approved=[digest_id])
     report = RunReport(digest_id=digest_id, now=now, dry_run=False)
     if state == "sent":
         log.info("%s was already sent", digest_id)
         done.completed.append(digest_id)
-        return _record(config, store, report, done, ())
+        return record(config, store, report, done, ())
     if state == "held":
         with store.transaction():
             store.approval.approve(digest_id)
     ctx.reached("approve", digest_id)
     entry = next(e for e in store.outbox.pending() if e.issue.id == digest_id)
     _complete(ctx, entry, now, done)
-    return _record(config, store, report, done, ())
+    return record(config, store, report, done, ())
 
 
 def dry_run(ctx: Context, now: datetime) -> RunReport:
@@ -245,22 +231,22 @@ def _outbox_entry(config: Config, mailer: Mailer, week: Week, suppressed: frozen
     return OutboxEntry(issue, message, articles, tuple((r, "pending") for r in recipients))
 
 
-def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progress) -> bool:
+def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: Progress) -> bool:
     """Send ``entry`` to whoever has not got it, publish, mark it sent; False if it stays pending."""
     config, store = ctx.config, ctx.store
     digest_id = entry.issue.id
-    remaining = _still_addressed(ctx, entry, now, progress)
+    remaining = delivery.still_addressed(ctx, entry, now, progress)
     if remaining:
         ctx.reached("send", f"{digest_id} to {len(remaining)} recipient(s)")
         try:
-            results = _send(ctx.mailer, entry.message, digest_id, remaining, progress)
+            results = delivery.send(ctx.mailer, entry.message, digest_id, remaining, progress)
         except DeliveryError as exc:
             log.error("delivery of %s failed: %s", digest_id, exc)
             progress.problems.append(Problem(", ".join(exc.recipients) or "email", exc.message, exc.hint))
             progress.needs_fix = progress.needs_fix or exc.permanent
             return False
         ctx.reached("accepted", digest_id)
-        if not _record_deliveries(store, entry, results, now, progress):
+        if not delivery.record_deliveries(store, entry, results, now, progress):
             return False
     with ctx.stage("publish"):
         published = _publish(config, store, entry.issue, now)
@@ -275,122 +261,6 @@ def _complete(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progre
     progress.completed.append(digest_id)
     ctx.reached("sent", digest_id)
     return True
-
-
-def _still_addressed(ctx: Context, entry: OutboxEntry, now: datetime, progress: _Progress) -> tuple[str, ...]:
-    """The pending recipients; those since removed from the config are dropped (the way to unblock a bad address).
-
-    Those who unsubscribed since the issue was stored are not mailed either.
-    """
-    store = ctx.store
-    current = set(ctx.mailer.addressees(ctx.config.email.to))
-    dropped = [r for r in entry.undelivered if r not in current]
-    listed = store.suppression.addresses()
-    unsubscribed = [r for r in entry.undelivered if r in current and normal_address(r) in listed]
-    if dropped or unsubscribed:
-        with store.transaction():
-            store.outbox.record_delivery(
-                entry.issue.id, dropped, state="refused", at=now, detail="no longer in email.to"
-            )
-            store.outbox.record_delivery(
-                entry.issue.id, unsubscribed, state="suppressed", at=now, detail="unsubscribed"
-            )
-        progress.refused.extend(dropped)
-    return tuple(r for r in entry.undelivered if r in current and r not in unsubscribed)
-
-
-def _record_deliveries(
-    store: Store, entry: OutboxEntry, results: tuple[deliver.Delivery, ...], now: datetime, progress: _Progress
-) -> bool:
-    """Record who got the issue and who refused it for good; False while anyone is left to try again.
-
-    Until some recipient has accepted the issue, a refusal is not taken as final: a server that
-    refuses everyone is more likely misconfigured than every address wrong.
-    """
-    accepted = [r.recipient for r in results if r.accepted]
-    if not accepted and not entry.recipients("sent"):
-        reasons = "; ".join(dict.fromkeys(r.reason for r in results))
-        permanent = all(r.permanent for r in results)
-        progress.needs_fix = progress.needs_fix or permanent
-        hint = _fix(results) if permanent else "the next run retries"
-        progress.problems.append(Problem(", ".join(r.recipient for r in results), reasons, hint))
-        return False
-    refused = [r for r in results if not r.accepted and r.permanent]
-    with store.transaction():
-        store.outbox.record_delivery(entry.issue.id, accepted, state="sent", at=now)
-        for r in refused:
-            store.outbox.record_delivery(entry.issue.id, [r.recipient], state="refused", at=now, detail=r.reason)
-    progress.delivered_to.extend(accepted)
-    progress.refused.extend(r.recipient for r in refused)
-    progress.problems.extend(Problem(r.recipient, r.reason or "recipient refused", "check email.to") for r in refused)
-    retry = [r for r in results if not r.accepted and not r.permanent]
-    progress.problems.extend(Problem(r.recipient, r.reason or "not sent", "the next run retries") for r in retry)
-    return not retry
-
-
-def _fix(results: tuple[deliver.Delivery, ...]) -> str:
-    """What to fix when the server refused everyone for good (5xx); the issue waits in the outbox meanwhile."""
-    if all(r.reason.startswith(deliver.SENDER_REFUSED) for r in results):
-        return (
-            "check email.sender: the server does not take mail from it (for this login); the issue waits in the outbox"
-        )
-    return "check email.to and that the server relays for this sender; the issue waits in the outbox"
-
-
-def _send(
-    mailer: Mailer, raw: bytes, digest_id: str, recipients: tuple[str, ...], progress: _Progress
-) -> tuple[deliver.Delivery, ...]:
-    """Deliver the stored message to ``recipients``; one result each."""
-    message = BytesParser(policy=deliver.POLICY).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    sent = mailer.send(message, recipients, name=digest_id)
-    progress.outputs.extend(("eml", str(path)) for path in sent.files)
-    return sent.deliveries
-
-
-def _record(
-    config: Config,
-    store: Store,
-    report: RunReport,
-    progress: _Progress,
-    first_seen: tuple[tuple[str, datetime], ...],
-    feeds: tuple[FeedState, ...] = (),
-) -> RunReport:
-    """Fill the report from the run's progress, then store it with the run's remaining writes."""
-    status = _status(report, progress)
-    report = replace(
-        report,
-        delivered_to=tuple(progress.delivered_to),
-        refused=tuple(progress.refused),
-        outputs=(*report.outputs, *progress.outputs),
-        published=progress.published,
-        marked_seen=progress.marked_seen,
-        problems=(*report.problems, *progress.problems),
-        resent=tuple(progress.resent),
-        completed=tuple(progress.completed),
-        status=status,
-        needs_fix=progress.needs_fix and status is RunStatus.FAILED,
-        posted=tuple(progress.posted),
-        held=tuple(progress.held),
-    )
-    with store.transaction():
-        store.seen.record_first_seen(dict(first_seen))
-        store.feeds.record(feeds)
-        store.runs.record(report.to_dict(), at=report.now)
-    write_report(config, report)
-    return report
-
-
-def _status(report: RunReport, progress: _Progress) -> RunStatus:
-    wanted = set(progress.resent) | set(progress.approved) | ({report.digest_id} if report.stories else set())
-    wanted -= set(progress.held)
-    if wanted and not wanted <= set(progress.completed):
-        return RunStatus.PARTIAL if progress.delivered_to or progress.posted else RunStatus.FAILED
-    if report.status is RunStatus.SOURCES_FAILED:  # an issue finished from the outbox does not hide it
-        return RunStatus.SOURCES_FAILED
-    if not wanted:
-        return RunStatus.HELD if progress.held else RunStatus.NOTHING_NEW
-    return RunStatus.PARTIAL if progress.refused else RunStatus.SENT
 
 
 def _publish(config: Config, store: Store, issue: IssueRecord, now: datetime) -> bool:

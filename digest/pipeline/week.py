@@ -111,19 +111,7 @@ def build_week(ctx: Context, now: datetime) -> Week:
     start, last = catch_up_window(config, store, now)
     log.info("window: %s to %s", start.isoformat(), now.isoformat())
     with ctx.stage("gather"):
-        # Each feed's articles in the window are extracted, and their languages found, as the feed is
-        # read: in a worker process beside the fetching one when there is a core to spare for it.
-        gathered = sources.gather(
-            config,
-            now=now,
-            store=store,
-            transport=ctx.services.http_transport,
-            progress=ctx.services.on_progress,
-            since=start,
-            sleep=ctx.async_sleep(),
-            prepare=extract.extract_and_detect,
-            env=ctx.services.env,
-        )
+        gathered = _gather(ctx, start, now)
     known = store.seen.first_seen(gathered.undated)
     dated = [_first_seen(a, gathered.undated, known) for a in gathered.articles]
     # The window is the window: an article dated after now is not this issue's, and is not marked
@@ -140,10 +128,7 @@ def build_week(ctx: Context, now: datetime) -> Week:
         kept = filters.apply_filters(fresh, config.filters)
     stories = _stories(ctx, kept.kept)
     with ctx.stage("rank"):
-        sent = store.memory.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
-        memory = tuple(m for m in sent if m.sent_at <= now)
-        recalled = rank.recall(stories, memory, threshold=config.rank.update_threshold)
-        sections = _ranked_sections(config, recalled, start, now)
+        sections = _recalled_and_ranked(ctx, stories, start, now)
     with ctx.stage("summarize"):
         sections = _summarized(config, sections)
         sections, summaries = _llm_summaries(ctx, sections)
@@ -177,6 +162,34 @@ def build_week(ctx: Context, now: datetime) -> Week:
         selected,
         gathered.all_failed,
     )
+
+
+def _gather(ctx: Context, start: datetime, now: datetime) -> sources.Gathered:
+    """Every source read, its articles from ``start`` on fetched in full."""
+    # Each feed's articles in the window are extracted, and their languages found, as the feed is
+    # read: in a worker process beside the fetching one when there is a core to spare for it.
+    return sources.gather(
+        ctx.config,
+        now=now,
+        store=ctx.store,
+        transport=ctx.services.http_transport,
+        progress=ctx.services.on_progress,
+        since=start,
+        sleep=ctx.async_sleep(),
+        prepare=extract.extract_and_detect,
+        env=ctx.services.env,
+    )
+
+
+def _recalled_and_ranked(
+    ctx: Context, stories: tuple[Story, ...], start: datetime, now: datetime
+) -> tuple[Section, ...]:
+    """The stories marked as updates of those sent before (story memory), then ranked into sections."""
+    config = ctx.config
+    sent = ctx.store.memory.remembered_stories(since=now - timedelta(days=config.rank.memory_days))
+    memory = tuple(m for m in sent if m.sent_at <= now)
+    recalled = rank.recall(stories, memory, threshold=config.rank.update_threshold)
+    return _ranked_sections(config, recalled, start, now)
 
 
 def _selected(
