@@ -152,6 +152,8 @@ def test_every_source_failing_is_not_nothing_new(
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "sources_failed"
     assert main(["run", "--config", str(config), "--now", "2018-01-08T09:00:00Z", "--dry-run"]) == 3
+    preview = ["preview", "--config", str(config), "--now", "2018-01-08T09:00:00Z", "--out", str(tmp_path / "p")]
+    assert main(preview) == 3
 
 
 def test_one_source_read_is_nothing_new_again(

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     _print_outcome(report, args, approving=approving, testing=testing)
     if testing and report.status != "sources_failed":
         return 0 if report.delivered_to or not report.stories else 2
-    return _exit_code(report, config) if args.command in ("run", "approve") else 0
+    if args.command == "preview":  # its renderings are written either way; a scheduled preview must not stay green
+        return SOURCES_FAILED_EXIT if report.status == "sources_failed" else 0
+    return _exit_code(report, config)
 
 
 def _checked_config(args: argparse.Namespace, *, approving: bool, testing: bool) -> Config:
