@@ -56,6 +56,13 @@ class DestinationPolicy:
     def from_strings(cls, networks: Iterable[str]) -> DestinationPolicy:
         return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks))
 
+    def permitted(self, host: str, addresses: typing.Sequence[str]) -> list[str]:
+        """The addresses ``host`` resolved to that may be reached, in order; :class:`Refused` when none may."""
+        allowed = [a for a in addresses if self.allows(a)]
+        if not allowed:
+            raise Refused(host, addresses[0])
+        return allowed
+
     def allows(self, address: str) -> bool:
         """Whether ``address`` may be reached: the one check of direct and proxied requests alike."""
         ip = _parse(address)
@@ -193,9 +200,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             addresses = await _resolve(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        allowed = [a for a in addresses if self.policy.allows(a)]
-        if not allowed:
-            raise Refused(host, addresses[0])
+        allowed = self.policy.permitted(host, addresses)
         for address in allowed[:-1]:
             try:
                 return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
@@ -234,9 +239,7 @@ class GuardedSyncBackend(httpcore.NetworkBackend):
             addresses = _resolve_now(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        allowed = [a for a in addresses if self.policy.allows(a)]
-        if not allowed:
-            raise Refused(host, addresses[0])
+        allowed = self.policy.permitted(host, addresses)
         for address in allowed[:-1]:
             try:
                 return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
